@@ -1,0 +1,50 @@
+// The seam between the kernel and everything above it. @kmon/native
+// implements KernelBinding on Linux (eBPF) and Windows (kmon.sys); tests
+// implement it with a mock or a recorded capture (./testing). Nothing above
+// this interface knows which OS or which fake it runs on.
+import type { SessionOptions } from './options.js';
+
+/** Receives what a live session produces. Called on the JS thread. */
+export interface BatchSink {
+  /**
+   * One call per drained batch: whole records back to back, exactly as the
+   * driver wrote them. The callee owns the buffer.
+   */
+  onBatch(batch: Uint8Array): void;
+  /** A fatal error after open; the session is already closed when this runs. */
+  onError(error: Error): void;
+}
+
+/** Counters of one CPU (Linux) or of the whole driver (Windows). */
+export interface CpuCounters {
+  /** Records the driver tried to emit. */
+  attempted: number;
+  /** Records dropped, indexed by kind number (ABI.kinds); index 0 is unused. */
+  dropped: number[];
+  /** Records emitted with a truncation flag. */
+  truncated: number;
+}
+
+export interface RawKernelStats {
+  cpus: CpuCounters[];
+  /** Records the binding itself had to drop after the driver emitted them (e.g. a full JS queue). */
+  bindingDropped: number;
+}
+
+export interface KernelSession {
+  /** Pull model: drain whatever waits now into one batch (empty when nothing waits). */
+  read(): Uint8Array;
+  stats(): RawKernelStats;
+  /** Detach everything from the kernel. Idempotent. */
+  close(): void;
+}
+
+export interface KernelBinding {
+  /** Short name for messages, e.g. "linux-ebpf", "windows-kmon.sys", "mock". */
+  readonly name: string;
+  /**
+   * Load and attach the driver and start delivering batches to `sink`.
+   * Throws a KmonError (permission, unsupported feature, driver failure).
+   */
+  open(options: SessionOptions, sink: BatchSink): KernelSession;
+}

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: (MIT OR GPL-2.0) */
+/*
+ * kmon record ABI: the single source of truth for the records every kmon
+ * driver (Linux eBPF, Windows WDM) writes and @kmon/core decodes.
+ *
+ * A record is a common header followed by a kind-specific fixed body and then
+ * the body's variable-length fields, in the order the body declares their
+ * lengths, with no terminating NUL. The whole record is zero-padded to a
+ * multiple of KMON_RECORD_ALIGN and `size` counts every byte of it.
+ *
+ * Strings are UTF-8 bytes as the kernel saw them (Linux does not guarantee
+ * valid UTF-8; the decoder replaces invalid sequences). argv is the
+ * NUL-separated argument block as in /proc/PID/cmdline.
+ *
+ * Layout is pinned twice: by the static asserts at the end of this file (so no
+ * driver builds against a moved field) and by @kmon/core's layout test, which
+ * compiles packages/driver/test/abi-dump.c against this header and compares
+ * every size and offset with the decoder's table.
+ *
+ * Only fixed-width unsigned/signed char, short, int and long long are used:
+ * they have the same size on LP64 Linux, LLP64 Windows and BPF.
+ */
+#ifndef KMON_ABI_H
+#define KMON_ABI_H
+
+typedef unsigned char kmon_u8;
+typedef unsigned short kmon_u16;
+typedef unsigned int kmon_u32;
+typedef int kmon_s32;
+typedef unsigned long long kmon_u64;
+
+#define KMON_ABI_VERSION 1
+#define KMON_RECORD_ALIGN 8
+#define KMON_COMM_LEN 16
+
+/* Hard caps of the variable-length fields (bytes). */
+#define KMON_PATH_MAX 4096
+#define KMON_ARGV_MAX 32768      /* argv cap chosen at load may not exceed this */
+#define KMON_ARGV_DEFAULT 4096
+#define KMON_PAYLOAD_MAX 4096    /* synthetic records */
+#define KMON_KEY_MAX 1024        /* registry key / value name */
+
+enum kmon_kind {
+	KMON_KIND_EXEC = 1,         /* a process replaced its image (execve) */
+	KMON_KIND_EXIT = 2,         /* a whole process exited (not each thread) */
+	KMON_KIND_FORK = 3,         /* a process (or, if asked, a thread) was created */
+	KMON_KIND_SYNTH = 4,        /* synthetic load-generator record (tests, benchmarks) */
+	KMON_KIND_IMAGE_LOAD = 5,   /* Windows: an image was mapped */
+	KMON_KIND_REGISTRY_SET = 6, /* Windows: a registry value was written */
+	KMON_KIND_COUNT = 7         /* array bound for per-kind counters; kind 0 is never used */
+};
+
+/* Header flags. Bits 0..7: variable-length field N of the body was cut at its cap. */
+#define KMON_F_TRUNCATED(n) (1u << (n))
+#define KMON_F_TRUNCATED_MASK 0xffu
+#define KMON_F_THREAD (1u << 8)       /* fork: the child is a thread of the parent */
+#define KMON_F_CORE_DUMPED (1u << 9)  /* exit: the process dumped core */
+
+struct kmon_header {
+	kmon_u16 abi_version;  /* KMON_ABI_VERSION */
+	kmon_u16 kind;         /* enum kmon_kind */
+	kmon_u32 size;         /* whole record in bytes, header and padding included */
+	kmon_u32 flags;        /* KMON_F_* */
+	kmon_u32 cpu;          /* CPU the record was produced on */
+	kmon_u64 seq;          /* per-CPU sequence, one per record attempted: a gap is a drop */
+	kmon_u64 ts_ns;        /* CLOCK_MONOTONIC ns (Windows: interrupt time in ns) */
+	kmon_u32 tgid;         /* process of the task that caused the event */
+	kmon_u32 tid;          /* that task */
+	kmon_u64 cgroup_id;    /* its cgroup v2 id (0 on Windows) */
+};
+
+/* Process identity is (tgid, start_ns): pids are reused, start times are not. */
+
+struct kmon_exec {
+	struct kmon_header hdr;
+	kmon_u64 start_ns;         /* process start, same clock as ts_ns */
+	kmon_u64 parent_start_ns;
+	kmon_u32 ppid;
+	kmon_u32 uid;
+	kmon_u32 gid;
+	kmon_u32 argc;             /* arguments passed, even when argv was cut */
+	char comm[KMON_COMM_LEN];  /* NUL-padded */
+	kmon_u16 path_len;         /* field 0: executable path as passed to exec */
+	kmon_u16 argv_len;         /* field 1: NUL-separated arguments */
+	kmon_u32 reserved;
+};
+
+struct kmon_exit {
+	struct kmon_header hdr;
+	kmon_u64 start_ns;         /* so lifetime = hdr.ts_ns - start_ns */
+	kmon_s32 exit_code;        /* exit status (0..255 on Linux, NTSTATUS-sized on Windows) */
+	kmon_u32 signal;           /* terminating signal, 0 if the process exited */
+	char comm[KMON_COMM_LEN];
+};
+
+struct kmon_fork {
+	struct kmon_header hdr;    /* hdr.tgid/tid: the parent */
+	kmon_u64 parent_start_ns;
+	kmon_u64 child_start_ns;
+	kmon_u32 child_tgid;
+	kmon_u32 child_tid;
+	char comm[KMON_COMM_LEN];
+};
+
+struct kmon_synth {
+	struct kmon_header hdr;
+	kmon_u64 value;            /* generator's own counter, echoed */
+	kmon_u16 payload_len;      /* field 0: filler bytes */
+	kmon_u16 reserved0;
+	kmon_u32 reserved1;
+};
+
+struct kmon_image_load {
+	struct kmon_header hdr;
+	kmon_u64 image_base;       /* user-mode images only; 0 for system images */
+	kmon_u64 image_size;
+	kmon_u16 path_len;         /* field 0 */
+	kmon_u16 reserved0;
+	kmon_u32 reserved1;
+};
+
+struct kmon_registry_set {
+	struct kmon_header hdr;
+	kmon_u32 value_type;       /* REG_* */
+	kmon_u32 data_size;
+	kmon_u16 key_len;          /* field 0: key path */
+	kmon_u16 value_name_len;   /* field 1 */
+	kmon_u32 reserved;
+};
+
+/* Drop and truncation counters, one instance per CPU (Linux) or per driver (Windows). */
+struct kmon_cpu_stats {
+	kmon_u64 attempted;                 /* records the driver tried to emit (next seq) */
+	kmon_u64 dropped[KMON_KIND_COUNT];  /* per kind: the ring was full */
+	kmon_u64 truncated;                 /* records with a KMON_F_TRUNCATED bit */
+};
+
+#define KMON_ALIGN_UP(n) (((n) + KMON_RECORD_ALIGN - 1) & ~(kmon_u32)(KMON_RECORD_ALIGN - 1))
+#define KMON_RECORD_MAX KMON_ALIGN_UP(sizeof(struct kmon_exec) + KMON_PATH_MAX + KMON_ARGV_MAX)
+
+#if defined(__cplusplus)
+#define KMON_STATIC_ASSERT(e, m) static_assert(e, m)
+#else
+#define KMON_STATIC_ASSERT(e, m) _Static_assert(e, m)
+#endif
+#define KMON_PIN(type, field, off) \
+	KMON_STATIC_ASSERT(__builtin_offsetof(struct type, field) == (off), #type "." #field " moved")
+#define KMON_PIN_SIZE(type, n) KMON_STATIC_ASSERT(sizeof(struct type) == (n), #type " resized")
+
+KMON_PIN_SIZE(kmon_header, 48);
+KMON_PIN(kmon_header, seq, 16);
+KMON_PIN(kmon_header, cgroup_id, 40);
+KMON_PIN_SIZE(kmon_exec, 104);
+KMON_PIN(kmon_exec, comm, 80);
+KMON_PIN(kmon_exec, path_len, 96);
+KMON_PIN_SIZE(kmon_exit, 80);
+KMON_PIN_SIZE(kmon_fork, 88);
+KMON_PIN_SIZE(kmon_synth, 64);
+KMON_PIN_SIZE(kmon_image_load, 72);
+KMON_PIN_SIZE(kmon_registry_set, 64);
+KMON_PIN_SIZE(kmon_cpu_stats, 8 * (2 + KMON_KIND_COUNT));
+
+#endif /* KMON_ABI_H */
