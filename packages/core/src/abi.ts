@@ -33,7 +33,7 @@ const alignUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 export const EVENT_KINDS = ['exec', 'exit', 'fork', 'synth', 'image-load', 'registry-set'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
-const header: StructLayout = {
+const header = {
   cName: 'kmon_header',
   size: 48,
   fields: {
@@ -48,7 +48,7 @@ const header: StructLayout = {
     tid: f(36, 'u32'),
     cgroup_id: f(40, 'u64'),
   },
-};
+} satisfies StructLayout;
 
 const records: Readonly<Record<EventKind, RecordLayout>> = {
   exec: {

@@ -1,0 +1,223 @@
+// Batch decoder: walks whole records back to back in one buffer, reading
+// fields in place (no per-record copy) and decoding each string once.
+import { ABI, kindOfNumber, type EventKind, type RecordLayout } from './abi.js';
+import { KmonProtocolError } from './errors.js';
+import { compiledEventSchema, type KmonEvent } from './events.js';
+
+const HEADER = ABI.header.fields;
+const HEADER_SIZE = ABI.header.size;
+
+export interface DecodedBatch {
+  events: KmonEvent[];
+  /** One error per record that could not be decoded, in batch order. */
+  faults: KmonProtocolError[];
+  /**
+   * Records known to be lost to faults. A record whose size is readable is
+   * skipped alone; after a fault in the framing itself (size, ABI version)
+   * the rest of the batch cannot be split into records and counts as one.
+   */
+  lostRecords: number;
+}
+
+/** A cursor over one record of a batch; field reads are relative to the record. */
+class RecordReader {
+  constructor(
+    readonly buf: Buffer,
+    readonly view: DataView,
+    readonly index: number,
+    readonly offset: number,
+    readonly size: number,
+    readonly kind: EventKind,
+  ) {}
+
+  fault(field: string, problem: string): KmonProtocolError {
+    return new KmonProtocolError({ record: this.index, offset: this.offset, field }, problem);
+  }
+
+  u16(at: number): number {
+    return this.view.getUint16(this.offset + at, true);
+  }
+  u32(at: number): number {
+    return this.view.getUint32(this.offset + at, true);
+  }
+  s32(at: number): number {
+    return this.view.getInt32(this.offset + at, true);
+  }
+  u64(at: number): bigint {
+    return this.view.getBigUint64(this.offset + at, true);
+  }
+  /** A NUL-padded fixed-size name such as comm. */
+  fixedString(at: number, max: number): string {
+    const start = this.offset + at;
+    let end = this.buf.indexOf(0, start);
+    if (end < 0 || end > start + max) end = start + max;
+    return this.buf.toString('utf8', start, end);
+  }
+}
+
+/** The variable-length fields of a record, as byte ranges inside the batch. */
+type VarRanges = Array<{ start: number; end: number }>;
+
+function readVarRanges(r: RecordReader, layout: RecordLayout): VarRanges | KmonProtocolError {
+  const ranges: VarRanges = [];
+  let cursor = r.offset + layout.size;
+  const recordEnd = r.offset + r.size;
+  for (const name of layout.varFields) {
+    const length = r.u16(layout.fields[name]!.offset);
+    if (cursor + length > recordEnd) {
+      return r.fault(`${r.kind}.${name}`, `is ${length}: the field would end ${cursor + length - recordEnd} bytes beyond the record`);
+    }
+    ranges.push({ start: cursor, end: cursor + length });
+    cursor += length;
+  }
+  return ranges;
+}
+
+const text = (r: RecordReader, range: { start: number; end: number }) => r.buf.toString('utf8', range.start, range.end);
+
+/** argv as the kernel stores it: arguments each ended by NUL (the last one may be cut). */
+function splitArgv(r: RecordReader, range: { start: number; end: number }): string[] {
+  const args: string[] = [];
+  let start = range.start;
+  while (start < range.end) {
+    let end = r.buf.indexOf(0, start);
+    if (end < 0 || end > range.end) end = range.end;
+    args.push(r.buf.toString('utf8', start, end));
+    start = end + 1;
+  }
+  return args;
+}
+
+function commonFields(r: RecordReader) {
+  return {
+    kind: r.kind,
+    cpu: r.u32(HEADER.cpu.offset),
+    seq: Number(r.u64(HEADER.seq.offset)),
+    time: r.u64(HEADER.ts_ns.offset),
+    pid: r.u32(HEADER.tgid.offset),
+    tid: r.u32(HEADER.tid.offset),
+    cgroupId: r.u64(HEADER.cgroup_id.offset),
+  };
+}
+
+const truncatedBit = (flags: number, field: number) => (flags & (1 << field)) !== 0;
+
+type BodyDecoder = (r: RecordReader, flags: number, vars: VarRanges) => object;
+
+const R = ABI.records;
+const at = <K extends EventKind>(kind: K, field: string) => R[kind].fields[field]!.offset;
+
+/** One decoder per kind: builds the plain object the schema then validates. */
+const bodyDecoders: Record<EventKind, BodyDecoder> = {
+  exec: (r, flags, [filename, argv]) => ({
+    ppid: r.u32(at('exec', 'ppid')),
+    uid: r.u32(at('exec', 'uid')),
+    gid: r.u32(at('exec', 'gid')),
+    argc: r.u32(at('exec', 'argc')),
+    comm: r.fixedString(at('exec', 'comm'), ABI.commLen),
+    startTime: r.u64(at('exec', 'start_ns')),
+    parentStartTime: r.u64(at('exec', 'parent_start_ns')),
+    filename: text(r, filename!),
+    argv: splitArgv(r, argv!),
+    truncated: { filename: truncatedBit(flags, 0), argv: truncatedBit(flags, 1) },
+  }),
+  exit: (r, flags) => ({
+    startTime: r.u64(at('exit', 'start_ns')),
+    exitCode: r.s32(at('exit', 'exit_code')),
+    signal: r.u32(at('exit', 'signal')),
+    coreDumped: (flags & ABI.flags.coreDumped) !== 0,
+    comm: r.fixedString(at('exit', 'comm'), ABI.commLen),
+  }),
+  fork: (r, flags) => ({
+    parentStartTime: r.u64(at('fork', 'parent_start_ns')),
+    childStartTime: r.u64(at('fork', 'child_start_ns')),
+    childPid: r.u32(at('fork', 'child_tgid')),
+    childTid: r.u32(at('fork', 'child_tid')),
+    thread: (flags & ABI.flags.thread) !== 0,
+    comm: r.fixedString(at('fork', 'comm'), ABI.commLen),
+  }),
+  synth: (r, flags, [payload]) => ({
+    value: r.u64(at('synth', 'value')),
+    payloadBytes: payload!.end - payload!.start,
+    truncated: { payload: truncatedBit(flags, 0) },
+  }),
+  'image-load': (r, flags, [path]) => ({
+    imageBase: r.u64(at('image-load', 'image_base')),
+    imageSize: r.u64(at('image-load', 'image_size')),
+    path: text(r, path!),
+    truncated: { path: truncatedBit(flags, 0) },
+  }),
+  'registry-set': (r, flags, [key, valueName]) => ({
+    valueType: r.u32(at('registry-set', 'value_type')),
+    dataSize: r.u32(at('registry-set', 'data_size')),
+    key: text(r, key!),
+    valueName: text(r, valueName!),
+    truncated: { key: truncatedBit(flags, 0), valueName: truncatedBit(flags, 1) },
+  }),
+};
+
+/** Checks the framing of the record at `offset`: its size, if it can be trusted, or a fault. */
+function frameRecord(view: DataView, index: number, offset: number): number | KmonProtocolError {
+  const fault = (field: string, problem: string) => new KmonProtocolError({ record: index, offset, field }, problem);
+  const left = view.byteLength - offset;
+  if (left < HEADER_SIZE) return fault('hdr', `is cut short: ${left} bytes left, a header needs ${HEADER_SIZE}`);
+  const version = view.getUint16(offset + HEADER.abi_version.offset, true);
+  if (version !== ABI.version) return fault('hdr.abi_version', `is ${version}, this decoder reads version ${ABI.version}`);
+  const size = view.getUint32(offset + HEADER.size.offset, true);
+  if (size < HEADER_SIZE || size % ABI.align !== 0) {
+    return fault('hdr.size', `is ${size}: not a multiple of ${ABI.align} of at least ${HEADER_SIZE}`);
+  }
+  if (size > left) return fault('hdr.size', `is ${size}, beyond the ${left} bytes left in the batch`);
+  const kind = kindOfNumber(view.getUint16(offset + HEADER.kind.offset, true));
+  if (kind !== undefined && size < R[kind].size) {
+    return fault('hdr.size', `is ${size}, smaller than a ${kind} body (${R[kind].size})`);
+  }
+  return size;
+}
+
+/** Decodes one framed record, or says why it cannot. */
+function decodeRecord(buf: Buffer, view: DataView, index: number, offset: number, size: number): KmonEvent | KmonProtocolError {
+  const kindNumber = view.getUint16(offset + HEADER.kind.offset, true);
+  const kind = kindOfNumber(kindNumber);
+  if (kind === undefined) {
+    return new KmonProtocolError({ record: index, offset, field: 'hdr.kind' }, `is ${kindNumber}, not a known event kind`);
+  }
+  const r = new RecordReader(buf, view, index, offset, size, kind);
+  const vars = readVarRanges(r, R[kind]);
+  if (vars instanceof KmonProtocolError) return vars;
+  const flags = r.u32(HEADER.flags.offset);
+  const candidate = { ...commonFields(r), ...bodyDecoders[kind](r, flags, vars) };
+  const parsed = compiledEventSchema.safeParse(candidate);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  return r.fault(`${kind}.${issue.path.join('.')}`, `failed validation: ${issue.message}`);
+}
+
+/**
+ * Decodes a batch of records. Never throws on bad input: each malformed
+ * record becomes a KmonProtocolError in `faults`, and decoding goes on with
+ * the next record wherever the framing allows.
+ */
+export function decodeBatch(batch: Uint8Array): DecodedBatch {
+  const buf = Buffer.isBuffer(batch) ? batch : Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const result: DecodedBatch = { events: [], faults: [], lostRecords: 0 };
+  let offset = 0;
+  for (let index = 0; offset < buf.byteLength; index++) {
+    const size = frameRecord(view, index, offset);
+    if (size instanceof KmonProtocolError) {
+      result.faults.push(size);
+      result.lostRecords++;
+      break;
+    }
+    const decoded = decodeRecord(buf, view, index, offset, size);
+    if (decoded instanceof KmonProtocolError) {
+      result.faults.push(decoded);
+      result.lostRecords++;
+    } else {
+      result.events.push(decoded);
+    }
+    offset += size;
+  }
+  return result;
+}

@@ -1,0 +1,25 @@
+export { ABI, EVENT_KINDS, kindOfNumber, type EventKind, type FieldLayout, type RecordLayout, type StructLayout } from './abi.js';
+export type { BatchSink, CpuCounters, KernelBinding, KernelSession, RawKernelStats } from './binding.js';
+export { decodeBatch, type DecodedBatch } from './decoder.js';
+export {
+  KmonClosedError,
+  KmonDriverError,
+  KmonError,
+  KmonOptionsError,
+  KmonPermissionError,
+  KmonProtocolError,
+  KmonUnsupportedError,
+  isKmonError,
+  type KmonErrorCode,
+  type ProtocolFault,
+} from './errors.js';
+export * from './events.js';
+export {
+  eventKindSchema,
+  parseSessionOptions,
+  sessionOptionsSchema,
+  wakeupSchema,
+  type SessionOptions,
+  type SessionOptionsInput,
+} from './options.js';
+export { emptyStats, statsDelta, summarizeStats, type KernelStats } from './stats.js';

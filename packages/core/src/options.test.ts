@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { KmonOptionsError } from './errors.js';
+import { parseSessionOptions } from './options.js';
+
+describe('session options', () => {
+  it('fills in defaults', () => {
+    const options = parseSessionOptions({});
+    expect(options).toMatchObject({
+      kinds: ['exec', 'exit', 'fork'],
+      ringBytes: 16 * 1024 * 1024,
+      argvBytes: 4096,
+      excludeSelf: true,
+      threads: false,
+      wakeup: 'adaptive',
+      windows: { mechanism: 'inverted-call', pendingRequests: 4 },
+    });
+    expect(options.synthetic).toBeUndefined();
+  });
+
+  it('rejects an unknown option by name', () => {
+    expect(() => parseSessionOptions({ ringSize: 4096 })).toThrow(/ringSize/);
+  });
+
+  it('rejects a ring size that is not a power of two, naming the field and why', () => {
+    const error = (() => {
+      try {
+        parseSessionOptions({ ringBytes: 3 * 1024 * 1024 });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(KmonOptionsError);
+    expect((error as KmonOptionsError).message).toMatch(/ringBytes: must be a power of two/);
+    expect((error as KmonOptionsError).hint).toBeTruthy();
+  });
+
+  it('rejects an unknown event kind and an argv cap beyond the ABI maximum', () => {
+    expect(() => parseSessionOptions({ kinds: ['exec', 'open'] })).toThrow(/kinds\.1/);
+    expect(() => parseSessionOptions({ argvBytes: 1 << 20 })).toThrow(/argvBytes/);
+  });
+
+  it('takes undefined as all defaults', () => {
+    expect(parseSessionOptions(undefined).kinds).toEqual(['exec', 'exit', 'fork']);
+  });
+});

@@ -1,0 +1,95 @@
+// A KernelBinding with no kernel behind it: tests push batches and counters
+// into it and observe what the layers above do with them.
+import type { BatchSink, KernelBinding, KernelSession, RawKernelStats } from '../binding.js';
+import { KmonClosedError } from '../errors.js';
+import type { SessionOptions } from '../options.js';
+import { ABI } from '../abi.js';
+
+export interface MockSession extends KernelSession {
+  readonly options: SessionOptions;
+  readonly closed: boolean;
+  /** Delivers a batch as the native layer would after a wakeup. */
+  deliver(batch: Uint8Array): void;
+  /** Queues a batch for the next read() (pull model). */
+  queue(batch: Uint8Array): void;
+  /** Fails the session as a dying driver would. */
+  fail(error: Error): void;
+  /** Sets the counters stats() reports. */
+  setStats(stats: Partial<RawKernelStats>): void;
+}
+
+export interface MockBinding extends KernelBinding {
+  readonly sessions: MockSession[];
+  /** The most recently opened session. */
+  readonly current: MockSession | undefined;
+  /** Makes the next open() throw this error. */
+  failNextOpen(error: Error): void;
+}
+
+const zeroCpu = () => ({ attempted: 0, dropped: new Array<number>(ABI.kindCount).fill(0), truncated: 0 });
+
+export function createMockBinding(): MockBinding {
+  const sessions: MockSession[] = [];
+  let openError: Error | undefined;
+
+  function open(options: SessionOptions, sink: BatchSink): MockSession {
+    if (openError) {
+      const error = openError;
+      openError = undefined;
+      throw error;
+    }
+    let closed = false;
+    let stats: RawKernelStats = { cpus: [zeroCpu()], bindingDropped: 0 };
+    const pending: Uint8Array[] = [];
+    const live = () => {
+      if (closed) throw new KmonClosedError('the mock session');
+    };
+    const session: MockSession = {
+      options,
+      get closed() {
+        return closed;
+      },
+      deliver(batch) {
+        live();
+        sink.onBatch(batch);
+      },
+      queue(batch) {
+        pending.push(batch);
+      },
+      fail(error) {
+        closed = true;
+        sink.onError(error);
+      },
+      setStats(next) {
+        stats = { ...stats, ...next };
+      },
+      read() {
+        live();
+        const all = pending.splice(0);
+        const out = new Uint8Array(all.reduce((n, b) => n + b.length, 0));
+        all.reduce((at, b) => (out.set(b, at), at + b.length), 0);
+        return out;
+      },
+      stats() {
+        return stats;
+      },
+      close() {
+        closed = true;
+      },
+    };
+    sessions.push(session);
+    return session;
+  }
+
+  return {
+    name: 'mock',
+    sessions,
+    get current() {
+      return sessions.at(-1);
+    },
+    failNextOpen(error) {
+      openError = error;
+    },
+    open,
+  };
+}
