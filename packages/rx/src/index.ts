@@ -1,0 +1,3 @@
+export { createKmon, events, type Kmon, type KmonConfig } from './kmon.js';
+export { ofKind, whereComm, wherePid, type MessageOfKind } from './operators.js';
+export * from '@kmon/core';

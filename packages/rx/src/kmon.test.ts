@@ -1,0 +1,124 @@
+import { concatBatch, createMockBinding, encodeRecord, type MockBinding } from '@kmon/core/testing';
+import { KmonOptionsError, KmonPermissionError, type KmonMessage } from '@kmon/core';
+import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createKmon, events } from './kmon.js';
+
+const exitRecord = (seq: number, cpu = 0) =>
+  encodeRecord({ kind: 'exit', header: { seq, cpu, tgid: 10 + seq }, body: { exit_code: seq, comm: 'sh' } });
+
+const dropped = (exec: number) => ({ cpus: [{ attempted: 0, dropped: [0, exec, 0, 0, 0, 0, 0], truncated: 0 }] });
+
+describe('createKmon (mock binding)', () => {
+  let binding: MockBinding;
+  beforeEach(() => {
+    binding = createMockBinding();
+    vi.useFakeTimers();
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('validates options before anything is attached', () => {
+    expect(() => createKmon({ wakeup: 'sometimes' as never }, { binding })).toThrow(KmonOptionsError);
+    expect(binding.sessions).toHaveLength(0);
+  });
+
+  it('attaches on the first subscriber, shares one session, detaches after the grace period', () => {
+    const kmon = createKmon({}, { binding, graceMs: 100 });
+    expect(binding.sessions).toHaveLength(0);
+    const seenA: KmonMessage[] = [];
+    const seenB: KmonMessage[] = [];
+    const a = kmon.events$.subscribe((m) => seenA.push(m));
+    const b = kmon.events$.subscribe((m) => seenB.push(m));
+    expect(binding.sessions).toHaveLength(1);
+    binding.current!.deliver(concatBatch([exitRecord(0), exitRecord(1)]));
+    expect(seenA.map((m) => m.kind)).toEqual(['exit', 'exit']);
+    expect(seenB).toEqual(seenA);
+    a.unsubscribe();
+    b.unsubscribe();
+    expect(binding.current!.closed).toBe(false);
+    vi.advanceTimersByTime(100);
+    expect(binding.current!.closed).toBe(true);
+  });
+
+  it('keeps the session when a subscriber comes back within the grace period', () => {
+    const kmon = createKmon({}, { binding, graceMs: 100 });
+    kmon.events$.subscribe().unsubscribe();
+    vi.advanceTimersByTime(50);
+    const again = kmon.events$.subscribe();
+    vi.advanceTimersByTime(500);
+    expect(binding.sessions).toHaveLength(1);
+    expect(binding.current!.closed).toBe(false);
+    again.unsubscribe();
+  });
+
+  it('hands the parsed options to the binding', () => {
+    createKmon({ kinds: ['exit'], argvBytes: 128 }, { binding }).events$.subscribe();
+    expect(binding.current!.options).toMatchObject({ kinds: ['exit'], argvBytes: 128, wakeup: 'adaptive' });
+  });
+
+  it('reports a sequence gap in-band with the kernel drop counts', () => {
+    const seen: KmonMessage[] = [];
+    createKmon({}, { binding }).events$.subscribe((m) => seen.push(m));
+    binding.current!.deliver(exitRecord(0));
+    binding.current!.setStats(dropped(2));
+    binding.current!.deliver(exitRecord(3));
+    expect(seen.map((m) => m.kind)).toEqual(['exit', 'exit', 'lost']);
+    expect(seen[2]).toEqual({ kind: 'lost', cause: 'ring-full', count: 2, byKind: { exec: 2 } });
+  });
+
+  it('reports drops found by the periodic counter check, once', () => {
+    const seen: KmonMessage[] = [];
+    createKmon({}, { binding, statsIntervalMs: 50 }).events$.subscribe((m) => seen.push(m));
+    binding.current!.setStats(dropped(5));
+    vi.advanceTimersByTime(200);
+    expect(seen).toEqual([{ kind: 'lost', cause: 'ring-full', count: 5, byKind: { exec: 5 } }]);
+  });
+
+  it('turns a malformed record into a lost notice carrying the protocol error, and goes on', () => {
+    const seen: KmonMessage[] = [];
+    createKmon({}, { binding }).events$.subscribe((m) => seen.push(m));
+    const bad = encodeRecord({ kind: 'exit', header: { kind: 77 } });
+    binding.current!.deliver(concatBatch([bad, exitRecord(1)]));
+    expect(seen.map((m) => m.kind)).toEqual(['exit', 'lost']);
+    expect(seen[1]).toMatchObject({ cause: 'malformed', count: 1, error: { code: 'KMON_PROTOCOL', field: 'hdr.kind' } });
+  });
+
+  it('sends an open failure to error with its typed error', async () => {
+    binding.failNextOpen(new KmonPermissionError('bpf() refused'));
+    await expect(firstValueFrom(events({}, { binding }))).rejects.toBeInstanceOf(KmonPermissionError);
+  });
+
+  it('sends a driver failure to error and detaches', async () => {
+    const kmon = createKmon({}, { binding });
+    const done = lastValueFrom(kmon.events$);
+    binding.current!.fail(new Error('ring fd died'));
+    await expect(done).rejects.toThrow('ring fd died');
+  });
+
+  it('stop() delivers what waits, reports final drops, completes every subscriber and detaches', async () => {
+    const kmon = createKmon({}, { binding });
+    const all = lastValueFrom(kmon.events$.pipe(toArray()));
+    binding.current!.queue(exitRecord(0));
+    binding.current!.setStats(dropped(1));
+    kmon.stop();
+    expect((await all).map((m) => m.kind)).toEqual(['exit', 'lost']);
+    expect(binding.current!.closed).toBe(true);
+  });
+
+  it('read() drains on demand (pull model)', () => {
+    const kmon = createKmon({}, { binding });
+    const sub = kmon.batches$.subscribe();
+    binding.current!.queue(concatBatch([exitRecord(0), exitRecord(1)]));
+    expect(kmon.read().map((m) => m.kind)).toEqual(['exit', 'exit']);
+    expect(kmon.read()).toEqual([]);
+    sub.unsubscribe();
+  });
+
+  it('batches$ delivers one array per kernel batch', async () => {
+    const kmon = createKmon({}, { binding });
+    const two = firstValueFrom(kmon.batches$.pipe(take(2), toArray()));
+    binding.current!.deliver(concatBatch([exitRecord(0), exitRecord(1)]));
+    binding.current!.deliver(exitRecord(2));
+    expect((await two).map((batch) => batch.length)).toEqual([2, 1]);
+  });
+});
