@@ -1,0 +1,90 @@
+// Renders kmon messages for people (text) and for programs (json, jsonl).
+import type { KmonEvent, KmonMessage } from '@kmon/rx';
+
+export const FORMATS = ['text', 'json', 'jsonl'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** Turns the kernel's monotonic timestamps into wall-clock time. */
+export interface Clock {
+  wallTimeMs(monotonicNs: bigint): number;
+}
+
+/** On Linux both process.hrtime and the driver's timestamps are CLOCK_MONOTONIC. */
+export function systemClock(): Clock {
+  const offsetNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+  return { wallTimeMs: (ns) => Number((ns + offsetNs) / 1_000_000n) };
+}
+
+/** JSON with 64-bit values as decimal strings (exact, and what jq can read). */
+export function toJson(message: KmonMessage): string {
+  return JSON.stringify(message, (_key, value: unknown) => {
+    if (typeof value === 'bigint') return value.toString();
+    if (value instanceof Error) return { name: value.name, message: value.message };
+    return value;
+  });
+}
+
+/** Quotes an argument so the printed command line can be pasted into a shell. */
+export function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/u.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+const describeEvent: { [K in KmonEvent['kind']]: (e: Extract<KmonEvent, { kind: K }>) => string } = {
+  exec: (e) =>
+    `pid=${e.pid} ppid=${e.ppid} uid=${e.uid} ${e.filename} ${e.argv.map(shellQuote).join(' ')}` +
+    (e.truncated.argv ? ` …(argv cut, argc=${e.argc})` : ''),
+  exit: (e) =>
+    `pid=${e.pid} comm=${e.comm} ` +
+    (e.signal ? `signal=${e.signal}${e.coreDumped ? ' (core dumped)' : ''}` : `code=${e.exitCode}`) +
+    ` lifetime=${formatDuration(e.time - e.startTime)}`,
+  fork: (e) => `pid=${e.pid} comm=${e.comm} -> ${e.thread ? 'thread' : 'child'}=${e.thread ? e.childTid : e.childPid}`,
+  synth: (e) => `pid=${e.pid} value=${e.value} payload=${e.payloadBytes}B`,
+  'image-load': (e) => `pid=${e.pid} ${e.path}`,
+  'registry-set': (e) => `pid=${e.pid} ${e.key}\\${e.valueName} type=${e.valueType} size=${e.dataSize}`,
+};
+
+export function formatDuration(ns: bigint): string {
+  const ms = Number(ns / 1000n) / 1000;
+  return ms < 1000 ? `${ms.toFixed(1)}ms` : `${(ms / 1000).toFixed(2)}s`;
+}
+
+const colours: Record<string, string> = { exec: '32', exit: '33', fork: '36', lost: '31;1' };
+const paint = (text: string, kind: string, colour: boolean) =>
+  colour ? `\x1b[${colours[kind] ?? '35'}m${text}\x1b[0m` : text;
+
+export function toText(message: KmonMessage, clock: Clock, colour: boolean): string {
+  const kind = paint(message.kind.padEnd(6), message.kind, colour);
+  if (message.kind === 'lost') {
+    const detail = message.error ? `: ${message.error.message}` : '';
+    return `${''.padEnd(12)} ${kind} ${message.count} record(s) lost (${message.cause})${detail}`;
+  }
+  const time = new Date(clock.wallTimeMs(message.time)).toISOString().slice(11, 23);
+  const render = describeEvent[message.kind] as (e: KmonEvent) => string;
+  return `${time} ${kind} ${render(message)}`;
+}
+
+/** Writes messages in one format; `end()` closes what the format needs closed. */
+export interface Printer {
+  print(message: KmonMessage): void;
+  end(): void;
+}
+
+export function createPrinter(format: Format, write: (chunk: string) => void, colour: boolean): Printer {
+  const clock = systemClock();
+  switch (format) {
+    case 'jsonl':
+      return { print: (m) => write(toJson(m) + '\n'), end: () => {} };
+    case 'json': {
+      let first = true;
+      return {
+        print: (m) => {
+          write((first ? '[\n' : ',\n') + toJson(m));
+          first = false;
+        },
+        end: () => write(first ? '[]\n' : '\n]\n'),
+      };
+    }
+    case 'text':
+      return { print: (m) => write(toText(m, clock, colour) + '\n'), end: () => {} };
+  }
+}

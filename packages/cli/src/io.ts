@@ -1,0 +1,22 @@
+// What the CLI needs from its process, so tests can run commands in-process.
+export interface Output {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+export interface Io {
+  stdout: Output;
+  stderr: Output;
+  /** Calls `stop` on Ctrl-C / SIGTERM until disposed. */
+  onStopSignal(stop: () => void): { dispose(): void };
+}
+
+export const processIo: Io = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  onStopSignal(stop) {
+    process.on('SIGINT', stop).on('SIGTERM', stop);
+    return { dispose: () => process.off('SIGINT', stop).off('SIGTERM', stop) };
+  },
+};

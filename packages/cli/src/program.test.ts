@@ -1,0 +1,113 @@
+import { ABI, KmonPermissionError } from '@kmon/rx';
+import { concatBatch, createMockBinding, encodeRecord, type MockBinding } from '@kmon/rx/testing';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Io } from './io.js';
+import { createProgram } from './program.js';
+
+function memoryIo() {
+  const out: string[] = [];
+  const err: string[] = [];
+  let stop: (() => void) | undefined;
+  const io: Io = {
+    stdout: { write: (s: string) => out.push(s) },
+    stderr: { write: (s: string) => err.push(s) },
+    onStopSignal: (fn) => ((stop = fn), { dispose: () => (stop = undefined) }),
+  };
+  return { io, out: () => out.join(''), err: () => err.join(''), interrupt: () => stop?.() };
+}
+
+const exec = (tgid: number, args: string[]) =>
+  encodeRecord({
+    kind: 'exec',
+    header: { tgid, tid: tgid, ts_ns: 5_000_000n },
+    body: { ppid: 1, comm: 'sh', argc: args.length },
+    vars: ['/bin/sh', args.join('\0') + '\0'],
+  });
+const exit = (tgid: number, code: number) =>
+  encodeRecord({ kind: 'exit', header: { tgid, tid: tgid, ts_ns: 9_000_000n }, body: { exit_code: code, start_ns: 1_000_000n, comm: 'sh' } });
+
+/** Runs a kmon command against the mock, delivering `batches` once it has attached. */
+async function runWith(binding: MockBinding, argv: string[], batches: Uint8Array[] = [], interrupt = true) {
+  const mem = memoryIo();
+  const done = createProgram(mem.io, { binding, graceMs: 0 }).run(argv);
+  await new Promise((r) => setImmediate(r));
+  for (const batch of batches) binding.current?.deliver(batch);
+  if (interrupt) mem.interrupt();
+  return { code: await done, ...mem };
+}
+
+describe('kmon watch (mock binding)', () => {
+  let binding: MockBinding;
+  beforeEach(() => (binding = createMockBinding()));
+
+  it('--format jsonl prints one valid JSON object per line, 64-bit values as exact strings', async () => {
+    const r = await runWith(binding, ['watch', '--format', 'jsonl'], [concatBatch([exec(7, ['sh', '-c', 'exit 3']), exit(7, 3)])]);
+    expect(r.code).toBe(0);
+    const lines = r.out().trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.kind)).toEqual(['exec', 'exit']);
+    expect(lines[0]).toMatchObject({ pid: 7, argv: ['sh', '-c', 'exit 3'], time: '5000000' });
+    expect(lines[1]).toMatchObject({ exitCode: 3 });
+    expect(r.err()).toMatch(/kmon: 2 events, 0 lost/);
+  });
+
+  it('--format json prints one valid JSON array', async () => {
+    const r = await runWith(binding, ['watch', '--format', 'json'], [exit(7, 0)]);
+    expect(JSON.parse(r.out())).toHaveLength(1);
+  });
+
+  it('text shows the command line quoted for a shell, and loss in-band', async () => {
+    const r = await runWith(binding, ['watch'], [exec(7, ['echo', 'a b', "it's"])]);
+    expect(r.out()).toContain(`echo 'a b' 'it'\\''s'`);
+    binding.current!.setStats({ cpus: [{ attempted: 3, dropped: [0, 2, 0, 0, 0, 0, 0], truncated: 0 }] });
+  });
+
+  it('--count stops by itself after n events', async () => {
+    const r = await runWith(binding, ['watch', '--count', '1', '--format', 'jsonl'], [concatBatch([exit(1, 0), exit(2, 0)])], false);
+    expect(r.code).toBe(0);
+    expect(r.out().trim().split('\n')).toHaveLength(1);
+    expect(binding.current!.closed).toBe(true);
+  });
+
+  it('--pid and --kinds reach the filter and the session options', async () => {
+    const r = await runWith(binding, ['watch', '--pid', '2', '--kinds', 'exit', '-f', 'jsonl'], [concatBatch([exit(1, 0), exit(2, 0)])]);
+    expect(r.out().trim().split('\n').map((l) => JSON.parse(l).pid)).toEqual([2]);
+    expect(binding.current!.options.kinds).toEqual(['exit']);
+  });
+
+  it('prints drops in-band and counts them in the summary', async () => {
+    const mem = memoryIo();
+    const done = createProgram(mem.io, { binding, graceMs: 0 }).run(['watch', '-f', 'jsonl']);
+    await new Promise((r) => setImmediate(r));
+    binding.current!.setStats({ cpus: [{ attempted: 3, dropped: [0, 0, 2, 0, 0, 0, 0], truncated: 0 }], bindingDropped: 0 });
+    mem.interrupt();
+    expect(await done).toBe(0);
+    expect(JSON.parse(mem.out().trim())).toEqual({ kind: 'lost', cause: 'ring-full', count: 2, byKind: { exit: 2 } });
+    expect(mem.err()).toMatch(/0 events, 2 lost/);
+  });
+
+  it('a missing privilege is one clear message with a hint, exit code 1', async () => {
+    binding.failNextOpen(new KmonPermissionError('the kernel refused to load the BPF programs (EPERM)'));
+    const r = await runWith(binding, ['watch'], [], false);
+    expect(r.code).toBe(1);
+    expect(r.err()).toMatch(/EPERM[\s\S]*hint: run as root, or grant CAP_BPF\+CAP_PERFMON/);
+  });
+
+  it.each([
+    [['watch', '--bogus'], /unknown option '--bogus'/],
+    [['watch', '--kinds', 'exec,open'], /unknown kind open/],
+    [['watch', '--format', 'xml'], /Allowed choices are text, json, jsonl/],
+    [['watch', '--pid', 'abc'], /positive whole number/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ])('%j is a usage error (exit 2) that says what is wrong', async (argv, message) => {
+    const r = await runWith(binding, argv, [], false);
+    expect(r.code).toBe(2);
+    expect(r.err()).toMatch(message);
+    expect(binding.sessions).toHaveLength(0);
+  });
+
+  it('an argv cap beyond the ABI maximum is rejected by the options schema', async () => {
+    const r = await runWith(binding, ['watch', '--argv-bytes', String(ABI.limits.argvMax + 1)], [], false);
+    expect(r.code).toBe(1);
+    expect(r.err()).toMatch(/argvBytes/);
+  });
+});
