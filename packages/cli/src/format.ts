@@ -1,5 +1,5 @@
 // Renders kmon messages for people (text) and for programs (json, jsonl).
-import type { KmonEvent, KmonMessage } from '@kmon/rx';
+import { formatDuration, type KmonEvent, type KmonMessage } from '@kmon/rx';
 
 export const FORMATS = ['text', 'json', 'jsonl'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -42,11 +42,6 @@ const describeEvent: { [K in KmonEvent['kind']]: (e: Extract<KmonEvent, { kind: 
   'image-load': (e) => `pid=${e.pid} ${e.path}`,
   'registry-set': (e) => `pid=${e.pid} ${e.key}\\${e.valueName} type=${e.valueType} size=${e.dataSize}`,
 };
-
-export function formatDuration(ns: bigint): string {
-  const ms = Number(ns / 1000n) / 1000;
-  return ms < 1000 ? `${ms.toFixed(1)}ms` : `${(ms / 1000).toFixed(2)}s`;
-}
 
 const colours: Record<string, string> = { exec: '32', exit: '33', fork: '36', lost: '31;1' };
 const paint = (text: string, kind: string, colour: boolean) =>

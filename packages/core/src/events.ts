@@ -144,3 +144,9 @@ export function processKey(pid: number, startTime: bigint): string {
 }
 
 export const eventKinds: readonly KmonEventKind[] = EVENT_KINDS;
+
+/** A duration in ns for people: "12.3ms" below a second, "4.56s" above. */
+export function formatDuration(ns: bigint): string {
+  const ms = Number(ns / 1000n) / 1000;
+  return ms < 1000 ? `${ms.toFixed(1)}ms` : `${(ms / 1000).toFixed(2)}s`;
+}
