@@ -38,7 +38,7 @@ const describeEvent: { [K in KmonEvent['kind']]: (e: Extract<KmonEvent, { kind: 
     (e.signal ? `signal=${e.signal}${e.coreDumped ? ' (core dumped)' : ''}` : `code=${e.exitCode}`) +
     ` lifetime=${formatDuration(e.time - e.startTime)}`,
   fork: (e) => `pid=${e.pid} comm=${e.comm} -> ${e.thread ? 'thread' : 'child'}=${e.thread ? e.childTid : e.childPid}`,
-  synth: (e) => `pid=${e.pid} value=${e.value} payload=${e.payloadBytes}B`,
+  synth: (e) => `pid=${e.pid} value=${e.value} payload=${Buffer.byteLength(e.payload)}B`,
   'image-load': (e) => `pid=${e.pid} ${e.path}`,
   'registry-set': (e) => `pid=${e.pid} ${e.key}\\${e.valueName} type=${e.valueType} size=${e.dataSize}`,
 };

@@ -23,7 +23,7 @@ const specs: Record<(typeof EVENT_KINDS)[number], RecordSpec> = {
     header: { ...header, flags: ABI.flags.thread },
     body: { parent_start_ns: 10n, child_start_ns: 12n, child_tgid: 100, child_tid: 102, comm: 'node' },
   },
-  synth: { kind: 'synth', header, body: { value: 42n }, vars: [new Uint8Array(13)] },
+  synth: { kind: 'synth', header, body: { value: 42n }, vars: ['/usr/lib/x86_64'] },
   'image-load': {
     kind: 'image-load',
     header,
@@ -66,7 +66,7 @@ const expected = {
     thread: true,
     comm: 'node',
   },
-  synth: { kind: 'synth', ...common, value: 42n, payloadBytes: 13, truncated: { payload: false } },
+  synth: { kind: 'synth', ...common, value: 42n, payload: '/usr/lib/x86_64', truncated: { payload: false } },
   'image-load': {
     kind: 'image-load',
     ...common,

@@ -138,7 +138,7 @@ const bodyDecoders: Record<EventKind, BodyDecoder> = {
   }),
   synth: (r, flags, [payload]) => ({
     value: r.u64(at('synth', 'value')),
-    payloadBytes: payload!.end - payload!.start,
+    payload: text(r, payload!),
     truncated: { payload: truncatedBit(flags, 0) },
   }),
   'image-load': (r, flags, [path]) => ({

@@ -71,7 +71,8 @@ export const synthEventSchema = z.object({
   kind: z.literal('synth'),
   ...common,
   value: u64,
-  payloadBytes: z.number().int().min(0),
+  /** Filler text of the configured size: decoded like any path, so benchmarks pay for strings. */
+  payload: z.string(),
   truncated: z.object({ payload: z.boolean() }),
 });
 
