@@ -1,0 +1,354 @@
+// Runs the real driver: needs root (or CAP_BPF+CAP_PERFMON) on a kernel with
+// BTF, as in CI. Records are decoded with @kmon/core's decoder, so these
+// tests also pin the driver to the ABI the decoder expects.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ABI,
+  KmonClosedError,
+  KmonDriverError,
+  KmonPermissionError,
+  KmonUnsupportedError,
+  decodeBatch,
+  parseSessionOptions,
+  type BatchSink,
+  type KernelSession,
+  type KmonEvent,
+  type SessionOptionsInput,
+} from '@kmon/core';
+import { bindingInfo, nativeBinding, toKmonError } from './index.js';
+
+type EventOf<K extends KmonEvent['kind']> = Extract<KmonEvent, { kind: K }>;
+
+/** Decodes every batch; keeps what the tests look at. */
+class Collector implements BatchSink {
+  readonly events: KmonEvent[] = [];
+  readonly errors: Error[] = [];
+  readonly faults: unknown[] = [];
+  batches = 0;
+  private waiters: Array<() => void> = [];
+
+  onBatch(batch: Uint8Array): void {
+    this.batches += 1;
+    this.take(batch);
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  onError(error: Error): void {
+    this.errors.push(error);
+  }
+
+  take(batch: Uint8Array): void {
+    const decoded = decodeBatch(batch);
+    this.faults.push(...decoded.faults);
+    this.events.push(...decoded.events);
+  }
+
+  /** Resolves with the first event matching `test` (the test's timeout bounds the wait). */
+  async until<E extends KmonEvent>(test: (event: KmonEvent) => event is E): Promise<E> {
+    for (;;) {
+      const found = this.events.find(test);
+      if (found) return found;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+}
+
+const sessions: KernelSession[] = [];
+
+function open(input: SessionOptionsInput, sink: BatchSink = new Collector()): KernelSession {
+  const session = nativeBinding.open(parseSessionOptions(input), sink);
+  sessions.push(session);
+  return session;
+}
+
+afterEach(() => {
+  for (const session of sessions.splice(0)) session.close();
+});
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** Drains a pull-mode session completely into the collector. */
+function drain(session: KernelSession, sink: Collector): void {
+  for (let batch = session.read(); batch.length > 0; batch = session.read()) sink.take(batch);
+}
+
+const is =
+  <K extends KmonEvent['kind']>(kind: K, where: (event: EventOf<K>) => boolean) =>
+  (event: KmonEvent): event is EventOf<K> =>
+    event.kind === kind && where(event as EventOf<K>);
+
+/** Splits a batch by header sizes: whole records back to back, nothing else. */
+function recordSizes(batch: Uint8Array): number[] {
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  const sizes: number[] = [];
+  for (let offset = 0; offset < batch.length; ) {
+    const size = view.getUint32(offset + ABI.header.fields.size.offset, true);
+    if (size < ABI.header.size || size % ABI.align !== 0) throw new Error(`bad record size ${size} at ${offset}`);
+    sizes.push(size);
+    offset += size;
+  }
+  return sizes;
+}
+
+/** This process's BPF objects and epoll fds, from /proc/self/fd{,info}. */
+function ownKernelObjects(): string[] {
+  const objects: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue; // the fd of readdir itself
+    }
+    if (target === 'anon_inode:[eventpoll]') objects.push(`epoll fd ${fd}`);
+    if (!target.startsWith('anon_inode:bpf')) continue;
+    const id = /^(prog|map|link)_id:\s*(\d+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    objects.push(id ? `${id[1]} ${id[2]}` : target);
+  }
+  return objects.sort();
+}
+
+function bpftool(what: 'prog' | 'map' | 'link'): Array<{ id: number; name?: string; prog_id?: number }> {
+  const out = spawnSync('bpftool', ['-j', what, 'show'], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`bpftool ${what} show: ${out.stderr}`);
+  return JSON.parse(out.stdout || '[]');
+}
+
+/** The kernel frees programs and maps after an RCU grace period: wait until it has. */
+async function eventually(check: () => void, attempts = 100): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      return check();
+    } catch (error) {
+      if (i >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+describe('nativeBinding (Linux eBPF)', () => {
+  it('describes the compiled backend', () => {
+    expect(nativeBinding.name).toBe('linux-ebpf');
+    expect(bindingInfo()).toMatchObject({ name: 'linux-ebpf', abiVersion: ABI.version, recordMax: ABI.limits.recordMax });
+  });
+
+  it('opens, closes idempotently, and refuses use after close', () => {
+    const session = open({});
+    expect(session.read()).toBeInstanceOf(Uint8Array);
+    session.close();
+    session.close();
+    expect(() => session.read()).toThrow(KmonClosedError);
+    expect(session.stats().cpus.length).toBeGreaterThan(0); // the counters read at close
+  });
+
+  it('delivers fork, exec and exit of a child in one pulled batch of whole records', async () => {
+    const sink = new Collector();
+    const session = open({ wakeup: 'poll', pollIntervalMs: 10_000 }, sink);
+    const child = spawn('sh', ['-c', 'exit 3']);
+    await exited(child);
+    const batch = session.read(); // the exit tracepoint ran before the parent could reap the child
+    expect(recordSizes(batch).reduce((a, b) => a + b, 0)).toBe(batch.length);
+    sink.take(batch);
+    expect(sink.faults).toEqual([]);
+
+    const pid = child.pid!;
+    const fork = sink.events.find(is('fork', (e) => e.childPid === pid));
+    const exec = sink.events.find(is('exec', (e) => e.pid === pid));
+    const exit = sink.events.find(is('exit', (e) => e.pid === pid));
+    expect(fork).toMatchObject({ pid: process.pid, childTid: pid, thread: false });
+    expect(exec).toMatchObject({ ppid: process.pid, argv: ['sh', '-c', 'exit 3'], argc: 3, comm: 'sh' });
+    expect(exec?.filename).toMatch(/\/sh$/);
+    expect(exec?.truncated).toEqual({ filename: false, argv: false });
+    expect(exit).toMatchObject({ exitCode: 3, signal: 0, coreDumped: false });
+    // (pid, start time) names the process across all three records.
+    expect(exec?.startTime).toBe(fork?.childStartTime);
+    expect(exit?.startTime).toBe(fork?.childStartTime);
+    expect(exec?.parentStartTime).toBe(fork?.parentStartTime);
+  });
+
+  it('wakes the sink by itself in every wakeup mode', async () => {
+    for (const wakeup of ['each', 'adaptive', 'poll'] as const) {
+      const sink = new Collector();
+      const session = open({ wakeup, maxLatencyMs: 5, pollIntervalMs: 5 }, sink);
+      const child = spawn('sh', ['-c', 'exit 0']);
+      await sink.until(is('exit', (e) => e.pid === child.pid));
+      expect(sink.faults).toEqual([]);
+      expect(sink.batches).toBeGreaterThan(0);
+      session.close();
+    }
+  });
+
+  it('reports the terminating signal', async () => {
+    const sink = new Collector();
+    open({ kinds: ['exit'] }, sink);
+    const child = spawn('sh', ['-c', 'kill -KILL $$']);
+    const exit = await sink.until(is('exit', (e) => e.pid === child.pid));
+    expect(exit).toMatchObject({ signal: 9, exitCode: 0, coreDumped: false });
+  });
+
+  it('reports one exit per process, also when the main thread exits first', async () => {
+    const sink = new Collector();
+    const session = open({ kinds: ['exit'], wakeup: 'poll', pollIntervalMs: 10_000 }, sink);
+    // The main thread leaves with pthread_exit; the last thread ends the process with status 7.
+    const script = [
+      'import ctypes, os, threading, time',
+      'threading.Thread(target=lambda: (time.sleep(0.2), os._exit(7))).start()',
+      'ctypes.CDLL(None).pthread_exit(None)',
+    ].join('\n');
+    const child = spawn('python3', ['-c', script]);
+    await exited(child);
+    drain(session, sink);
+    const exits = sink.events.filter(is('exit', (e) => e.pid === child.pid));
+    expect(exits).toHaveLength(1);
+    expect(exits[0]).toMatchObject({ exitCode: 7, signal: 0 });
+  });
+
+  it('excludeSelf drops our own thread clones but keeps our children', async () => {
+    const count = async (excludeSelf: boolean) => {
+      const sink = new Collector();
+      const session = open({ excludeSelf, threads: true, wakeup: 'poll', pollIntervalMs: 10_000 }, sink);
+      const worker = new Worker('setTimeout(() => {}, 100)', { eval: true }); // clones threads of this process
+      await new Promise((resolve) => worker.once('online', resolve));
+      await worker.terminate();
+      const child = spawn('sh', ['-c', 'exit 0']);
+      await exited(child);
+      drain(session, sink);
+      session.close();
+      const selfThreads = sink.events.filter(is('fork', (e) => e.childPid === process.pid && e.thread));
+      const ownChild = sink.events.filter((e) => e.pid === child.pid || (e.kind === 'fork' && e.childPid === child.pid));
+      return { selfThreads: selfThreads.length, ownChild: ownChild.length };
+    };
+    const kept = await count(false);
+    expect(kept.selfThreads).toBeGreaterThan(0);
+    const excluded = await count(true);
+    expect(excluded.selfThreads).toBe(0);
+    expect(excluded.ownChild).toBe(3); // fork, exec and exit of our child are still reported
+  });
+
+  it('cuts argv at argvBytes and flags it', async () => {
+    const sink = new Collector();
+    const session = open({ kinds: ['exec'], argvBytes: 16, wakeup: 'poll', pollIntervalMs: 10_000 }, sink);
+    const long = 'x'.repeat(100);
+    const child = spawn('sh', ['-c', 'exit 0', long]);
+    await exited(child);
+    drain(session, sink);
+    const exec = sink.events.find(is('exec', (e) => e.pid === child.pid));
+    expect(exec?.truncated).toEqual({ filename: false, argv: true });
+    expect(exec?.argv.join('\0')).toBe('sh\0-c\0exit 0\0xxx'); // 16 bytes, NULs included
+    expect(exec?.argc).toBe(4);
+    const truncated = session.stats().cpus.reduce((sum, cpu) => sum + cpu.truncated, 0);
+    expect(truncated).toBeGreaterThanOrEqual(1);
+  });
+
+  it('accounts for every synthetic record when the ring overflows', () => {
+    const calls = 2000;
+    const session = open({
+      kinds: ['synth'],
+      ringBytes: 64 * 1024,
+      wakeup: 'poll',
+      pollIntervalMs: 10_000,
+      synthetic: { tgid: process.pid, payloadBytes: 1000 },
+    });
+    for (let i = 0; i < calls; i++) void process.ppid; // one getppid() each, nothing drains meanwhile
+    const sink = new Collector();
+    const sizes: number[] = [];
+    for (let batch = session.read(); batch.length > 0; batch = session.read()) {
+      sizes.push(...recordSizes(batch));
+      sink.take(batch);
+    }
+    expect(sink.faults).toEqual([]);
+    const synth = sink.events.filter(is('synth', () => true));
+    const { cpus } = session.stats();
+    const attempted = cpus.reduce((sum, cpu) => sum + cpu.attempted, 0);
+    const dropped = cpus.reduce((sum, cpu) => sum + (cpu.dropped[ABI.kinds.synth] ?? 0), 0);
+
+    expect(attempted).toBe(calls);
+    expect(dropped).toBeGreaterThan(0);
+    expect(synth.length + dropped).toBe(attempted);
+    expect(new Set(synth.map((e) => e.value)).size).toBe(synth.length);
+    expect(synth.every((e) => e.value < BigInt(calls))).toBe(true);
+    expect(new Set(sizes)).toEqual(new Set([ABI.header.size + 16 + 1000])); // synth body + payload, 8-aligned
+    // Per CPU, the sequence numbers missing from the ring are exactly the drops there.
+    cpus.forEach((cpu, n) => {
+      const seen = new Set(synth.filter((e) => e.cpu === n).map((e) => e.seq));
+      expect([...seen].every((seq) => seq < cpu.attempted)).toBe(true);
+      expect(cpu.attempted - seen.size).toBe(cpu.dropped[ABI.kinds.synth]);
+    });
+  });
+
+  it('leaves no program, map, link or fd behind after close', async () => {
+    const before = ownKernelObjects();
+    const fdsBefore = readdirSync('/proc/self/fd').length;
+    const session = open({ synthetic: { tgid: process.pid, payloadBytes: 0 } });
+    const mine = ownKernelObjects().filter((o) => !before.includes(o));
+    const progs = bpftool('prog').filter((p) => mine.includes(`prog ${p.id}`));
+    expect(progs.map((p) => p.name).sort()).toEqual(['kmon_exec', 'kmon_exit', 'kmon_fork', 'kmon_synth']);
+    expect(mine.filter((o) => o.startsWith('link'))).toHaveLength(4);
+
+    session.close();
+    session.close();
+    expect(ownKernelObjects()).toEqual(before);
+    expect(readdirSync('/proc/self/fd').length).toBe(fdsBefore);
+    await eventually(() => {
+      const alive = (['prog', 'map', 'link'] as const).flatMap((what) =>
+        bpftool(what)
+          .filter((o) => mine.includes(`${what} ${o.id}`))
+          .map((o) => `${what} ${o.id} ${o.name ?? ''}`),
+      );
+      expect(alive).toEqual([]);
+    });
+  });
+
+  it('closes the session and reports to onError when onBatch throws', async () => {
+    const boom = new Error('consumer bug');
+    const errors: Error[] = [];
+    const session = open(
+      { wakeup: 'each' },
+      {
+        onBatch: () => {
+          throw boom;
+        },
+        onError: (error) => errors.push(error),
+      },
+    );
+    spawn('sh', ['-c', 'exit 0']);
+    await eventually(() => expect(errors).toEqual([boom]));
+    expect(() => session.read()).toThrow(KmonClosedError);
+  });
+});
+
+describe('toKmonError', () => {
+  it('maps a refusal to KmonPermissionError, a missing feature to KmonUnsupportedError', () => {
+    const native = (fields: object) => Object.assign(new Error('x'), fields);
+    expect(toKmonError(native({ stage: 'load', code: 'EPERM', errno: 1 }))).toBeInstanceOf(KmonPermissionError);
+    expect(toKmonError(native({ stage: 'btf', code: 'ENOENT', errno: 2, missing: 'kernel BTF' }))).toBeInstanceOf(
+      KmonUnsupportedError,
+    );
+    const other = toKmonError(native({ stage: 'attach', code: 'EINVAL', errno: 22 }));
+    expect(other).toBeInstanceOf(KmonDriverError);
+    expect(other.message).toContain('attach the BPF programs (EINVAL)');
+  });
+
+  it('turns a real unprivileged open into KmonPermissionError', () => {
+    // An unprivileged user loading the addon: the kernel refuses with EPERM.
+    const addon = bindingInfo().addonPath;
+    const script = `
+      const { Session } = require(${JSON.stringify(addon)});
+      const config = { kinds: 2, ringBytes: 65536, argvBytes: 0, selfTgid: 0, threads: false, wakeup: 'poll',
+        wakeupBytes: 1, maxLatencyMs: 1, pollIntervalMs: 1, batchBytes: ${ABI.limits.recordMax}, synthTgid: 0, synthPayload: 0 };
+      try { new Session(config, () => {}); console.log('{}'); }
+      catch (e) { console.log(JSON.stringify({ stage: e.stage, code: e.code, errno: e.errno, message: e.message })); }`;
+    const out = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, '-e', script], {
+      encoding: 'utf8',
+    });
+    expect(out.status, out.stderr).toBe(0);
+    const fields = JSON.parse(out.stdout);
+    expect(fields).toMatchObject({ code: 'EPERM', errno: 1 });
+    expect(toKmonError(Object.assign(new Error(fields.message), fields))).toBeInstanceOf(KmonPermissionError);
+  });
+});

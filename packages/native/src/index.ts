@@ -1,0 +1,231 @@
+// @kmon/native: the KernelBinding that runs kmon's kernel driver on this OS.
+// On Linux it loads the eBPF programs of packages/driver/linux through the
+// kmon.node addon (src/addon.cc + src/linux/ebpf_backend.cc) and hands their
+// records to the sink, one call per batch.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import {
+  ABI,
+  KmonClosedError,
+  KmonDriverError,
+  KmonError,
+  KmonPermissionError,
+  KmonUnsupportedError,
+  type BatchSink,
+  type KernelBinding,
+  type KernelSession,
+  type RawKernelStats,
+  type SessionOptions,
+} from '@kmon/core';
+
+/** The options kmon.node takes: SessionOptions flattened to what the driver needs. */
+export interface NativeConfig {
+  /** Bit (1 << kind number) per kind to record. */
+  kinds: number;
+  ringBytes: number;
+  argvBytes: number;
+  /** excludeSelf: this process's tgid; 0 keeps our own events. */
+  selfTgid: number;
+  threads: boolean;
+  wakeup: SessionOptions['wakeup'];
+  wakeupBytes: number;
+  maxLatencyMs: number;
+  pollIntervalMs: number;
+  batchBytes: number;
+  /** Synthetic source: the generator's tgid, 0 when off. */
+  synthTgid: number;
+  synthPayload: number;
+}
+
+interface NativeSession {
+  read(): Uint8Array;
+  stats(): RawKernelStats;
+  close(): void;
+}
+
+interface NativeAddon {
+  Session: new (config: NativeConfig, onBatch: (batch: Uint8Array) => void) => NativeSession;
+  backend: string;
+  abiVersion: number;
+  recordMax: number;
+}
+
+/** What a thrown kmon.node error carries besides its message. */
+interface NativeError extends Error {
+  stage?: string;
+  errno?: number;
+  code?: string;
+  missing?: string;
+}
+
+export interface BindingInfo {
+  /** Backend compiled into the addon, e.g. "linux-ebpf". */
+  name: string;
+  /** Absolute path of the loaded kmon.node. */
+  addonPath: string;
+  abiVersion: number;
+  /** Largest record the driver writes (bytes). */
+  recordMax: number;
+}
+
+const ADDON_PATH = fileURLToPath(new URL('../build/Release/kmon.node', import.meta.url));
+const SUPPORTED_PLATFORMS: readonly NodeJS.Platform[] = ['linux'];
+const LINUX_KINDS = new Set<SessionOptions['kinds'][number]>(['exec', 'exit', 'fork', 'synth']);
+
+let addon: NativeAddon | undefined;
+
+function loadAddon(): NativeAddon {
+  if (addon) return addon;
+  if (!SUPPORTED_PLATFORMS.includes(process.platform)) {
+    throw new KmonUnsupportedError(`kmon has no kernel driver for ${process.platform}`, {
+      hint: `supported: ${SUPPORTED_PLATFORMS.join(', ')}; use a mock binding from @kmon/core/testing elsewhere`,
+    });
+  }
+  let loaded: NativeAddon;
+  try {
+    loaded = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+  } catch (cause) {
+    const missing = (cause as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND';
+    throw new KmonUnsupportedError(
+      missing ? `the kmon native addon is not built (${ADDON_PATH})` : `the kmon native addon failed to load: ${(cause as Error).message}`,
+      {
+        hint: missing
+          ? 'run `pnpm --filter @kmon/driver --filter @kmon/native build` (needs clang-14, bpftool, libbpf-dev)'
+          : 'install the shared libraries it links (Debian: libbpf1 libelf1 zlib1g) or rebuild it for this Node',
+        cause,
+      },
+    );
+  }
+  if (loaded.abiVersion !== ABI.version) {
+    throw new KmonDriverError(`kmon.node speaks record ABI ${loaded.abiVersion}, @kmon/core speaks ${ABI.version}`, {
+      hint: 'rebuild @kmon/native from the same checkout as @kmon/core',
+    });
+  }
+  addon = loaded;
+  return loaded;
+}
+
+/** Which backend this machine would use. Throws KmonUnsupportedError when there is none. */
+export function bindingInfo(): BindingInfo {
+  const native = loadAddon();
+  return { name: native.backend, addonPath: ADDON_PATH, abiVersion: native.abiVersion, recordMax: native.recordMax };
+}
+
+/** SessionOptions as kmon.node takes them. A synthetic source implies the synth kind. */
+export function toNativeConfig(options: SessionOptions): NativeConfig {
+  const unsupported = options.kinds.filter((kind) => !LINUX_KINDS.has(kind));
+  if (unsupported.length > 0) {
+    throw new KmonUnsupportedError(`Linux has no ${unsupported.join(', ')} events`, {
+      hint: `on Linux, ask for kinds among: ${[...LINUX_KINDS].join(', ')}`,
+    });
+  }
+  let kinds = options.kinds.reduce((mask, kind) => mask | (1 << ABI.kinds[kind]), 0);
+  if (options.synthetic) kinds |= 1 << ABI.kinds.synth;
+  return {
+    kinds,
+    ringBytes: options.ringBytes,
+    argvBytes: options.argvBytes,
+    selfTgid: options.excludeSelf ? process.pid : 0,
+    threads: options.threads,
+    wakeup: options.wakeup,
+    wakeupBytes: options.wakeupBytes,
+    maxLatencyMs: options.maxLatencyMs,
+    pollIntervalMs: options.pollIntervalMs,
+    batchBytes: options.batchBytes,
+    synthTgid: options.synthetic?.tgid ?? 0,
+    synthPayload: options.synthetic?.payloadBytes ?? 0,
+  };
+}
+
+const STAGE_TEXT: Record<string, string> = {
+  btf: 'find the kernel BTF',
+  open: 'open the BPF object',
+  load: 'load the BPF programs',
+  attach: 'attach the BPF programs',
+  ring: 'map the BPF ring buffer',
+  wait: 'wait on the ring buffer',
+  stats: 'read the driver counters',
+};
+
+/** Maps an error thrown by kmon.node to the KmonError that says what to do about it. */
+export function toKmonError(error: unknown): KmonError {
+  if (error instanceof KmonError) return error;
+  const native = error as NativeError;
+  if (native?.stage === undefined) {
+    return new KmonDriverError(`kmon.node failed: ${String(native?.message ?? error)}`, { cause: error });
+  }
+  const what = `kmon could not ${STAGE_TEXT[native.stage] ?? native.stage} (${native.code})`;
+  if (native.code === 'EPERM' || native.code === 'EACCES') {
+    return new KmonPermissionError(`${what}: the kernel refused`, { cause: error });
+  }
+  if (native.missing) {
+    return new KmonUnsupportedError(`${what}: this kernel lacks ${native.missing}`, {
+      hint: 'kmon needs Linux 5.8+ with CONFIG_DEBUG_INFO_BTF=y (BTF at /sys/kernel/btf/vmlinux)',
+      cause: error,
+    });
+  }
+  return new KmonDriverError(`${what}: ${native.message}`, {
+    hint: `the message ends with libbpf's log; report it with \`uname -r\` if it is not an environment problem`,
+    cause: error,
+  });
+}
+
+/**
+ * Opens a session. The sink's onBatch gets every batch; if it throws, the
+ * session is closed and the thrown error is passed to sink.onError (an
+ * exception must neither crash the process nor stop delivery silently).
+ * After close(), stats() keeps returning the counters read at close.
+ */
+function open(options: SessionOptions, sink: BatchSink): KernelSession {
+  const native = loadAddon();
+  const config = toNativeConfig(options);
+  let session: NativeSession | undefined;
+  let finalStats: RawKernelStats | undefined;
+
+  const close = () => {
+    if (!session) return;
+    const closing = session;
+    session = undefined;
+    try {
+      finalStats = closing.stats();
+    } finally {
+      closing.close();
+    }
+  };
+  const onBatch = (batch: Uint8Array) => {
+    try {
+      sink.onBatch(batch);
+    } catch (error) {
+      close();
+      sink.onError(error instanceof Error ? error : new KmonDriverError(`the batch consumer threw ${String(error)}`));
+    }
+  };
+
+  try {
+    session = new native.Session(config, onBatch);
+  } catch (error) {
+    throw toKmonError(error);
+  }
+  return {
+    read() {
+      if (!session) throw new KmonClosedError();
+      return session.read();
+    },
+    stats() {
+      if (session) return callNative(() => session!.stats());
+      if (finalStats) return finalStats;
+      throw new KmonClosedError();
+    },
+    close,
+  };
+}
+
+function callNative<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    throw toKmonError(error);
+  }
+}
+
+export const nativeBinding: KernelBinding = { name: 'linux-ebpf', open };

@@ -1,0 +1,268 @@
+// Linux backend: loads packages/driver/linux/kmon.bpf.c (embedded as a libbpf
+// skeleton), attaches one program per requested kind, and drains the shared
+// BPF ring buffer on the JS thread. The loop waits on the ring's epoll fd
+// (uv_poll) and/or a uv_timer, per the wakeup mode: no thread, no busy loop.
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+
+#include "../backend.h"
+#include "kmon_config.h"
+#include "kmon.skel.h"
+
+namespace kmon {
+namespace {
+
+constexpr const char* kVmlinuxBtf = "/sys/kernel/btf/vmlinux";
+constexpr size_t kLogTail = 4096;  // libbpf output kept for an error message
+constexpr int kENOTSUPP = 524;     // kernel-internal "not supported", leaks from bpf()
+
+// libbpf logs through one process-wide callback. While a thread brings a
+// backend up, its messages are collected here (the tail ends up in the error
+// text); at any other time they are discarded, so libbpf never writes to stderr.
+thread_local std::string* t_log = nullptr;
+
+int CaptureLibbpf(enum libbpf_print_level level, const char* fmt, va_list args) {
+  if (t_log == nullptr || level == LIBBPF_DEBUG) return 0;
+  va_list copy;
+  va_copy(copy, args);
+  int n = vsnprintf(nullptr, 0, fmt, copy);
+  va_end(copy);
+  if (n <= 0) return 0;
+  std::string line(static_cast<size_t>(n) + 1, '\0');
+  vsnprintf(line.data(), line.size(), fmt, args);
+  line.pop_back();
+  t_log->append(line);
+  if (t_log->size() > kLogTail) t_log->erase(0, t_log->size() - kLogTail);
+  return 0;
+}
+
+class LogCapture {
+ public:
+  LogCapture() {
+    static std::once_flag once;
+    std::call_once(once, [] { libbpf_set_print(CaptureLibbpf); });
+    t_log = &text_;
+  }
+  ~LogCapture() { t_log = nullptr; }
+  const std::string& text() const { return text_; }
+
+ private:
+  std::string text_;
+};
+
+// A libuv handle that forwards to Notify. It frees itself in its close
+// callback, so the backend may be destroyed while the handle is closing.
+struct Waker {
+  union {
+    uv_handle_t handle;
+    uv_poll_t poll;
+    uv_timer_t timer;
+  } h;
+  Backend::Notify notify;
+  void* ctx;
+};
+
+void OnPoll(uv_poll_t* poll, int /*status*/, int /*events*/) {
+  // On a poll error, draining is still the right move: it is harmless when
+  // empty, and it surfaces whatever the ring holds.
+  auto* w = static_cast<Waker*>(poll->data);
+  w->notify(w->ctx);
+}
+
+void OnTimer(uv_timer_t* timer) {
+  auto* w = static_cast<Waker*>(timer->data);
+  w->notify(w->ctx);
+}
+
+void CloseWaker(Waker*& w) {
+  if (w == nullptr) return;
+  uv_close(&w->h.handle, [](uv_handle_t* handle) { delete static_cast<Waker*>(handle->data); });
+  w = nullptr;
+}
+
+std::string ErrorText(const char* what, int err, const std::string& log) {
+  std::string text = std::string(what) + ": " + (err == kENOTSUPP ? "operation not supported" : std::strerror(err));
+  if (!log.empty()) text += "\nlibbpf: " + log;
+  return text;
+}
+
+// After a failed load: which kernel feature is missing, if that is the cause.
+std::string MissingFeature(int err) {
+  if (err == EPERM || err == EACCES) return "";
+  if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) == 0)
+    return "BPF ring buffers (BPF_MAP_TYPE_RINGBUF, Linux 5.8+)";
+  if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACING, nullptr) == 0)
+    return "BTF-typed tracepoints (BPF_PROG_TYPE_TRACING, Linux 5.5+)";
+  if (err == kENOTSUPP || err == EOPNOTSUPP) return "a BPF feature kmon's programs use (see the libbpf log)";
+  return "";
+}
+
+class EbpfBackend final : public Backend {
+ public:
+  explicit EbpfBackend(const BackendOptions& options) : opts_(options) {}
+  ~EbpfBackend() override { Close(); }
+
+  void Init() {
+    LogCapture log;
+    if (access(kVmlinuxBtf, R_OK) != 0)
+      throw BackendError("btf", errno, ErrorText("no kernel BTF at /sys/kernel/btf/vmlinux", errno, ""),
+                         "kernel BTF (CONFIG_DEBUG_INFO_BTF=y)");
+    ncpus_ = libbpf_num_possible_cpus();
+    if (ncpus_ <= 0) throw BackendError("open", -ncpus_, ErrorText("counting CPUs", -ncpus_, log.text()));
+    skel_ = kmon_bpf__open();
+    if (skel_ == nullptr) throw BackendError("open", errno, ErrorText("opening the BPF object", errno, log.text()));
+    Configure();
+    if (int err = kmon_bpf__load(skel_); err != 0)
+      throw BackendError("load", -err, ErrorText("loading the BPF programs", -err, log.text()), MissingFeature(-err));
+    if (int err = kmon_bpf__attach(skel_); err != 0)
+      throw BackendError("attach", -err, ErrorText("attaching the BPF programs", -err, log.text()),
+                         MissingFeature(-err));
+    ring_ = ring_buffer__new(bpf_map__fd(skel_->maps.kmon_ring), OnRecord, this, nullptr);
+    if (ring_ == nullptr) throw BackendError("ring", errno, ErrorText("mapping the ring buffer", errno, log.text()));
+  }
+
+  void Start(uv_loop_t* loop, Notify notify, void* ctx) override {
+    if (opts_.wakeup != Wakeup::kPoll) poll_ = StartPoll(loop, notify, ctx);
+    if (opts_.wakeup == Wakeup::kAdaptive) timer_ = StartTimer(loop, opts_.max_latency_ms, notify, ctx);
+    if (opts_.wakeup == Wakeup::kPoll) timer_ = StartTimer(loop, opts_.poll_interval_ms, notify, ctx);
+  }
+
+  Drained Drain(uint8_t* dst, size_t cap) override {
+    if (ring_ == nullptr) return {0, false};
+    dst_ = dst;
+    room_ = cap;
+    used_ = 0;
+    full_ = false;
+    ring_buffer__consume(ring_);  // < 0 only when OnRecord stopped it
+    return {used_, full_};
+  }
+
+  BackendStats Stats() override {
+    BackendStats stats;
+    stats.binding_dropped = binding_dropped_;
+    if (skel_ == nullptr) return stats;
+    stats.cpus.resize(static_cast<size_t>(ncpus_));
+    uint32_t key = 0;
+    int err = bpf_map__lookup_elem(skel_->maps.kmon_stats, &key, sizeof(key), stats.cpus.data(),
+                                   stats.cpus.size() * sizeof(kmon_cpu_stats), 0);
+    if (err != 0) throw BackendError("stats", -err, ErrorText("reading the per-CPU counters", -err, ""));
+    return stats;
+  }
+
+  void Close() override {
+    CloseWaker(poll_);  // first: uv_close unregisters the fd before the ring closes it
+    CloseWaker(timer_);
+    ring_buffer__free(ring_);
+    ring_ = nullptr;
+    kmon_bpf__destroy(skel_);  // links, programs, maps and their fds
+    skel_ = nullptr;
+  }
+
+ private:
+  void Configure() {
+    auto& cfg = skel_->rodata->kmon_cfg;
+    cfg.kinds = opts_.kinds;
+    cfg.self_tgid = opts_.self_tgid;
+    cfg.threads = opts_.threads ? 1 : 0;
+    cfg.wakeup = opts_.wakeup == Wakeup::kEach       ? KMON_WAKEUP_EACH
+                 : opts_.wakeup == Wakeup::kAdaptive ? KMON_WAKEUP_ADAPTIVE
+                                                     : KMON_WAKEUP_POLL;
+    cfg.wakeup_bytes = opts_.wakeup_bytes;
+    cfg.argv_max = opts_.argv_bytes;
+    cfg.synth_tgid = opts_.synth_tgid;
+    cfg.synth_payload = opts_.synth_payload;
+    SetMaxEntries(skel_->maps.kmon_ring, static_cast<uint32_t>(opts_.ring_bytes));
+    SetMaxEntries(skel_->maps.kmon_exec_buf, static_cast<uint32_t>(ncpus_));
+    // Programs of kinds not asked for are neither loaded nor attached: zero cost.
+    Autoload(skel_->progs.kmon_exec, opts_.kinds & (1u << KMON_KIND_EXEC));
+    Autoload(skel_->progs.kmon_exit, opts_.kinds & (1u << KMON_KIND_EXIT));
+    Autoload(skel_->progs.kmon_fork, opts_.kinds & (1u << KMON_KIND_FORK));
+    Autoload(skel_->progs.kmon_synth, opts_.synthetic);
+  }
+
+  static void SetMaxEntries(bpf_map* map, uint32_t n) {
+    if (int err = bpf_map__set_max_entries(map, n); err != 0)
+      throw BackendError("open", -err, ErrorText(bpf_map__name(map), -err, ""));
+  }
+
+  static void Autoload(bpf_program* prog, bool on) {
+    if (int err = bpf_program__set_autoload(prog, on); err != 0)
+      throw BackendError("open", -err, ErrorText(bpf_program__name(prog), -err, ""));
+  }
+
+  Waker* StartPoll(uv_loop_t* loop, Notify notify, void* ctx) {
+    auto* w = new Waker{{}, notify, ctx};
+    if (int err = uv_poll_init(loop, &w->h.poll, ring_buffer__epoll_fd(ring_)); err != 0) {
+      delete w;  // a failed init leaves the handle outside the loop
+      throw WaitError(err);
+    }
+    w->h.handle.data = w;
+    if (int err = uv_poll_start(&w->h.poll, UV_READABLE, OnPoll); err != 0) {
+      CloseWaker(w);
+      throw WaitError(err);
+    }
+    return w;
+  }
+
+  static Waker* StartTimer(uv_loop_t* loop, uint64_t ms, Notify notify, void* ctx) {
+    auto* w = new Waker{{}, notify, ctx};
+    uv_timer_init(loop, &w->h.timer);  // cannot fail
+    w->h.handle.data = w;
+    if (int err = uv_timer_start(&w->h.timer, OnTimer, ms, ms); err != 0) {
+      CloseWaker(w);
+      throw WaitError(err);
+    }
+    return w;
+  }
+
+  static BackendError WaitError(int uv_err) {
+    return BackendError("wait", -uv_err, std::string("starting the wait: ") + uv_strerror(uv_err));
+  }
+
+  // ring_buffer__consume calls this per record. Returning < 0 stops the
+  // drain, but libbpf has already consumed that record: so copy first, and
+  // stop while the room left still fits any record.
+  static int OnRecord(void* ctx, void* data, size_t size) {
+    auto* self = static_cast<EbpfBackend*>(ctx);
+    if (size > self->room_ - self->used_) {  // only a driver bug gets here
+      ++self->binding_dropped_;
+      return 0;
+    }
+    std::memcpy(self->dst_ + self->used_, data, size);
+    self->used_ += size;
+    if (self->room_ - self->used_ >= KMON_RECORD_MAX) return 0;
+    self->full_ = true;
+    return -1;
+  }
+
+  BackendOptions opts_;
+  kmon_bpf* skel_ = nullptr;
+  ring_buffer* ring_ = nullptr;
+  Waker* poll_ = nullptr;
+  Waker* timer_ = nullptr;
+  int ncpus_ = 0;
+  uint64_t binding_dropped_ = 0;
+  // The batch being filled by Drain.
+  uint8_t* dst_ = nullptr;
+  size_t room_ = 0;
+  size_t used_ = 0;
+  bool full_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> CreateBackend(const BackendOptions& options) {
+  auto backend = std::make_unique<EbpfBackend>(options);
+  backend->Init();  // on throw, the unique_ptr's destructor releases what was acquired
+  return backend;
+}
+
+const char* BackendName() { return "linux-ebpf"; }
+
+}  // namespace kmon
