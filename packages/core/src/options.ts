@@ -64,8 +64,16 @@ export const sessionOptionsSchema = z
       .describe('largest batch handed to JavaScript at once'),
     synthetic: z
       .object({
-        tgid: z.number().int().positive().describe('the load generator process whose getppid() calls become records'),
+        tgid: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe('Linux (required there): the load generator process whose getppid() calls become records'),
         payloadBytes: z.number().int().min(0).max(ABI.limits.payloadMax).default(0),
+        periodMs: z.number().int().min(1).max(60_000).default(1).describe('Windows: period of the driver timer'),
+        perTick: z.number().int().min(1).max(4096).default(1).describe('Windows: records per timer tick'),
+        count: z.number().int().min(0).default(0).describe('Windows: records in all, 0 for no limit'),
       })
       .strict()
       .optional()
