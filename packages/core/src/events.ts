@@ -133,6 +133,14 @@ export interface LostNotice {
   byKind: Partial<Record<KmonEventKind, number>>;
   /** For 'malformed': the decoder's error naming the record, offset and field. */
   error?: Error;
+  /** For 'ring-full': the sequence numbers seen missing, per CPU (`from` inclusive, `to` exclusive). */
+  gaps?: SequenceGap[];
+}
+
+export interface SequenceGap {
+  cpu: number;
+  from: number;
+  to: number;
 }
 
 /** What kmon streams carry: events, and notices of loss in their place. */

@@ -63,7 +63,13 @@ describe('createKmon (mock binding)', () => {
     binding.current!.setStats(dropped(2));
     binding.current!.deliver(exitRecord(3));
     expect(seen.map((m) => m.kind)).toEqual(['exit', 'exit', 'lost']);
-    expect(seen[2]).toEqual({ kind: 'lost', cause: 'ring-full', count: 2, byKind: { exec: 2 } });
+    expect(seen[2]).toEqual({
+      kind: 'lost',
+      cause: 'ring-full',
+      count: 2,
+      byKind: { exec: 2 },
+      gaps: [{ cpu: 0, from: 1, to: 3 }],
+    });
   });
 
   it('reports drops found by the periodic counter check, once', () => {

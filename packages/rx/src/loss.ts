@@ -9,12 +9,15 @@ import {
   type KmonEvent,
   type LostNotice,
   type RawKernelStats,
+  type SequenceGap,
 } from '@kmon/core';
 
 export class LossAccountant {
   /** Counters as last reported; a fresh session starts from zero. */
   private reported: KernelStats = emptyStats();
   private readonly nextSeq: number[] = [];
+  /** Gaps seen since the last report; bounded because each one triggers a report. */
+  private gaps: SequenceGap[] = [];
 
   constructor(private readonly readStats: () => RawKernelStats) {}
 
@@ -23,15 +26,15 @@ export class LossAccountant {
     return summarizeStats(this.readStats());
   }
 
-  /** True when `events` skip a sequence number on some CPU. */
+  /** True when `events` skip sequence numbers on some CPU; the gaps go into the next notice. */
   sawGap(events: readonly KmonEvent[]): boolean {
-    let gap = false;
+    const before = this.gaps.length;
     for (const { cpu, seq } of events) {
       const expected = this.nextSeq[cpu];
-      if (expected !== undefined && seq > expected) gap = true;
+      if (expected !== undefined && seq > expected) this.gaps.push({ cpu, from: expected, to: seq });
       if (expected === undefined || seq >= expected) this.nextSeq[cpu] = seq + 1;
     }
-    return gap;
+    return this.gaps.length > before;
   }
 
   /** Notices for every drop counted since the last call; empty when none. */
@@ -41,8 +44,11 @@ export class LossAccountant {
     this.reported = now;
     const notices: LostNotice[] = [];
     if (delta.dropped > 0) {
-      notices.push({ kind: 'lost', cause: 'ring-full', count: delta.dropped, byKind: delta.droppedByKind });
+      const notice: LostNotice = { kind: 'lost', cause: 'ring-full', count: delta.dropped, byKind: delta.droppedByKind };
+      if (this.gaps.length > 0) notice.gaps = this.gaps;
+      notices.push(notice);
     }
+    this.gaps = [];
     if (delta.bindingDropped > 0) {
       notices.push({ kind: 'lost', cause: 'binding-queue', count: delta.bindingDropped, byKind: {} });
     }
