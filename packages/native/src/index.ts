@@ -9,6 +9,7 @@ import {
   KmonClosedError,
   KmonDriverError,
   KmonError,
+  KmonOptionsError,
   KmonPermissionError,
   KmonUnsupportedError,
   type BatchSink,
@@ -132,9 +133,21 @@ export function toNativeConfig(options: SessionOptions): NativeConfig {
     maxLatencyMs: options.maxLatencyMs,
     pollIntervalMs: options.pollIntervalMs,
     batchBytes: options.batchBytes,
-    synthTgid: options.synthetic?.tgid ?? 0,
+    synthTgid: syntheticTgid(options),
     synthPayload: options.synthetic?.payloadBytes ?? 0,
   };
+}
+
+/** On Linux the synthetic source is a process's getppid() calls: it needs that process. */
+function syntheticTgid(options: SessionOptions): number {
+  if (!options.synthetic) return 0;
+  const tgid = options.synthetic.tgid as number | undefined;
+  if (!tgid) {
+    throw new KmonOptionsError('synthetic.tgid is required on Linux', {
+      hint: 'name the load generator whose getppid() calls become records, e.g. { synthetic: { tgid: process.pid } }',
+    });
+  }
+  return tgid;
 }
 
 const STAGE_TEXT: Record<string, string> = {

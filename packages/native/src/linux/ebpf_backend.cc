@@ -3,6 +3,7 @@
 // BPF ring buffer on the JS thread. The loop waits on the ring's epoll fd
 // (uv_poll) and/or a uv_timer, per the wakeup mode: no thread, no busy loop.
 #include <bpf/libbpf.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -125,6 +126,7 @@ class EbpfBackend final : public Backend {
                          MissingFeature(-err));
     ring_ = ring_buffer__new(bpf_map__fd(skel_->maps.kmon_ring), OnRecord, this, nullptr);
     if (ring_ == nullptr) throw BackendError("ring", errno, ErrorText("mapping the ring buffer", errno, log.text()));
+    if (opts_.wakeup != Wakeup::kPoll) OpenWakeupFd();
   }
 
   void Start(uv_loop_t* loop, Notify notify, void* ctx) override {
@@ -139,6 +141,7 @@ class EbpfBackend final : public Backend {
     room_ = cap;
     used_ = 0;
     full_ = false;
+    ClearWakeup();
     ring_buffer__consume(ring_);  // < 0 only when OnRecord stopped it
     return {used_, full_};
   }
@@ -156,8 +159,10 @@ class EbpfBackend final : public Backend {
   }
 
   void Close() override {
-    CloseWaker(poll_);  // first: uv_close unregisters the fd before the ring closes it
+    CloseWaker(poll_);  // first: uv_close unregisters the fd before it is closed
     CloseWaker(timer_);
+    if (wakeup_fd_ >= 0) close(wakeup_fd_);
+    wakeup_fd_ = -1;
     ring_buffer__free(ring_);
     ring_ = nullptr;
     kmon_bpf__destroy(skel_);  // links, programs, maps and their fds
@@ -186,6 +191,28 @@ class EbpfBackend final : public Backend {
     Autoload(skel_->progs.kmon_synth, opts_.synthetic);
   }
 
+  // The loop waits on an epoll fd of our own that holds the ring
+  // edge-triggered: it turns ready only when the kernel wakes the ring
+  // (BPF_RB_FORCE_WAKEUP), never merely because data waits. libbpf's own
+  // epoll fd is level-triggered, which under a steady producer keeps the loop
+  // waking for every few records and defeats the adaptive watermark.
+  void OpenWakeupFd() {
+    wakeup_fd_ = epoll_create1(EPOLL_CLOEXEC);
+    if (wakeup_fd_ < 0) throw BackendError("wait", errno, ErrorText("creating an epoll fd", errno, ""));
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLET;
+    if (epoll_ctl(wakeup_fd_, EPOLL_CTL_ADD, bpf_map__fd(skel_->maps.kmon_ring), &event) != 0)
+      throw BackendError("wait", errno, ErrorText("watching the ring buffer", errno, ""));
+  }
+
+  // Takes the pending wakeup, if any, before draining: a wakeup that lands
+  // after this point makes the loop call again, so none is lost.
+  void ClearWakeup() {
+    if (wakeup_fd_ < 0) return;
+    epoll_event event;
+    epoll_wait(wakeup_fd_, &event, 1, 0);
+  }
+
   static void SetMaxEntries(bpf_map* map, uint32_t n) {
     if (int err = bpf_map__set_max_entries(map, n); err != 0)
       throw BackendError("open", -err, ErrorText(bpf_map__name(map), -err, ""));
@@ -198,7 +225,7 @@ class EbpfBackend final : public Backend {
 
   Waker* StartPoll(uv_loop_t* loop, Notify notify, void* ctx) {
     auto* w = new Waker{{}, notify, ctx};
-    if (int err = uv_poll_init(loop, &w->h.poll, ring_buffer__epoll_fd(ring_)); err != 0) {
+    if (int err = uv_poll_init(loop, &w->h.poll, wakeup_fd_); err != 0) {
       delete w;  // a failed init leaves the handle outside the loop
       throw WaitError(err);
     }
@@ -246,6 +273,7 @@ class EbpfBackend final : public Backend {
   ring_buffer* ring_ = nullptr;
   Waker* poll_ = nullptr;
   Waker* timer_ = nullptr;
+  int wakeup_fd_ = -1;  // edge-triggered epoll on the ring, when the mode has wakeups
   int ncpus_ = 0;
   uint64_t binding_dropped_ = 0;
   // The batch being filled by Drain.
