@@ -131,6 +131,14 @@ async function eventually(check: () => void, attempts = 100): Promise<void> {
   }
 }
 
+/** Script prelude for a child process or worker that drives kmon.node directly. */
+function rawAddonPrelude(wakeup: 'each' | 'poll'): string {
+  return `
+    const { Session } = require(${JSON.stringify(bindingInfo().addonPath)});
+    const config = { kinds: 14, ringBytes: 65536, argvBytes: 0, selfTgid: 0, threads: false, wakeup: '${wakeup}',
+      wakeupBytes: 1, maxLatencyMs: 1, pollIntervalMs: 1, batchBytes: ${ABI.limits.recordMax}, synthTgid: 0, synthPayload: 0 };`;
+}
+
 describe('nativeBinding (Linux eBPF)', () => {
   it('describes the compiled backend', () => {
     expect(nativeBinding.name).toBe('linux-ebpf');
@@ -322,6 +330,44 @@ describe('nativeBinding (Linux eBPF)', () => {
   });
 });
 
+describe('kmon.node lifetime', () => {
+  it('closes a session left open when its worker thread ends', async () => {
+    const before = ownKernelObjects();
+    const script = `${rawAddonPrelude('each')}
+      new Session(config, () => {}); // dropped at once: the open session must keep itself alive
+      require('node:worker_threads').parentPort.postMessage('open');`;
+    const worker = new Worker(script, { eval: true });
+    await new Promise((resolve) => worker.once('message', resolve));
+    expect(ownKernelObjects().length).toBeGreaterThan(before.length);
+    await worker.terminate();
+    expect(ownKernelObjects()).toEqual(before);
+  });
+
+  it('makes an exception thrown by the batch callback an uncaughtException, and keeps going', () => {
+    const script = `${rawAddonPrelude('each')}
+      let thrown = 0;
+      process.on('uncaughtException', (error) => {
+        if (++thrown < 2) return require('node:child_process').spawn('true');
+        session.close();
+        console.log(JSON.stringify({ thrown, message: error.message }));
+      });
+      const session = new Session(config, () => { throw new Error('consumer bug'); });
+      require('node:child_process').spawn('true');`;
+    const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+    expect(out.stderr).toBe('');
+    expect(JSON.parse(out.stdout)).toEqual({ thrown: 2, message: 'consumer bug' });
+  });
+
+  it('lets a process exit with a session still open', () => {
+    const script = `${rawAddonPrelude('each')}
+      new Session(config, () => {});
+      setTimeout(() => process.exit(5), 10);`;
+    const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+    expect(out.stderr).toBe('');
+    expect(out.status).toBe(5);
+  });
+});
+
 describe('toKmonError', () => {
   it('maps a refusal to KmonPermissionError, a missing feature to KmonUnsupportedError', () => {
     const native = (fields: object) => Object.assign(new Error('x'), fields);
@@ -336,11 +382,7 @@ describe('toKmonError', () => {
 
   it('turns a real unprivileged open into KmonPermissionError', () => {
     // An unprivileged user loading the addon: the kernel refuses with EPERM.
-    const addon = bindingInfo().addonPath;
-    const script = `
-      const { Session } = require(${JSON.stringify(addon)});
-      const config = { kinds: 2, ringBytes: 65536, argvBytes: 0, selfTgid: 0, threads: false, wakeup: 'poll',
-        wakeupBytes: 1, maxLatencyMs: 1, pollIntervalMs: 1, batchBytes: ${ABI.limits.recordMax}, synthTgid: 0, synthPayload: 0 };
+    const script = `${rawAddonPrelude('poll')}
       try { new Session(config, () => {}); console.log('{}'); }
       catch (e) { console.log(JSON.stringify({ stage: e.stage, code: e.code, errno: e.errno, message: e.message })); }`;
     const out = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, '-e', script], {
