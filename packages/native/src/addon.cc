@@ -117,7 +117,10 @@ class Session : public Napi::ObjectWrap<Session> {
     referenced_ = true;
   }
 
-  ~Session() override { Shutdown(); }
+  // Reached only once JS can no longer see the session: closed, or at
+  // environment teardown after OnEnvExit. Releases native state only (no
+  // N-API reference calls, which could throw here).
+  ~Session() override { ReleaseNative(); }
 
  private:
   // Pull model: one batch of whatever waits now (empty if nothing does).
@@ -200,13 +203,17 @@ class Session : public Napi::ObjectWrap<Session> {
 
   void Shutdown() {
     if (!backend_) return;
-    backend_->Close();
-    backend_.reset();
-    if (hooked_) napi_remove_env_cleanup_hook(Env(), OnEnvExit, this);
-    hooked_ = false;
+    ReleaseNative();
     on_batch_.Reset();
     if (referenced_) Unref();
     referenced_ = false;
+  }
+
+  void ReleaseNative() noexcept {
+    if (backend_) backend_->Close();
+    backend_.reset();
+    if (hooked_) napi_remove_env_cleanup_hook(Env(), OnEnvExit, this);
+    hooked_ = false;
   }
 
   std::unique_ptr<Backend> backend_;

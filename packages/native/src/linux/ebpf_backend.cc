@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -32,7 +33,7 @@ int CaptureLibbpf(enum libbpf_print_level level, const char* fmt, va_list args) 
   if (t_log == nullptr || level == LIBBPF_DEBUG) return 0;
   va_list copy;
   va_copy(copy, args);
-  int n = vsnprintf(nullptr, 0, fmt, copy);
+  int n = vsnprintf(nullptr, 0, fmt, copy);  // NOLINT(clang-analyzer-valist.Uninitialized): a va_copy of libbpf's
   va_end(copy);
   if (n <= 0) return 0;
   std::string line(static_cast<size_t>(n) + 1, '\0');
@@ -178,7 +179,8 @@ class EbpfBackend final : public Backend {
     cfg.wakeup = opts_.wakeup == Wakeup::kEach       ? KMON_WAKEUP_EACH
                  : opts_.wakeup == Wakeup::kAdaptive ? KMON_WAKEUP_ADAPTIVE
                                                      : KMON_WAKEUP_POLL;
-    cfg.wakeup_bytes = opts_.wakeup_bytes;
+    // A watermark the ring can never reach would leave only the timer to drain it.
+    cfg.wakeup_bytes = std::min(opts_.wakeup_bytes, opts_.ring_bytes / 2);
     cfg.argv_max = opts_.argv_bytes;
     cfg.synth_tgid = opts_.synth_tgid;
     cfg.synth_payload = opts_.synth_payload;
