@@ -2,12 +2,14 @@
 // skeleton), attaches one program per requested kind, and drains the shared
 // BPF ring buffer on the JS thread. The loop waits on the ring's epoll fd
 // (uv_poll) and/or a uv_timer, per the wakeup mode: no thread, no busy loop.
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -122,6 +124,7 @@ class EbpfBackend final : public Backend {
     Configure();
     if (int err = kmon_bpf__load(skel_); err != 0)
       throw BackendError("load", -err, ErrorText("loading the BPF programs", -err, log.text()), MissingFeature(-err));
+    RememberIds();
     if (int err = kmon_bpf__attach(skel_); err != 0)
       throw BackendError("attach", -err, ErrorText("attaching the BPF programs", -err, log.text()),
                          MissingFeature(-err));
@@ -168,6 +171,7 @@ class EbpfBackend final : public Backend {
     ring_ = nullptr;
     kmon_bpf__destroy(skel_);  // links, programs, maps and their fds
     skel_ = nullptr;
+    AwaitRelease();
   }
 
  private:
@@ -191,6 +195,47 @@ class EbpfBackend final : public Backend {
     Autoload(skel_->progs.kmon_exit, opts_.kinds & (1u << KMON_KIND_EXIT));
     Autoload(skel_->progs.kmon_fork, opts_.kinds & (1u << KMON_KIND_FORK));
     Autoload(skel_->progs.kmon_synth, opts_.synthetic);
+  }
+
+  void RememberIds() {
+    bpf_program* prog;
+    bpf_object__for_each_program(prog, skel_->obj) {
+      bpf_prog_info info{};
+      uint32_t len = sizeof(info);
+      if (bpf_program__fd(prog) >= 0 && bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
+        prog_ids_.push_back(info.id);
+    }
+    bpf_map* map;
+    bpf_object__for_each_map(map, skel_->obj) {
+      bpf_map_info info{};
+      uint32_t len = sizeof(info);
+      if (bpf_obj_get_info_by_fd(bpf_map__fd(map), &info, &len) == 0) map_ids_.push_back(info.id);
+    }
+  }
+
+  // Unlinking is immediate, but the kernel frees the programs, and then their
+  // maps, only after RCU grace periods (~20-40 ms here). Waiting makes a
+  // returned close() mean "nothing of this session is left in the kernel",
+  // which callers can check with bpftool. Bounded, so close() never hangs.
+  void AwaitRelease() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (AnyAlive() && std::chrono::steady_clock::now() < deadline) usleep(1000);
+    prog_ids_.clear();
+    map_ids_.clear();
+  }
+
+  bool AnyAlive() const {
+    for (uint32_t id : prog_ids_)
+      if (StillThere(bpf_prog_get_fd_by_id(id))) return true;
+    for (uint32_t id : map_ids_)
+      if (StillThere(bpf_map_get_fd_by_id(id))) return true;
+    return false;
+  }
+
+  static bool StillThere(int fd) {
+    if (fd < 0) return false;  // ENOENT: released
+    close(fd);
+    return true;
   }
 
   // The loop waits on an epoll fd of our own that holds the ring
@@ -275,6 +320,8 @@ class EbpfBackend final : public Backend {
   ring_buffer* ring_ = nullptr;
   Waker* poll_ = nullptr;
   Waker* timer_ = nullptr;
+  std::vector<uint32_t> prog_ids_;  // to wait for their release in Close
+  std::vector<uint32_t> map_ids_;
   int wakeup_fd_ = -1;  // edge-triggered epoll on the ring, when the mode has wakeups
   int ncpus_ = 0;
   uint64_t binding_dropped_ = 0;
