@@ -206,21 +206,14 @@ int BPF_PROG(kmon_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	return 0;
 }
 
-/*
- * group_dead is the kernel's own answer (atomic_dec_and_test of
- * signal->live, taken before this tracepoint) to "is this the last thread":
- * exactly one exit per process, whichever thread goes last. Re-reading
- * signal->live here would race with threads exiting concurrently.
- */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(kmon_exit, struct task_struct *p, bool group_dead)
+static __always_inline void emit_exit(struct task_struct *p)
 {
 	struct kmon_exit e = {};
 	__u32 tgid = p->tgid;
 	int code;
 
-	if (!kind_enabled(KMON_KIND_EXIT) || !group_dead || tgid == kmon_cfg.self_tgid)
-		return 0;
+	if (!kind_enabled(KMON_KIND_EXIT) || tgid == kmon_cfg.self_tgid)
+		return;
 	fill_header(&e.hdr, KMON_KIND_EXIT, tgid, p->pid);
 	code = process_exit_code(p);
 	e.start_ns = p->group_leader->start_time;
@@ -230,6 +223,33 @@ int BPF_PROG(kmon_exit, struct task_struct *p, bool group_dead)
 		e.hdr.flags |= KMON_F_CORE_DUMPED;
 	__builtin_memcpy(e.comm, p->group_leader->comm, sizeof(e.comm));
 	submit(&e.hdr, sizeof(e), KMON_KIND_EXIT);
+}
+
+/*
+ * group_dead is the kernel's own answer (atomic_dec_and_test of
+ * signal->live, taken before this tracepoint) to "is this the last thread":
+ * exactly one exit per process, whichever thread goes last. The loader uses
+ * this program when the kernel's tracepoint passes group_dead (its BTF says).
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(kmon_exit, struct task_struct *p, bool group_dead)
+{
+	if (group_dead)
+		emit_exit(p);
+	return 0;
+}
+
+/*
+ * Older kernels pass only the task. signal->live was already decremented for
+ * it, so 0 means no thread is left. Unlike group_dead this can report a
+ * process twice when its last two threads exit at the same instant (both
+ * decrement before either reads), which is why it is only the fallback.
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(kmon_exit_live, struct task_struct *p)
+{
+	if (p->signal->live.counter == 0)
+		emit_exit(p);
 	return 0;
 }
 

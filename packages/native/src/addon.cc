@@ -55,6 +55,7 @@ BackendOptions ParseOptions(const Napi::Object& config) {
   o.synth_tgid = static_cast<uint32_t>(Integer(config, "synthTgid"));
   o.synthetic = o.synth_tgid != 0;
   o.synth_payload = static_cast<uint32_t>(std::min<uint64_t>(Integer(config, "synthPayload"), KMON_PAYLOAD_MAX));
+  o.exit_fallback = config.Get("exitFallback").ToBoolean();
   return o;
 }
 

@@ -34,6 +34,7 @@ struct BackendOptions {
   bool synthetic = false;
   uint32_t synth_tgid = 0;
   uint32_t synth_payload = 0;
+  bool exit_fallback = false;  // tests: use the exit detection of kernels without group_dead
 };
 
 // A failure to bring the driver up. `stage` names the step, `err` is a

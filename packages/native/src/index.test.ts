@@ -3,6 +3,7 @@
 // tests also pin the driver to the ABI the decoder expects.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -18,7 +19,7 @@ import {
   type KmonEvent,
   type SessionOptionsInput,
 } from '@kmon/core';
-import { bindingInfo, nativeBinding, toKmonError } from './index.js';
+import { bindingInfo, nativeBinding, toKmonError, toNativeConfig, type NativeConfig } from './index.js';
 
 type EventOf<K extends KmonEvent['kind']> = Extract<KmonEvent, { kind: K }>;
 
@@ -60,6 +61,16 @@ const sessions: KernelSession[] = [];
 
 function open(input: SessionOptionsInput, sink: BatchSink = new Collector()): KernelSession {
   const session = nativeBinding.open(parseSessionOptions(input), sink);
+  sessions.push(session);
+  return session;
+}
+
+/** kmon.node without the TS wrapper, for NativeConfig fields SessionOptions does not have. */
+function openRaw(input: SessionOptionsInput, sink: Collector, extra: Partial<NativeConfig>): KernelSession {
+  const { Session } = createRequire(import.meta.url)(bindingInfo().addonPath) as {
+    Session: new (config: NativeConfig, onBatch: (batch: Uint8Array) => void) => KernelSession;
+  };
+  const session = new Session({ ...toNativeConfig(parseSessionOptions(input)), ...extra }, (batch) => sink.onBatch(batch));
   sessions.push(session);
   return session;
 }
@@ -199,9 +210,11 @@ describe('nativeBinding (Linux eBPF)', () => {
     expect(exit).toMatchObject({ signal: 9, exitCode: 0, coreDumped: false });
   });
 
-  it('reports one exit per process, also when the main thread exits first', async () => {
+  it.each([false, true])('reports one exit per process, also when the main thread exits first (fallback: %s)', async (fallback) => {
     const sink = new Collector();
-    const session = open({ kinds: ['exit'], wakeup: 'poll', pollIntervalMs: 10_000 }, sink);
+    const session = openRaw({ kinds: ['exit'], wakeup: 'poll', pollIntervalMs: 10_000 }, sink, { exitFallback: fallback });
+    const progs = bpftool('prog').filter((p) => ownKernelObjects().includes(`prog ${p.id}`));
+    expect(progs.map((p) => p.name)).toEqual([fallback ? 'kmon_exit_live' : 'kmon_exit']);
     // The main thread leaves with pthread_exit; the last thread ends the process with status 7.
     const script = [
       'import ctypes, os, threading, time',

@@ -18,6 +18,8 @@ import {
   type RawKernelStats,
   type SessionOptions,
 } from '@kmon/core';
+import { isWindowsNativeError, windowsKmonError } from './windows/errors.js';
+import { WINDOWS_ADDON_PATH, toWindowsConfig, type WindowsNativeConfig } from './windows/options.js';
 
 /** The options kmon.node takes: SessionOptions flattened to what the driver needs. */
 export interface NativeConfig {
@@ -36,6 +38,8 @@ export interface NativeConfig {
   /** Synthetic source: the generator's tgid, 0 when off. */
   synthTgid: number;
   synthPayload: number;
+  /** Tests: detect process exits as on kernels whose sched_process_exit lacks group_dead. */
+  exitFallback?: boolean;
 }
 
 interface NativeSession {
@@ -45,7 +49,12 @@ interface NativeSession {
 }
 
 interface NativeAddon {
-  Session: new (config: NativeConfig, onBatch: (batch: Uint8Array) => void) => NativeSession;
+  Session: new (
+    config: NativeConfig | WindowsNativeConfig,
+    onBatch: (batch: Uint8Array) => void,
+    /** Windows: a failure of the pump thread after open (Linux reports none). */
+    onError: (error: Error) => void,
+  ) => NativeSession;
   backend: string;
   abiVersion: number;
   recordMax: number;
@@ -69,8 +78,9 @@ export interface BindingInfo {
   recordMax: number;
 }
 
-const ADDON_PATH = fileURLToPath(new URL('../build/Release/kmon.node', import.meta.url));
-const SUPPORTED_PLATFORMS: readonly NodeJS.Platform[] = ['linux'];
+const IS_WINDOWS = process.platform === 'win32';
+const ADDON_PATH = IS_WINDOWS ? WINDOWS_ADDON_PATH : fileURLToPath(new URL('../build/Release/kmon.node', import.meta.url));
+const SUPPORTED_PLATFORMS: readonly NodeJS.Platform[] = ['linux', 'win32'];
 const LINUX_KINDS = new Set<SessionOptions['kinds'][number]>(['exec', 'exit', 'fork', 'synth']);
 
 let addon: NativeAddon | undefined;
@@ -163,6 +173,7 @@ const STAGE_TEXT: Record<string, string> = {
 /** Maps an error thrown by kmon.node to the KmonError that says what to do about it. */
 export function toKmonError(error: unknown): KmonError {
   if (error instanceof KmonError) return error;
+  if (isWindowsNativeError(error)) return windowsKmonError(error);
   const native = error as NativeError;
   if (native?.stage === undefined) {
     return new KmonDriverError(`kmon.node failed: ${String(native?.message ?? error)}`, { cause: error });
@@ -191,7 +202,7 @@ export function toKmonError(error: unknown): KmonError {
  */
 function open(options: SessionOptions, sink: BatchSink): KernelSession {
   const native = loadAddon();
-  const config = toNativeConfig(options);
+  const config = IS_WINDOWS ? toWindowsConfig(options) : toNativeConfig(options);
   let session: NativeSession | undefined;
   let finalStats: RawKernelStats | undefined;
 
@@ -214,8 +225,13 @@ function open(options: SessionOptions, sink: BatchSink): KernelSession {
     }
   };
 
+  const onError = (error: Error) => {
+    close();
+    sink.onError(toKmonError(error));
+  };
+
   try {
-    session = new native.Session(config, onBatch);
+    session = new native.Session(config, onBatch, onError);
   } catch (error) {
     throw toKmonError(error);
   }
@@ -241,4 +257,4 @@ function callNative<T>(call: () => T): T {
   }
 }
 
-export const nativeBinding: KernelBinding = { name: 'linux-ebpf', open };
+export const nativeBinding: KernelBinding = { name: IS_WINDOWS ? 'windows-kmon.sys' : 'linux-ebpf', open };

@@ -3,6 +3,7 @@
 // BPF ring buffer on the JS thread. The loop waits on the ring's epoll fd
 // (uv_poll) and/or a uv_timer, per the wakeup mode: no thread, no busy loop.
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -107,6 +108,29 @@ std::string MissingFeature(int err) {
   return "";
 }
 
+// Whether the kernel's sched_process_exit tracepoint passes group_dead (a
+// second argument after the task): its BTF typedef btf_trace_sched_process_exit
+// points to a prototype of (void *ctx, task, group_dead). If the BTF cannot be
+// read, the loader's own CO-RE pass will fail and say why.
+bool DetectGroupDead() {
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (vmlinux == nullptr) return true;
+  bool has = false;
+  int id = btf__find_by_name_kind(vmlinux, "btf_trace_sched_process_exit", BTF_KIND_TYPEDEF);
+  const btf_type* t = id > 0 ? btf__type_by_id(vmlinux, id) : nullptr;
+  if (t != nullptr) t = btf__type_by_id(vmlinux, t->type);  // pointer
+  if (t != nullptr && btf_is_ptr(t)) t = btf__type_by_id(vmlinux, t->type);
+  if (t != nullptr && btf_is_func_proto(t)) has = btf_vlen(t) >= 3;
+  btf__free(vmlinux);
+  return has;
+}
+
+// Parsing vmlinux BTF costs ~20 ms and the kernel does not change under us: once per process.
+bool ExitTracepointHasGroupDead() {
+  static const bool has = DetectGroupDead();
+  return has;
+}
+
 class EbpfBackend final : public Backend {
  public:
   explicit EbpfBackend(const BackendOptions& options) : opts_(options) {}
@@ -192,7 +216,10 @@ class EbpfBackend final : public Backend {
     SetMaxEntries(skel_->maps.kmon_exec_buf, static_cast<uint32_t>(ncpus_));
     // Programs of kinds not asked for are neither loaded nor attached: zero cost.
     Autoload(skel_->progs.kmon_exec, opts_.kinds & (1u << KMON_KIND_EXEC));
-    Autoload(skel_->progs.kmon_exit, opts_.kinds & (1u << KMON_KIND_EXIT));
+    bool exits = opts_.kinds & (1u << KMON_KIND_EXIT);
+    bool group_dead = exits && !opts_.exit_fallback && ExitTracepointHasGroupDead();
+    Autoload(skel_->progs.kmon_exit, exits && group_dead);
+    Autoload(skel_->progs.kmon_exit_live, exits && !group_dead);
     Autoload(skel_->progs.kmon_fork, opts_.kinds & (1u << KMON_KIND_FORK));
     Autoload(skel_->progs.kmon_synth, opts_.synthetic);
   }

@@ -1,0 +1,57 @@
+// SessionOptions as the Windows kmon.node (src/windows/addon_win.cc) takes
+// them. Chosen by src/index.ts on win32; nothing above @kmon/native knows.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ABI, type SessionOptions } from '@kmon/core';
+
+/** Built by `make -C packages/native/windows` (cross-built with mingw-w64). */
+export const WINDOWS_ADDON_PATH = fileURLToPath(new URL('../../build/win32-x64/kmon.node', import.meta.url));
+
+export interface WindowsNativeConfig {
+  /** Bit (1 << kind number) per kind to keep: kmon.sys records every kind, the backend filters. */
+  kinds: number;
+  /** excludeSelf: this process's pid; 0 keeps our own events. */
+  selfTgid: number;
+  batchBytes: number;
+  mechanism: SessionOptions['windows']['mechanism'];
+  pendingRequests: number;
+  queueBatches: number;
+  /** KMON_IOCTL_SYNTH_START's configuration, null when the synthetic source is off. */
+  synthetic: { periodMs: number; perTick: number; count: number; payloadBytes: number } | null;
+  /**
+   * kmon.sys to load when the driver is not running (seed 003's behaviour:
+   * the session installs and starts the service and removes it at close).
+   * Empty: never load. From $KMON_SYS, else a kmon.sys shipped beside kmon.node.
+   */
+  driverPath: string;
+}
+
+function driverPath(): string {
+  const fromEnv = process.env.KMON_SYS;
+  if (fromEnv) return fromEnv;
+  const beside = fileURLToPath(new URL('../../build/win32-x64/kmon.sys', import.meta.url));
+  return existsSync(beside) ? beside : '';
+}
+
+/**
+ * Windows has no fork records (process creation arrives as exec): asking for
+ * fork is not an error there, it just yields none. synthetic.tgid is the
+ * Linux generator and is ignored; periodMs/perTick/count drive the driver's timer.
+ */
+export function toWindowsConfig(options: SessionOptions): WindowsNativeConfig {
+  let kinds = options.kinds.reduce((mask, kind) => mask | (1 << ABI.kinds[kind]), 0);
+  if (options.synthetic) kinds |= 1 << ABI.kinds.synth;
+  const synth = options.synthetic;
+  return {
+    kinds,
+    selfTgid: options.excludeSelf ? process.pid : 0,
+    batchBytes: options.batchBytes,
+    mechanism: options.windows.mechanism,
+    pendingRequests: options.windows.pendingRequests,
+    queueBatches: options.windows.queueBatches,
+    synthetic: synth
+      ? { periodMs: synth.periodMs, perTick: synth.perTick, count: synth.count, payloadBytes: synth.payloadBytes }
+      : null,
+    driverPath: driverPath(),
+  };
+}
