@@ -170,22 +170,20 @@ class Session : public Napi::ObjectWrap<Session> {
     while (more && self->backend_) {
       Drained drained = self->backend_->Drain(self->staging_.data(), self->staging_.size());
       more = drained.more;
-      if (drained.bytes == 0 || !self->Deliver(env, keep_alive, drained.bytes)) break;
+      if (drained.bytes != 0) self->Deliver(env, keep_alive, drained.bytes);
     }
   }
 
   // The TS layer's onBatch never throws (it routes a sink's exception to
   // sink.onError and closes the session). If it throws anyway, the error
   // becomes an 'uncaughtException', as for any callback Node calls from the
-  // loop: never swallowed, never a crash of the addon.
-  bool Deliver(Napi::Env env, Napi::Object recv, size_t bytes) {
+  // loop: never swallowed, never a crash of the addon, and the session goes on.
+  void Deliver(Napi::Env env, Napi::Object recv, size_t bytes) {
     Napi::Value batch = CopyBatch(env, bytes);
     try {
       on_batch_.MakeCallback(recv, {batch}, *async_);
-      return true;
     } catch (const Napi::Error& e) {
       napi_fatal_exception(env, e.Value());
-      return false;
     }
   }
 

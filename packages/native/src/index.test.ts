@@ -370,6 +370,20 @@ describe('kmon.node lifetime', () => {
     expect(JSON.parse(out.stdout)).toEqual({ thrown: 2, message: 'consumer bug' });
   });
 
+  it('fails to load with the stage, errno and libbpf log in the error, and nothing on stderr', () => {
+    const script = `${rawAddonPrelude('each')}
+      try { new Session({ ...config, ringBytes: 0 }, () => {}).close(); console.log('{}'); }
+      catch (e) { console.log(JSON.stringify({ stage: e.stage, code: e.code, errno: e.errno, message: e.message })); }`;
+    const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+    expect(out.stderr).toBe('');
+    const fields = JSON.parse(out.stdout);
+    expect(fields).toMatchObject({ stage: 'load', code: 'EINVAL', errno: 22 });
+    expect(fields.message).toMatch(/^loading the BPF programs: Invalid argument\nlibbpf: map 'kmon_ring': failed to create/);
+    const error = toKmonError(Object.assign(new Error(fields.message), fields));
+    expect(error).toBeInstanceOf(KmonDriverError);
+    expect(error.message).toContain('kmon could not load the BPF programs (EINVAL)');
+  });
+
   it('lets a process exit with a session still open', () => {
     const script = `${rawAddonPrelude('each')}
       new Session(config, () => {});

@@ -93,7 +93,8 @@ void CloseWaker(Waker*& w) {
 
 std::string ErrorText(const char* what, int err, const std::string& log) {
   std::string text = std::string(what) + ": " + (err == kENOTSUPP ? "operation not supported" : std::strerror(err));
-  if (!log.empty()) text += "\nlibbpf: " + log;
+  size_t end = log.find_last_not_of('\n');
+  if (end != std::string::npos) text += "\n" + log.substr(0, end + 1);  // libbpf's lines say "libbpf: "
   return text;
 }
 
