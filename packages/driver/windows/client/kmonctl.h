@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: (MIT OR GPL-2.0) */
+#ifndef KMONCTL_H
+#define KMONCTL_H
+
+#include <windows.h>
+
+#include "kmon_ioctl.h"
+
+#define KMON_SERVICE L"kmon"
+
+/* scm.c: the driver as a kernel service (seed 003's install/start/stop/remove). */
+int scm_install(const wchar_t *sys_path);
+int scm_start(void);
+int scm_stop(void);
+int scm_remove(void);
+
+/* device.c */
+HANDLE dev_open(BOOL overlapped);
+/* DeviceIoControl; returns 0 or the Win32 error, *bytes always set. */
+DWORD dev_ioctl(HANDLE h, DWORD code, const void *in, DWORD in_len, void *out, DWORD out_len, DWORD *bytes);
+DWORD dev_synth(HANDLE h, kmon_u32 period_ms, kmon_u32 per_tick, kmon_u32 payload, kmon_u64 count);
+DWORD dev_info(HANDLE h, struct kmon_info *info);
+DWORD dev_stats(HANDLE h, struct kmon_cpu_stats *stats);
+
+/* records.c: a growing list of records received, validated as they arrive. */
+struct recs {
+	unsigned char *buf;
+	size_t len, cap;
+	size_t count;
+	char error[160]; /* first malformed record, if any */
+};
+/* Appends the records of one batch; 0 if every one is well-formed. */
+int recs_add(struct recs *r, const void *batch, size_t len);
+/* Iterate: start with *at = 0. */
+const struct kmon_header *recs_next(const struct recs *r, size_t *at);
+void recs_free(struct recs *r);
+void recs_print(const struct kmon_header *h);
+/* Pull until `want` records of `kind` arrived or timeout_ms passed. */
+size_t recs_pull_kind(HANDLE h, struct recs *r, unsigned kind, size_t want, DWORD timeout_ms);
+size_t recs_count_kind(const struct recs *r, unsigned kind);
+
+/* checks.c */
+struct check {
+	const char *name;
+	int (*run)(char *detail, size_t n); /* 1 pass, 0 fail, -1 unsupported here */
+};
+extern const struct check checks[];
+extern const size_t check_count;
+void report(const char *name, int result, const char *detail);
+
+#endif /* KMONCTL_H */

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: (MIT OR GPL-2.0) */
+/* The ring, record emission and the fan-out to every notification mechanism. */
+#include "kmon.h"
+
+#define RING_DATA_OFFSET PAGE_SIZE /* the header page is mapped first */
+
+/*
+ * Interrupt time, resolved at load: KeQueryInterruptTimePrecise (Windows
+ * 8.1+), else an exported KeQueryInterruptTime (Wine exports one), else the
+ * wdm.h macro that reads KUSER_SHARED_DATA (which faults under Wine).
+ */
+typedef ULONGLONG NTAPI precise_fn(PULONGLONG qpc);
+typedef ULONGLONG NTAPI plain_fn(void);
+static precise_fn *time_precise;
+static plain_fn *time_plain;
+
+static void resolve_clock(void)
+{
+	UNICODE_STRING precise = RTL_CONSTANT_STRING(L"KeQueryInterruptTimePrecise");
+	UNICODE_STRING plain = RTL_CONSTANT_STRING(L"KeQueryInterruptTime");
+
+	time_precise = (precise_fn *)MmGetSystemRoutineAddress(&precise);
+	if (!time_precise)
+		time_plain = (plain_fn *)MmGetSystemRoutineAddress(&plain);
+}
+
+NTSTATUS kmon_emit_init(void)
+{
+	ULONG bytes = RING_DATA_OFFSET + KMON_RING_BYTES;
+
+	resolve_clock();
+	/* Page-granular and nonpaged: written at DISPATCH_LEVEL, mapped to clients by an MDL. */
+	kmon.ring_mem = ExAllocatePoolWithTag(NonPagedPoolNx, bytes, KMON_POOL_TAG);
+	if (!kmon.ring_mem)
+		return STATUS_INSUFFICIENT_RESOURCES;
+	if (kmon_ring_init(&kmon.ring, kmon.ring_mem, bytes, RING_DATA_OFFSET))
+		return STATUS_INTERNAL_ERROR;
+	kmon.ring_mdl = IoAllocateMdl(kmon.ring_mem, bytes, FALSE, FALSE, NULL);
+	if (!kmon.ring_mdl)
+		return STATUS_INSUFFICIENT_RESOURCES;
+	MmBuildMdlForNonPagedPool(kmon.ring_mdl);
+	return STATUS_SUCCESS;
+}
+
+void kmon_emit_free(void)
+{
+	if (kmon.ring_mdl)
+		IoFreeMdl(kmon.ring_mdl);
+	if (kmon.ring_mem)
+		ExFreePoolWithTag(kmon.ring_mem, KMON_POOL_TAG);
+	kmon.ring_mdl = NULL;
+	kmon.ring_mem = NULL;
+}
+
+kmon_u64 kmon_now_ns(void)
+{
+	ULONGLONG qpc, t;
+
+	if (time_precise)
+		t = time_precise(&qpc);
+	else if (time_plain)
+		t = time_plain();
+	else
+		t = KeQueryInterruptTime();
+	return (kmon_u64)t * 100; /* 100 ns units */
+}
+
+static void count_drop(kmon_u32 kind)
+{
+	KIRQL irql;
+
+	KeAcquireSpinLock(&kmon.lock, &irql);
+	kmon.stats.attempted++;
+	kmon.stats.dropped[kind]++;
+	KeReleaseSpinLock(&kmon.lock, irql);
+}
+
+/*
+ * Callers at PASSIVE_LEVEL pass strings that may be pageable, so records are
+ * encoded into a nonpaged scratch buffer before the spinlock is taken; under
+ * the lock only the sequence number is assigned and the bytes are copied.
+ */
+void kmon_emit(void *body, kmon_u32 body_size, struct kmon_field *f, unsigned n)
+{
+	struct kmon_header *h = body;
+	kmon_u32 flags = 0;
+	kmon_u32 size = kmon_record_measure(body_size, f, n, &flags);
+	struct kmon_header *rec = size ? ExAllocatePoolWithTag(NonPagedPoolNx, size, KMON_POOL_TAG) : NULL;
+	void *dst;
+	KIRQL irql;
+
+	if (!rec) {
+		count_drop(h->kind);
+		return;
+	}
+	h->abi_version = KMON_ABI_VERSION;
+	h->size = size;
+	h->flags |= flags;
+	h->cpu = KeGetCurrentProcessorNumberEx(NULL);
+	h->ts_ns = kmon_now_ns();
+	h->cgroup_id = 0;
+	kmon_record_write(rec, size, body, body_size, f, n);
+
+	KeAcquireSpinLock(&kmon.lock, &irql);
+	rec->seq = kmon.stats.attempted++;
+	dst = kmon_ring_reserve(&kmon.ring, size);
+	if (dst) {
+		RtlCopyMemory(dst, rec, size);
+		kmon_ring_publish(&kmon.ring);
+		kmon.stats.truncated += flags != 0;
+	} else {
+		kmon.stats.dropped[h->kind]++;
+	}
+	KeReleaseSpinLock(&kmon.lock, irql);
+	ExFreePoolWithTag(rec, KMON_POOL_TAG);
+}
+
+void kmon_notify(void)
+{
+	kmon_named_signal();
+	kmon_client_event_signal_all();
+	kmon_pending_deliver();
+}
