@@ -245,7 +245,7 @@ int BPF_PROG(kmon_exit, struct task_struct *p, bool group_dead)
  * process twice when its last two threads exit at the same instant (both
  * decrement before either reads), which is why it is only the fallback.
  */
-SEC("tp_btf/sched_process_exit")
+SEC("?tp_btf/sched_process_exit") /* "?": not loaded unless the loader asks */
 int BPF_PROG(kmon_exit_live, struct task_struct *p)
 {
 	if (p->signal->live.counter == 0)
@@ -278,7 +278,7 @@ int BPF_PROG(kmon_fork, struct task_struct *parent, struct task_struct *child)
 }
 
 /* Synthetic load: every getppid() of kmon_cfg.synth_tgid becomes one record. */
-SEC("raw_tp/sys_enter")
+SEC("?raw_tp/sys_enter") /* "?": not loaded unless the loader asks */
 int BPF_PROG(kmon_synth, struct pt_regs *regs, long id)
 {
 	__u64 ids = bpf_get_current_pid_tgid();
