@@ -89,13 +89,23 @@ static __always_inline void fill_header(struct kmon_header *h, __u16 kind, __u32
 	h->cgroup_id = bpf_get_current_cgroup_id();
 }
 
+/*
+ * Adaptive: wake the consumer each time the unread data crosses a multiple
+ * of wakeup_bytes, i.e. about once per wakeup_bytes written. Waking for every
+ * record past the watermark would cost the traced process a wakeup per event
+ * exactly when the consumer is behind; testing crossings of every multiple
+ * (not just the first) keeps waking even if two CPUs race past one of them.
+ */
 static __always_inline __u64 wakeup_flag(__u32 size)
 {
+	__u64 avail, step = kmon_cfg.wakeup_bytes;
+
 	if (kmon_cfg.wakeup == KMON_WAKEUP_EACH)
 		return BPF_RB_FORCE_WAKEUP;
-	if (kmon_cfg.wakeup == KMON_WAKEUP_POLL)
+	if (kmon_cfg.wakeup == KMON_WAKEUP_POLL || step == 0)
 		return BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_query(&kmon_ring, BPF_RB_AVAIL_DATA) + size >= kmon_cfg.wakeup_bytes)
+	avail = bpf_ringbuf_query(&kmon_ring, BPF_RB_AVAIL_DATA);
+	if ((avail + size) / step != avail / step)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
