@@ -202,6 +202,13 @@ describe('nativeBinding (Linux eBPF)', () => {
     }
   });
 
+  it('adaptive mode wakes on crossing wakeupBytes, long before maxLatencyMs', async () => {
+    const sink = new Collector();
+    open({ wakeup: 'adaptive', wakeupBytes: 1, maxLatencyMs: 10_000 }, sink); // the timer alone would outlast the test
+    const child = spawn('sh', ['-c', 'exit 0']);
+    await sink.until(is('exit', (e) => e.pid === child.pid));
+  });
+
   it('reports the terminating signal', async () => {
     const sink = new Collector();
     open({ kinds: ['exit'] }, sink);
