@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kmon load generator: calls getppid() through syscall(2) (never a cached
+ * libc value), which kmon's synthetic source turns into one record per call
+ * when it is attached for this process.
+ *
+ *   loadgen [--rate N] [--duration S | --count N] [--wait stdin|signal|none]
+ *
+ *   --rate N      calls per second; 0 (default) = as fast as possible. Paced
+ *                 runs call in batches every --tick-us (default 1000 us) with
+ *                 clock_nanosleep(TIMER_ABSTIME), catching up on the total
+ *                 due so far, so the average rate is exact even when one
+ *                 tick is late.
+ *   --duration S  run for S seconds (default 3), or
+ *   --count N     stop after N calls (whichever comes first if both).
+ *   --wait        stdin (default): start when a line (or EOF) arrives on
+ *                 stdin, so the consumer can attach to our pid first;
+ *                 signal: start on SIGUSR1; none: start at once.
+ *
+ * Prints one JSON object on stdout when done:
+ *   {"pid","rate_target","calls","elapsed_ns","rate","late_ticks"}
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: loadgen [--rate N] [--duration S] [--count N] [--tick-us U] [--wait stdin|signal|none]\n");
+	exit(2);
+}
+
+static volatile sig_atomic_t go;
+static void on_go(int sig)
+{
+	(void)sig;
+	go = 1;
+}
+
+static inline void one_call(void)
+{
+	syscall(SYS_getppid);
+}
+
+int main(int argc, char **argv)
+{
+	double rate = 0, duration = 3;
+	uint64_t count = 0, tick_ns = 1000000;
+	const char *wait = "stdin";
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (i + 1 >= argc)
+			usage();
+		if (!strcmp(a, "--rate"))
+			rate = atof(argv[++i]);
+		else if (!strcmp(a, "--duration"))
+			duration = atof(argv[++i]);
+		else if (!strcmp(a, "--count"))
+			count = strtoull(argv[++i], NULL, 10);
+		else if (!strcmp(a, "--tick-us"))
+			tick_ns = strtoull(argv[++i], NULL, 10) * 1000;
+		else if (!strcmp(a, "--wait"))
+			wait = argv[++i];
+		else
+			usage();
+	}
+	if (rate < 0 || duration <= 0 || tick_ns == 0)
+		usage();
+
+	if (!strcmp(wait, "stdin")) {
+		char line[64];
+		if (!fgets(line, sizeof(line), stdin) && ferror(stdin)) {
+			perror("loadgen: stdin");
+			return 1;
+		}
+	} else if (!strcmp(wait, "signal")) {
+		sigset_t set, old;
+		signal(SIGUSR1, on_go);
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, &old);
+		while (!go)
+			sigsuspend(&old);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	} else if (strcmp(wait, "none")) {
+		usage();
+	}
+
+	const uint64_t limit = count ? count : UINT64_MAX;
+	const uint64_t start = now_ns();
+	const uint64_t end = start + (uint64_t)(duration * 1e9);
+	uint64_t calls = 0, late_ticks = 0, t = start;
+
+	if (rate == 0) {
+		/* Saturating: check the clock every 1024 calls (~1 ms at most). */
+		while (calls < limit) {
+			uint64_t n = limit - calls < 1024 ? limit - calls : 1024;
+			for (uint64_t k = 0; k < n; k++)
+				one_call();
+			calls += n;
+			if ((t = now_ns()) >= end)
+				break;
+		}
+	} else {
+		struct timespec next;
+		uint64_t tick_at = start;
+		while (calls < limit) {
+			t = now_ns();
+			if (t >= end)
+				break;
+			/* Calls due by now, by the exact rate. */
+			uint64_t due = (uint64_t)((double)(t - start) * rate / 1e9) + 1;
+			if (due > limit)
+				due = limit;
+			while (calls < due) {
+				one_call();
+				calls++;
+			}
+			tick_at += tick_ns;
+			uint64_t after = now_ns();
+			if (after > tick_at) { /* this tick overran: no sleep, resync */
+				late_ticks++;
+				tick_at = after;
+				continue;
+			}
+			next.tv_sec = tick_at / 1000000000ull;
+			next.tv_nsec = tick_at % 1000000000ull;
+			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+				;
+		}
+		t = now_ns();
+	}
+	uint64_t elapsed = t - start;
+	printf("{\"pid\":%d,\"rate_target\":%.0f,\"calls\":%llu,\"elapsed_ns\":%llu,\"rate\":%.1f,\"late_ticks\":%llu}\n",
+	       getpid(), rate, (unsigned long long)calls, (unsigned long long)elapsed,
+	       elapsed ? (double)calls * 1e9 / (double)elapsed : 0.0, (unsigned long long)late_ticks);
+	return 0;
+}

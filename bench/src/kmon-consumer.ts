@@ -1,0 +1,149 @@
+// The kmon path under test, one scenario per child process (clean RSS and
+// CPU figures): createKmon(...).events$ with a counting subscriber.
+//
+//   node dist/kmon-consumer.js '{"tgid":123,"mode":"adaptive","payload":0,"latency":false,"slowNs":0}'
+//
+// Protocol (the same as bench/c/consumer.c): prints "ready" once the session
+// is attached; on SIGTERM/SIGINT stops kmon (which delivers what is left and
+// reports final losses in-band), then prints one JSON line and exits.
+import { createKmon } from '@kmon/rx';
+import { Histogram } from './hist.js';
+
+export interface KmonConsumerArgs {
+  tgid: number;
+  mode: 'each' | 'adaptive' | 'poll';
+  payload: number;
+  /** Measure kernel timestamp -> subscriber latency per event. */
+  latency: boolean;
+  /** Busy-wait this long per event (a deliberately slow subscriber). */
+  slowNs: number;
+  /** Sample RSS and heap after every batch (memory scenario). */
+  memory?: boolean;
+}
+
+const args = JSON.parse(process.argv[2] ?? '{}') as KmonConsumerArgs;
+const hist = new Histogram();
+let delivered = 0;
+let payloadChars = 0;
+let other = 0;
+let lostNotices = 0;
+let lostCount = 0;
+let batches = 0;
+let firstNs = 0n;
+let lastNs = 0n;
+let atFirst = 0;
+let atLast = 0;
+let done = false;
+
+const kmon = createKmon({
+  kinds: ['synth'],
+  synthetic: { tgid: args.tgid, payloadBytes: args.payload },
+  wakeup: args.mode,
+});
+
+const slow = BigInt(args.slowNs);
+const measureLatency = args.latency;
+const subscription = kmon.events$.subscribe({
+  next: (m) => {
+    if (m.kind === 'synth') {
+      delivered++;
+      payloadChars += m.payload.length; // touch the decoded payload
+      if (measureLatency) hist.add(Number(process.hrtime.bigint() - m.time));
+      if (slow > 0n) {
+        const until = process.hrtime.bigint() + slow;
+        while (process.hrtime.bigint() < until);
+      }
+    } else if (m.kind === 'lost') {
+      lostNotices++;
+      lostCount += m.count;
+    } else {
+      other++;
+    }
+  },
+  error: (error: unknown) => {
+    process.stderr.write(`kmon-consumer: ${String((error as Error)?.stack ?? error)}\n`);
+    process.exit(1);
+  },
+  complete: () => finish(),
+});
+
+// Subscribed after events$: called once per batch after events$ has seen
+// all of it, so "time at the end of a drain" as in the C consumer.
+// Memory samples after each batch (timers may not run while the addon keeps
+// delivering batches from a ring that never runs dry).
+const samples: Array<{ t: number; rss: number; heap: number }> = [];
+kmon.batches$.subscribe(() => {
+  batches++;
+  const t = process.hrtime.bigint();
+  if (args.memory) {
+    const m = process.memoryUsage();
+    samples.push({ t: Number(t), rss: m.rss, heap: m.heapUsed + m.external + m.arrayBuffers });
+  }
+  if (firstNs === 0n) {
+    firstNs = t;
+    atFirst = delivered;
+  }
+  lastNs = t;
+  atLast = delivered;
+});
+
+let kernel = kmon.stats();
+const cpu0 = process.cpuUsage();
+const rssReady = process.memoryUsage().rss;
+process.stdout.write('ready\n');
+
+const stop = () => {
+  if (done) return;
+  kernel = kmon.stats(); // the generator has finished: these are final
+  kmon.stop();
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+
+/** Peak RSS and JS memory in the first and the second half of the run: bounded means no growth. */
+function memorySummary() {
+  if (samples.length < 2) return undefined;
+  const mid = (samples[0]!.t + samples[samples.length - 1]!.t) / 2;
+  const peak = (list: typeof samples, key: 'rss' | 'heap') => Math.round(Math.max(0, ...list.map((x) => x[key])) / 1024);
+  const first = samples.filter((x) => x.t <= mid);
+  const second = samples.filter((x) => x.t > mid);
+  return {
+    samples: samples.length,
+    rss_first_half_kb: peak(first, 'rss'),
+    rss_second_half_kb: peak(second, 'rss'),
+    js_first_half_kb: peak(first, 'heap'),
+    js_second_half_kb: peak(second, 'heap'),
+  };
+}
+
+function finish() {
+  if (done) return;
+  done = true;
+  subscription.unsubscribe();
+  const cpu = process.cpuUsage(cpu0);
+  const span = Number(lastNs - firstNs);
+  const result = {
+    consumer: 'kmon',
+    mode: args.mode,
+    payload: args.payload,
+    delivered,
+    payload_chars: payloadChars,
+    first_ns: Number(firstNs),
+    last_ns: Number(lastNs),
+    rate: span > 0 ? ((atLast - atFirst) * 1e9) / span : 0,
+    attempted: kernel.attempted,
+    dropped: kernel.dropped,
+    binding_dropped: kernel.bindingDropped,
+    lost_notices: lostNotices,
+    lost_count: lostCount,
+    other,
+    batches,
+    cpu_user_us: cpu.user,
+    cpu_sys_us: cpu.system,
+    max_rss_kb: process.resourceUsage().maxRSS,
+    rss_ready_kb: Math.round(rssReady / 1024),
+    ...(measureLatency ? { latency: hist.summary() } : {}),
+    ...(args.memory ? { memory: memorySummary() } : {}),
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
+}

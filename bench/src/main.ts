@@ -1,0 +1,146 @@
+// pnpm bench: the full kmon path against a C libbpf consumer of the same BPF
+// object, every figure from this one run. See bench/README.md.
+//
+//   node dist/main.js [--json] [--quick] [--only throughput,sustained,latency,overhead,memory]
+//                     [--profile DIR]
+import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { report, type BenchResults } from './report.js';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { MicroRow } from './micro.js';
+import { CPUS, runScenario, type ConsumerKind, type Mode, type ScenarioResult, type ScenarioSpec } from './run.js';
+
+const SECTIONS = ['throughput', 'sustained', 'latency', 'overhead', 'memory', 'breakdown'] as const;
+type Section = (typeof SECTIONS)[number];
+
+function parseArgs(argv: string[]) {
+  const opts = { json: false, quick: false, only: new Set<Section>(SECTIONS), profile: undefined as string | undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json') opts.json = true;
+    else if (a === '--quick') opts.quick = true;
+    else if (a === '--only') {
+      const names = (argv[++i] ?? '').split(',').filter(Boolean);
+      for (const n of names) if (!SECTIONS.includes(n as Section)) throw new Error(`--only: unknown section ${n}`);
+      opts.only = new Set(names as Section[]);
+    } else if (a === '--profile') opts.profile = argv[++i];
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: node dist/main.js [--json] [--quick] [--only ' + SECTIONS.join(',') + '] [--profile DIR]');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  return opts;
+}
+
+export const MODES: Mode[] = ['each', 'adaptive', 'poll'];
+export const CONSUMERS: ConsumerKind[] = ['c', 'kmon'];
+/** Small records (header + body, 64 B) and path-sized ones (256 B of payload, decoded as a string). */
+export const PAYLOADS = [0, 256];
+export const LATENCY_RATES = [1_000, 10_000, 100_000];
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (process.getuid?.() !== 0) console.error('bench: not root; loading BPF programs will probably fail');
+  if (availableParallelism() < 2) console.error('bench: fewer than 2 CPUs; generator and consumer share one');
+  const scale = opts.quick ? 0.34 : 1;
+  const dur = (s: number) => Math.max(0.5, +(s * scale).toFixed(2));
+  const results: BenchResults = {
+    machine: {},
+    throughput: [],
+    sustained: [],
+    latency: [],
+    overhead: undefined,
+    memory: undefined,
+    breakdown: undefined,
+  };
+  results.machine = await machineInfo();
+  const started = Date.now();
+  const log = (s: string) => {
+    if (!opts.json) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${s}\n`);
+  };
+  const run = async (spec: ScenarioSpec): Promise<ScenarioResult> => {
+    const what = `${spec.consumer} ${spec.mode} payload=${spec.payload} rate=${spec.rate || 'max'} ${spec.durationS}s`;
+    log(what);
+    try {
+      return await runScenario(spec);
+    } catch (error) {
+      log(`FAILED ${what}: ${(error as Error).message}`);
+      throw error;
+    }
+  };
+  if (opts.profile) mkdirSync(opts.profile, { recursive: true });
+  const profileFlags = (name: string) =>
+    opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+
+  if (opts.only.has('overhead')) {
+    results.overhead = { untraced: await run({ consumer: 'none', mode: 'adaptive', payload: 0, rate: 0, durationS: dur(2) }) };
+  }
+  if (opts.only.has('throughput') || opts.only.has('overhead')) {
+    for (const mode of MODES) {
+      for (const payload of PAYLOADS) {
+        for (const consumer of CONSUMERS) {
+          const spec: ScenarioSpec = { consumer, mode, payload, rate: 0, durationS: dur(3) };
+          if (consumer === 'kmon') spec.nodeFlags = profileFlags(`throughput-${mode}-${payload}`);
+          results.throughput.push(await run(spec));
+        }
+      }
+    }
+  }
+  if (opts.only.has('sustained')) {
+    for (const consumer of CONSUMERS) {
+      results.sustained.push(await run({ consumer, mode: 'adaptive', payload: 0, rate: 1_000_000, durationS: dur(10) }));
+    }
+  }
+  if (opts.only.has('latency')) {
+    for (const mode of MODES) {
+      for (const rate of LATENCY_RATES) {
+        for (const consumer of CONSUMERS) {
+          results.latency.push(await run({ consumer, mode, payload: 0, rate, durationS: dur(2), latency: true }));
+        }
+      }
+    }
+  }
+  if (opts.only.has('memory')) {
+    results.memory = await run({
+      consumer: 'kmon',
+      mode: 'adaptive',
+      payload: 256,
+      rate: 0,
+      durationS: dur(4),
+      slowNs: 20_000,
+      memory: true,
+      nodeFlags: profileFlags('memory-slow'),
+    });
+  }
+  if (opts.only.has('breakdown')) {
+    log('breakdown: decode / zod / rx per event, in a child process (no kernel)');
+    const out = execFileSync(
+      'taskset',
+      ['-c', CPUS.consumer, process.execPath, fileURLToPath(new URL('./micro.js', import.meta.url)), String(Math.round(400 * scale)), '--json'],
+      { encoding: 'utf8' },
+    );
+    results.breakdown = JSON.parse(out.trim().split('\n').pop()!) as MicroRow[];
+  }
+  results.machine.benchSeconds = Math.round((Date.now() - started) / 1000);
+  results.machine.loadAfter = (await import('node:os')).loadavg().map((l) => +l.toFixed(2));
+  if (opts.json) console.log(JSON.stringify(results, null, 2));
+  else console.log(report(results));
+}
+
+async function machineInfo(): Promise<Record<string, unknown>> {
+  const os = await import('node:os');
+  return {
+    kernel: os.release(),
+    cpu: os.cpus()[0]?.model,
+    cpus: os.cpus().length,
+    node: process.version,
+    loadBefore: os.loadavg().map((l) => +l.toFixed(2)),
+    date: new Date().toISOString(),
+  };
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

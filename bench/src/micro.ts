@@ -1,0 +1,129 @@
+// Where the kmon path spends its time per event, layer by layer, in this
+// process with no kernel: the same synthetic records the driver writes,
+// encoded with @kmon/core's test encoder, run through
+//   zod     compiledEventSchema.safeParse on ready-made candidates
+//   decode  decodeBatch (framing + field reads + strings + zod)
+//   rx      createKmon (mock binding) -> events$ subscriber counting
+//   (a typical run: node dist/micro.js [MS_PER_STAGE] [--json])
+//   floor   a minimal hand-written decoder of the same fields (no zod),
+//           the lower bound a JS decoder of these objects can reach
+// ns per event and the share of it spent in GC (perf_hooks 'gc' entries).
+import { PerformanceObserver } from 'node:perf_hooks';
+import { compiledEventSchema, createKmon, decodeBatch } from '@kmon/rx';
+import { concatBatch, createMockBinding, encodeRecord } from '@kmon/rx/testing';
+
+export interface MicroRow {
+  stage: string;
+  payload: number;
+  nsPerEvent: number;
+  gcPct: number;
+}
+
+let gcMs = 0;
+const obs = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcMs += e.duration;
+});
+
+function makeBatch(payload: number, n: number): Buffer {
+  const records: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) {
+    records.push(
+      encodeRecord({
+        kind: 'synth',
+        header: { cpu: 1, seq: i, ts_ns: 1_000_000_000n + BigInt(i), tgid: 4242, tid: 4242, cgroup_id: 1n },
+        body: { value: i },
+        vars: [new Uint8Array(payload)], // the kernel's filler is zero bytes
+      }),
+    );
+  }
+  const b = concatBatch(records);
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** Runs fn (which handles `perCall` events) for about `ms`, returns ns/event and GC share. */
+async function time(perCall: number, ms: number, fn: () => void): Promise<{ ns: number; gcPct: number }> {
+  for (let i = 0; i < 5; i++) fn(); // warm up / optimise
+  await new Promise((r) => setImmediate(r));
+  gcMs = 0;
+  const start = process.hrtime.bigint();
+  const deadline = start + BigInt(ms) * 1_000_000n;
+  let calls = 0;
+  let now = start;
+  while (now < deadline) {
+    fn();
+    calls++;
+    now = process.hrtime.bigint();
+  }
+  const elapsedNs = Number(now - start);
+  await new Promise((r) => setTimeout(r, 20)); // let the observer see the last GCs
+  return { ns: elapsedNs / (calls * perCall), gcPct: Math.min(100, (gcMs * 1e6 * 100) / elapsedNs) };
+}
+
+/** The least a decoder of these objects can do: field reads, one string, one object. */
+function floorDecode(buf: Buffer): unknown[] {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out: unknown[] = [];
+  for (let off = 0; off < buf.length; ) {
+    const size = view.getUint32(off + 4, true);
+    const len = view.getUint16(off + 56, true);
+    out.push({
+      kind: 'synth',
+      cpu: view.getUint32(off + 12, true),
+      seq: Number(view.getBigUint64(off + 16, true)),
+      time: view.getBigUint64(off + 24, true),
+      pid: view.getUint32(off + 32, true),
+      tid: view.getUint32(off + 36, true),
+      cgroupId: view.getBigUint64(off + 40, true),
+      value: view.getBigUint64(off + 48, true),
+      payload: buf.toString('utf8', off + 64, off + 64 + len),
+      truncated: { payload: false },
+    });
+    off += size;
+  }
+  return out;
+}
+
+export async function micro(msPerStage = 400): Promise<MicroRow[]> {
+  obs.observe({ entryTypes: ['gc'] });
+  const rows: MicroRow[] = [];
+  const N = 4096;
+  try {
+    for (const payload of [0, 256]) {
+      const batch = makeBatch(payload, N);
+      const candidates = decodeBatch(batch).events.map((e) => ({ ...e }));
+      if (candidates.length !== N) throw new Error(`micro: decoded ${candidates.length} of ${N}`);
+      const add = (stage: string, r: { ns: number; gcPct: number }) => rows.push({ stage, payload, nsPerEvent: r.ns, gcPct: r.gcPct });
+
+      add('zod safeParse', await time(N, msPerStage, () => {
+        for (const c of candidates) if (!compiledEventSchema.safeParse(c).success) throw new Error('micro: invalid');
+      }));
+      add('decodeBatch (incl. zod)', await time(N, msPerStage, () => {
+        if (decodeBatch(batch).events.length !== N) throw new Error('micro: decode');
+      }));
+      add('floor decoder (no zod)', await time(N, msPerStage, () => {
+        if (floorDecode(batch).length !== N) throw new Error('micro: floor');
+      }));
+      const binding = createMockBinding();
+      const kmon = createKmon({ kinds: ['synth'] }, { binding, statsIntervalMs: 60_000 });
+      let seen = 0;
+      const sub = kmon.events$.subscribe(() => seen++);
+      const session = binding.current!;
+      add('rx events$ (decode + rx)', await time(N, msPerStage, () => session.deliver(batch)));
+      sub.unsubscribe();
+      kmon.stop();
+      if (seen === 0) throw new Error('micro: rx delivered nothing');
+    }
+  } finally {
+    obs.disconnect();
+  }
+  return rows;
+}
+
+if (process.argv[1]?.endsWith('micro.js')) {
+  const json = process.argv.includes('--json');
+  const ms = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 400);
+  micro(ms).then((rows) => {
+    if (json) return void console.log(JSON.stringify(rows));
+    for (const r of rows) console.log(`${r.stage.padEnd(26)} payload ${String(r.payload).padStart(3)}  ${r.nsPerEvent.toFixed(0).padStart(6)} ns/event  gc ${r.gcPct.toFixed(0)}%`);
+  });
+}
