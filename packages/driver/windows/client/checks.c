@@ -474,7 +474,7 @@ static int check_drops(char *detail, size_t n)
 	HANDLE h = dev_open(FALSE);
 	struct kmon_cpu_stats before, after;
 	struct recs r = { 0 };
-	ULONGLONG end = GetTickCount64() + 3 * WAIT_MS;
+	ULONGLONG end = GetTickCount64() + 3ULL * WAIT_MS;
 	kmon_u64 dropped, got;
 	int ok;
 
@@ -630,7 +630,7 @@ static int check_registry(char *detail, size_t n)
 	if (!rs)
 		ok = FAIL("no REGISTRY_SET record for this process %s", r.error);
 	else if (rs->value_type != REG_DWORD || rs->data_size != 4 || rs->value_name_len != 5 ||
-		 memcmp((const char *)(rs + 1) + rs->key_len, "probe", 5))
+		 memcmp((const char *)(rs + 1) + rs->key_len, "probe", 5) != 0)
 		ok = FAIL("record type %u size %u name length %u", rs->value_type, rs->data_size, rs->value_name_len);
 	else
 		ok = (snprintf(detail, n, "REGISTRY_SET of kmon-test\\probe (REG_DWORD, 4 bytes)"), 1);

@@ -19,7 +19,7 @@ static int run_check(const wchar_t *name)
 
 	snprintf(narrow, sizeof(narrow), "%ls", name);
 	for (i = 0; i < check_count; i++) {
-		if (strcmp(narrow, checks[i].name))
+		if (strcmp(narrow, checks[i].name) != 0)
 			continue;
 		detail[0] = 0;
 		result = checks[i].run(detail, sizeof(detail));

@@ -60,7 +60,9 @@ struct u16in {
 
 static kmon_u32 unit_at(const struct u16in *in, kmon_u32 i)
 {
-	return (kmon_u32)in->src[2 * i] | (kmon_u32)in->src[2 * i + 1] << 8;
+	const kmon_u8 *p = in->src + 2 * (size_t)i;
+
+	return (kmon_u32)p[0] | (kmon_u32)p[1] << 8;
 }
 
 static int u16_more(const struct u16in *in)
@@ -175,9 +177,14 @@ static kmon_u32 encode_field(struct out *o, const struct kmon_field *f)
 	struct u16in in = { f->src, f->src_len / 2, 0 };
 
 	switch (f->kind) {
-	case KMON_FIELD_BYTES:
-		put_bytes(o, f->src, f->src_len);
+	case KMON_FIELD_BYTES: {
+		/* Bytes have no boundaries to respect: keep the prefix that fits. */
+		kmon_u32 n = f->src_len < o->cap - o->len ? f->src_len : o->cap - o->len;
+
+		put_bytes(o, f->src, n);
+		o->cut = n < f->src_len;
 		return 0;
+	}
 	case KMON_FIELD_UTF16:
 		encode_utf16(o, &in);
 		return 0;
@@ -230,17 +237,13 @@ void kmon_record_write(void *dst, kmon_u32 size, const void *body, kmon_u32 body
 
 void kmon_record_comm(char comm[KMON_COMM_LEN], const void *path, kmon_u32 path_bytes)
 {
-	const kmon_u8 *b = path;
-	kmon_u32 units = path_bytes / 2, start = 0, i;
-	struct u16in in;
+	struct u16in in = { path, path_bytes / 2, 0 };
 	struct out o = { (kmon_u8 *)comm, KMON_COMM_LEN - 1, 0, 0 };
+	kmon_u32 i;
 
-	for (i = 0; i < units; i++)
-		if (b[2 * i + 1] == 0 && (b[2 * i] == '\\' || b[2 * i] == '/'))
-			start = i + 1;
-	in.src = b + 2 * start;
-	in.units = units - start;
-	in.at = 0;
+	for (i = 0; i < in.units; i++)
+		if (unit_at(&in, i) == '\\' || unit_at(&in, i) == '/')
+			in.at = i + 1; /* the name starts after the last separator */
 	memset(comm, 0, KMON_COMM_LEN);
 	encode_utf16(&o, &in);
 }

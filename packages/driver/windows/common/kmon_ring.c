@@ -41,6 +41,7 @@ static void write_pad(kmon_u8 *at, kmon_u32 size)
 {
 	struct kmon_header pad;
 
+	memset(&pad, 0, sizeof(pad));
 	pad.abi_version = KMON_ABI_VERSION;
 	pad.kind = KMON_KIND_PAD;
 	pad.size = size;

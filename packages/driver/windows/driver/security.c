@@ -19,9 +19,11 @@ static const struct sid2 admins = { SID_REVISION, 2, { SECURITY_NT_AUTHORITY },
 
 NTSTATUS kmon_sd_build(struct kmon_sd *s, ACCESS_MASK system_access, ACCESS_MASK admins_access)
 {
-	PACL acl = (PACL)s->acl;
+	PACL acl;
 	NTSTATUS status;
 
+	RtlZeroMemory(s, sizeof(*s));
+	acl = (PACL)s->acl;
 	status = RtlCreateSecurityDescriptor(&s->sd, SECURITY_DESCRIPTOR_REVISION);
 	if (NT_SUCCESS(status))
 		status = RtlCreateAcl(acl, sizeof(s->acl), ACL_REVISION);

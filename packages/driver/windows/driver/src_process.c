@@ -9,7 +9,7 @@ NTKERNELAPI PCHAR NTAPI PsGetProcessImageFileName(PEPROCESS process);
 /* Process start (system time) on the records' clock (interrupt time). */
 static kmon_u64 start_ns(PEPROCESS process)
 {
-	LARGE_INTEGER now;
+	LARGE_INTEGER now = { .QuadPart = 0 }; /* the macro writes through a cast analyzers cannot follow */
 	LONGLONG age;
 
 	KeQuerySystemTime(&now);
