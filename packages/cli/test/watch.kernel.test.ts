@@ -35,7 +35,7 @@ describe('pnpm kmon watch (real kernel)', () => {
     await waitFor(watcher.stdout, () => out, (s) => s.includes(marker) && s.includes('"kind":"exit"'));
     // pnpm runs node as a child: signal the whole group as a terminal's Ctrl-C does.
     process.kill(-watcher.pid!, 'SIGINT');
-    const [code] = await once(watcher, 'exit');
+    const [code, signal] = (await once(watcher, 'exit')) as [number | null, NodeJS.Signals | null];
 
     const lines = out.trimEnd().split('\n');
     const events = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -43,7 +43,10 @@ describe('pnpm kmon watch (real kernel)', () => {
     expect(exec).toMatchObject({ filename: '/bin/echo', argv: ['/bin/echo', marker, 'ünïcode "quoted"'] });
     expect(typeof exec!.time).toBe('string');
     expect(BigInt(exec!.time as string)).toBeGreaterThan(0n);
-    expect(code).toBe(0);
-    expect(err).toMatch(/kmon: \d+ events, 0 lost/);
+    // kmon itself stops cleanly and summarises; pnpm, its parent, may pass on
+    // the SIGINT it received itself as its own way of ending.
+    expect(err).toMatch(/kmon: \d+ events, 0 lost\n$/);
+    expect(err).not.toMatch(/error/i);
+    expect(code === 0 || signal === 'SIGINT', `exit code ${code}, signal ${signal}`).toBe(true);
   });
 });
