@@ -19,7 +19,7 @@ import {
   type SessionOptions,
 } from '@kmon/core';
 import { isWindowsNativeError, windowsKmonError } from './windows/errors.js';
-import { WINDOWS_ADDON_PATH, toWindowsConfig, type WindowsNativeConfig } from './windows/options.js';
+import { WINDOWS_ADDON_PATH, WINDOWS_BUILD_HINT, toWindowsConfig, type WindowsNativeConfig } from './windows/options.js';
 
 /** The options kmon.node takes: SessionOptions flattened to what the driver needs. */
 export interface NativeConfig {
@@ -100,7 +100,9 @@ function loadAddon(): NativeAddon {
     throw new KmonUnsupportedError(
       missing ? `the kmon native addon is not built (${ADDON_PATH})` : `the kmon native addon failed to load: ${(cause as Error).message}`,
       {
-        hint: missing
+        hint: IS_WINDOWS
+          ? WINDOWS_BUILD_HINT
+          : missing
           ? 'run `pnpm --filter @kmon/driver --filter @kmon/native build` (needs clang-14, bpftool, libbpf-dev)'
           : 'install the shared libraries it links (Debian: libbpf1 libelf1 zlib1g) or rebuild it for this Node',
         cause,

@@ -4,8 +4,15 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ABI, type SessionOptions } from '@kmon/core';
 
-/** Built by `make -C packages/native/windows` (cross-built with mingw-w64). */
-export const WINDOWS_ADDON_PATH = fileURLToPath(new URL('../../build/win32-x64/kmon.node', import.meta.url));
+/**
+ * Cross-built with mingw-w64 by `make -C packages/native/windows`. Not under
+ * build/: node-gyp owns that directory and deletes it on every rebuild.
+ */
+export const WINDOWS_ADDON_PATH = fileURLToPath(new URL('../../prebuilds/win32-x64/kmon.node', import.meta.url));
+
+/** How to get WINDOWS_ADDON_PATH built, for the error that finds it missing. */
+export const WINDOWS_BUILD_HINT =
+  'cross-build it on Linux with `make -C packages/native/windows` (needs g++-mingw-w64-x86-64-posix and mingw-w64-tools)';
 
 export interface WindowsNativeConfig {
   /** Bit (1 << kind number) per kind to keep: kmon.sys records every kind, the backend filters. */
@@ -29,7 +36,7 @@ export interface WindowsNativeConfig {
 function driverPath(): string {
   const fromEnv = process.env.KMON_SYS;
   if (fromEnv) return fromEnv;
-  const beside = fileURLToPath(new URL('../../build/win32-x64/kmon.sys', import.meta.url));
+  const beside = fileURLToPath(new URL('../../prebuilds/win32-x64/kmon.sys', import.meta.url));
   return existsSync(beside) ? beside : '';
 }
 
