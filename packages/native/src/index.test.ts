@@ -209,6 +209,22 @@ describe('nativeBinding (Linux eBPF)', () => {
     await sink.until(is('exit', (e) => e.pid === child.pid));
   });
 
+  it('a partial read() leaves the rest to the wakeup already pending', async () => {
+    const sink = new Collector();
+    const records = 20;
+    const session = open(
+      { kinds: ['synth'], wakeup: 'each', batchBytes: ABI.limits.recordMax, synthetic: { tgid: process.pid, payloadBytes: 4000 } },
+      sink,
+    );
+    for (let i = 0; i < records; i++) void process.ppid;
+    sink.take(session.read()); // one batch: fewer than `records` fit in recordMax bytes
+    const pulled = sink.events.length;
+    expect(pulled).toBeGreaterThan(0);
+    expect(pulled).toBeLessThan(records);
+    await sink.until((e): e is KmonEvent => sink.events.length === records); // no new record will wake us
+    expect(sink.faults).toEqual([]);
+  });
+
   it('reports the terminating signal', async () => {
     const sink = new Collector();
     open({ kinds: ['exit'] }, sink);

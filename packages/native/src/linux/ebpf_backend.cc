@@ -71,12 +71,17 @@ struct Waker {
   } h;
   Backend::Notify notify;
   void* ctx;
+  int epoll_fd;  // poll wakers: the edge-triggered epoll fd whose event is taken before notify
 };
 
 void OnPoll(uv_poll_t* poll, int /*status*/, int /*events*/) {
-  // On a poll error, draining is still the right move: it is harmless when
-  // empty, and it surfaces whatever the ring holds.
+  // Take the kernel's wakeup first, then drain (notify loops until the ring
+  // is empty): a wakeup that lands after this point makes libuv call again,
+  // so none is lost. Only this path takes wakeups, so a read() between two
+  // wakeups leaves them in place. On a poll error, draining is still right.
   auto* w = static_cast<Waker*>(poll->data);
+  epoll_event event;
+  epoll_wait(w->epoll_fd, &event, 1, 0);
   w->notify(w->ctx);
 }
 
@@ -170,7 +175,6 @@ class EbpfBackend final : public Backend {
     room_ = cap;
     used_ = 0;
     full_ = false;
-    ClearWakeup();
     ring_buffer__consume(ring_);  // < 0 only when OnRecord stopped it
     return {used_, full_};
   }
@@ -280,14 +284,6 @@ class EbpfBackend final : public Backend {
       throw BackendError("wait", errno, ErrorText("watching the ring buffer", errno, ""));
   }
 
-  // Takes the pending wakeup, if any, before draining: a wakeup that lands
-  // after this point makes the loop call again, so none is lost.
-  void ClearWakeup() {
-    if (wakeup_fd_ < 0) return;
-    epoll_event event;
-    epoll_wait(wakeup_fd_, &event, 1, 0);
-  }
-
   static void SetMaxEntries(bpf_map* map, uint32_t n) {
     if (int err = bpf_map__set_max_entries(map, n); err != 0)
       throw BackendError("open", -err, ErrorText(bpf_map__name(map), -err, ""));
@@ -299,7 +295,7 @@ class EbpfBackend final : public Backend {
   }
 
   Waker* StartPoll(uv_loop_t* loop, Notify notify, void* ctx) {
-    auto* w = new Waker{{}, notify, ctx};
+    auto* w = new Waker{{}, notify, ctx, wakeup_fd_};
     if (int err = uv_poll_init(loop, &w->h.poll, wakeup_fd_); err != 0) {
       delete w;  // a failed init leaves the handle outside the loop
       throw WaitError(err);
@@ -313,7 +309,7 @@ class EbpfBackend final : public Backend {
   }
 
   static Waker* StartTimer(uv_loop_t* loop, uint64_t ms, Notify notify, void* ctx) {
-    auto* w = new Waker{{}, notify, ctx};
+    auto* w = new Waker{{}, notify, ctx, -1};
     uv_timer_init(loop, &w->h.timer);  // cannot fail
     w->h.handle.data = w;
     if (int err = uv_timer_start(&w->h.timer, OnTimer, ms, ms); err != 0) {
