@@ -1,7 +1,8 @@
 // Linux backend: loads packages/driver/linux/kmon.bpf.c (embedded as a libbpf
 // skeleton), attaches one program per requested kind, and drains the shared
-// BPF ring buffer on the JS thread. The loop waits on the ring's epoll fd
-// (uv_poll) and/or a uv_timer, per the wakeup mode: no thread, no busy loop.
+// BPF ring buffer on the JS thread. The loop waits on an edge-triggered epoll
+// fd of the ring (uv_poll) and/or a uv_timer, per the wakeup mode: no thread,
+// no busy loop.
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -230,14 +231,14 @@ class EbpfBackend final : public Backend {
   }
 
   void RememberIds() {
-    bpf_program* prog;
+    bpf_program* prog = nullptr;
     bpf_object__for_each_program(prog, skel_->obj) {
       bpf_prog_info info{};
       uint32_t len = sizeof(info);
       if (bpf_program__fd(prog) >= 0 && bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
         prog_ids_.push_back(info.id);
     }
-    bpf_map* map;
+    bpf_map* map = nullptr;
     bpf_object__for_each_map(map, skel_->obj) {
       bpf_map_info info{};
       uint32_t len = sizeof(info);
