@@ -174,14 +174,15 @@ class Session : public Napi::ObjectWrap<Session> {
     }
   }
 
-  // The TS layer's onBatch never throws (it routes a sink's exception to
-  // sink.onError and closes the session). If it throws anyway, the error
-  // becomes an 'uncaughtException', as for any callback Node calls from the
+  // We are called from the loop, not from JS: no caller could catch a throw,
+  // and a C++ exception leaving a uv callback would abort the process. The
+  // TS layer's onBatch never throws (it routes a sink's exception to
+  // sink.onError and closes the session); if it throws anyway, the error
+  // becomes an 'uncaughtException', as for any callback Node calls from its
   // loop: never swallowed, never a crash of the addon, and the session goes on.
   void Deliver(Napi::Env env, Napi::Object recv, size_t bytes) {
-    Napi::Value batch = CopyBatch(env, bytes);
     try {
-      on_batch_.MakeCallback(recv, {batch}, *async_);
+      on_batch_.MakeCallback(recv, {CopyBatch(env, bytes)}, *async_);
     } catch (const Napi::Error& e) {
       napi_fatal_exception(env, e.Value());
     }
