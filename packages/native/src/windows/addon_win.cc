@@ -145,6 +145,8 @@ class Session : public Napi::ObjectWrap<Session> {
       // A session sees what happens from its open on: records left in the ring are not its own.
       while (device_->Pull(staging_.data(), static_cast<DWORD>(staging_.size())) != 0) {
       }
+      // kmon.sys counts from its load; a session reports from its open, as a fresh Linux session does.
+      base_ = device_->Stats();
       queue_ = std::make_unique<JsQueue>(env, info[1], info.Length() > 2 ? info[2] : env.Undefined(),
                                          config.queue_batches, filter_);
       DWORD buffer = std::min<DWORD>(config.batch_bytes, std::max<DWORD>(KMON_BATCH_MIN, ring_size_));
@@ -218,12 +220,13 @@ class Session : public Napi::ObjectWrap<Session> {
     } catch (const WinError& e) {
       throw ToJsError(env, e);
     }
+    auto since_open = [](uint64_t now, uint64_t base) { return static_cast<double>(now >= base ? now - base : now); };
     Napi::Array dropped = Napi::Array::New(env, KMON_KIND_COUNT);
-    for (uint32_t k = 0; k < KMON_KIND_COUNT; ++k) dropped.Set(k, static_cast<double>(c.dropped[k]));
+    for (uint32_t k = 0; k < KMON_KIND_COUNT; ++k) dropped.Set(k, since_open(c.dropped[k], base_.dropped[k]));
     Napi::Object cpu = Napi::Object::New(env);
-    cpu.Set("attempted", static_cast<double>(c.attempted));
+    cpu.Set("attempted", since_open(c.attempted, base_.attempted));
     cpu.Set("dropped", dropped);
-    cpu.Set("truncated", static_cast<double>(c.truncated));
+    cpu.Set("truncated", since_open(c.truncated, base_.truncated));
     Napi::Array cpus = Napi::Array::New(env, 1);
     cpus.Set(0u, cpu);
     Napi::Object out = Napi::Object::New(env);
@@ -266,6 +269,7 @@ class Session : public Napi::ObjectWrap<Session> {
   RecordFilter filter_;
   std::vector<uint8_t> staging_;  // read() target
   uint32_t ring_size_ = 0;
+  kmon_cpu_stats base_{};  // the driver's counters when this session opened
   std::unique_ptr<DriverService> service_;
   std::unique_ptr<Device> device_;
   std::unique_ptr<JsQueue> queue_;
