@@ -195,7 +195,7 @@ int BPF_PROG(kmon_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	e->start_ns = p->group_leader->start_time;
 	e->parent_start_ns = p->real_parent->group_leader->start_time;
 	e->ppid = p->real_parent->tgid;
-	e->uid = (__u32)ids;
+	e->uid = (__u32)ids; /* real ids: a setuid image changes the effective ones only */
 	e->gid = ids >> 32;
 	e->argc = bprm->argc;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
