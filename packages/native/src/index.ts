@@ -214,6 +214,8 @@ function open(options: SessionOptions, sink: BatchSink): KernelSession {
     session = undefined;
     try {
       finalStats = closing.stats();
+    } catch {
+      // Already closed natively (process or worker teardown): no final counters.
     } finally {
       closing.close();
     }
