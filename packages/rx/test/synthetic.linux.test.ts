@@ -2,7 +2,7 @@
 // the synthetic source being a generator process's getppid() calls. Needs
 // what the other kernel tests need (root or CAP_BPF+CAP_PERFMON, BTF).
 import { spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { once } from 'node:events';
 import { nativeBinding } from '@kmon/native';
 import { describe, it } from 'vitest';
@@ -33,21 +33,35 @@ async function generator(count: number, payloadBytes: number): Promise<Synthetic
   };
 }
 
-const kmonObjects = () =>
-  (['prog', 'map', 'link'] as const).flatMap((what) =>
-    (JSON.parse(execFileSync('bpftool', ['-j', what, 'show'], { encoding: 'utf8' }) || '[]') as Array<{ name?: string }>)
-      .filter((o) => o.name?.startsWith('kmon'))
-      .map((o) => `${what} ${o.name}`),
-  );
+/**
+ * BPF programs, maps and links this process holds, from /proc/self/fd{,info}.
+ * Per process, not bpftool's system-wide list: other test files running in
+ * parallel may hold sessions of their own.
+ */
+function ownBpfObjects(): string[] {
+  const objects: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue; // the fd of readdir itself
+    }
+    if (!target.startsWith('anon_inode:bpf')) continue;
+    const id = /^(prog|map|link)_id:\s*(\d+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    objects.push(id ? `${id[1]} ${id[2]}` : target);
+  }
+  return objects;
+}
 
 const env: SyntheticEnv = {
   createKmon: (options, config) => createKmon(options, config),
   binding: nativeBinding,
   source: generator,
   async assertDetached() {
-    const left = kmonObjects();
-    if (left.length > 0) throw new Error(`kmon BPF objects left after close: ${left.join(', ')}`);
-    return 'no kmon BPF program, map or link left (bpftool)';
+    const left = ownBpfObjects();
+    if (left.length > 0) throw new Error(`BPF objects still held after close: ${left.join(', ')}`);
+    return 'this process holds no BPF program, map or link fd';
   },
 };
 
