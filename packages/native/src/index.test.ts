@@ -417,6 +417,21 @@ describe('kmon.node lifetime', () => {
   });
 });
 
+describe('toNativeConfig', () => {
+  it('flattens options: kind bits, our tgid for excludeSelf, synthetic implies synth', () => {
+    const config = toNativeConfig(
+      parseSessionOptions({ kinds: ['exec', 'fork'], excludeSelf: true, synthetic: { tgid: 42, payloadBytes: 8 } }),
+    );
+    expect(config).toMatchObject({ selfTgid: process.pid, synthTgid: 42, synthPayload: 8 });
+    expect(config.kinds).toBe((1 << ABI.kinds.exec) | (1 << ABI.kinds.fork) | (1 << ABI.kinds.synth));
+    expect(toNativeConfig(parseSessionOptions({ excludeSelf: false })).selfTgid).toBe(0);
+  });
+
+  it('refuses kinds this platform has no events for', () => {
+    expect(() => toNativeConfig(parseSessionOptions({ kinds: ['exec', 'registry-set'] }))).toThrow(KmonUnsupportedError);
+  });
+});
+
 describe('toKmonError', () => {
   it('maps a refusal to KmonPermissionError, a missing feature to KmonUnsupportedError', () => {
     const native = (fields: object) => Object.assign(new Error('x'), fields);
