@@ -1,7 +1,8 @@
 // synthetic.checks.ts in Windows node.exe under Wine: wine-e2e.sh
 // (packages/native/windows) cross-builds the Windows @kmon/native, loads
 // kmon.sys as a kernel service in a private Wine prefix and runs the same
-// checks as synthetic.linux.test.ts in node.exe, over the inverted call.
+// checks as synthetic.linux.test.ts in node.exe, over the inverted call
+// (the default) and again over event pull.
 // It prints one JSON line per check; here each line becomes one test. It
 // also runs the Windows-only checks of wine-windows-checks.mjs.
 // Needs wine (64-bit), mingw-w64 (posix g++), mingw-w64-tools and the npm
@@ -24,10 +25,11 @@ const script = fileURLToPath(new URL('../../native/windows/wine-e2e.sh', import.
 const tools = ['wine', 'wineserver', 'winepath', 'x86_64-w64-mingw32-g++-posix', 'gendef', 'x86_64-w64-mingw32-dlltool'];
 const missing = tools.filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 const RUN_MS = 10 * 60_000;
+const MECHANISMS = ['inverted-call', 'event-pull'] as const;
 
 function runWine(): Promise<{ results: WineResult[]; status: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(script, [], { env: { ...process.env, KMON_MECHANISMS: 'inverted-call' } });
+    const child = spawn(script, [], { env: { ...process.env, KMON_MECHANISMS: MECHANISMS.join(' ') } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -58,10 +60,12 @@ describe.skipIf(missing.length > 0)('synthetic source through @kmon/rx in Window
     return result!;
   };
 
-  for (const check of syntheticChecks) {
-    it(`${check.name} (inverted call)`, async ({ annotate }) => {
-      await annotate(expectPassed(check.name, 'inverted-call').detail ?? '');
-    });
+  for (const mechanism of MECHANISMS) {
+    for (const check of syntheticChecks) {
+      it(`${check.name} (${mechanism})`, async ({ annotate }) => {
+        await annotate(expectPassed(check.name, mechanism).detail ?? '');
+      });
+    }
   }
 
   it('node.exe exits by itself once every session is closed, and kmon.sys unloads cleanly after the run', async ({ annotate }) => {
