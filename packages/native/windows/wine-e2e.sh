@@ -37,6 +37,8 @@ log "prefix and server"
 timeout 30 wineserver -k 2>/dev/null || true
 timeout 30 wineserver -p
 trap 'timeout 30 wineserver -k 2>/dev/null || true' EXIT
+# A crash must fail its step, not wait for a debugger.
+w 30 reg add 'HKLM\Software\Microsoft\Windows NT\CurrentVersion\AeDebug' /v Auto /t REG_SZ /d 0 /f >/dev/null
 sys_win=$(winepath -w "$B/kmon.sys")
 w 30 sc stop kmon >/dev/null 2>&1 || true
 w 30 sc delete kmon >/dev/null 2>&1 || true
