@@ -439,6 +439,7 @@ describe('toKmonError', () => {
     expect(toKmonError(native({ stage: 'btf', code: 'ENOENT', errno: 2, missing: 'kernel BTF' }))).toBeInstanceOf(
       KmonUnsupportedError,
     );
+    expect(toKmonError(native({ stage: 'verify', code: 'EACCES', errno: 13 }))).toBeInstanceOf(KmonDriverError);
     const other = toKmonError(native({ stage: 'attach', code: 'EINVAL', errno: 22 }));
     expect(other).toBeInstanceOf(KmonDriverError);
     expect(other.message).toContain('attach the BPF programs (EINVAL)');

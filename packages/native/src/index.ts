@@ -166,6 +166,7 @@ const STAGE_TEXT: Record<string, string> = {
   btf: 'find the kernel BTF',
   open: 'open the BPF object',
   load: 'load the BPF programs',
+  verify: 'get its BPF programs past the kernel verifier',
   attach: 'attach the BPF programs',
   ring: 'map the BPF ring buffer',
   wait: 'wait on the ring buffer',
@@ -181,7 +182,8 @@ export function toKmonError(error: unknown): KmonError {
     return new KmonDriverError(`kmon.node failed: ${String(native?.message ?? error)}`, { cause: error });
   }
   const what = `kmon could not ${STAGE_TEXT[native.stage] ?? native.stage} (${native.code})`;
-  if (native.code === 'EPERM' || native.code === 'EACCES') {
+  // The verifier also says EACCES, for a program it rejects: that is no privilege problem.
+  if (native.code === 'EPERM' || (native.code === 'EACCES' && native.stage !== 'verify')) {
     return new KmonPermissionError(`${what}: the kernel refused`, { cause: error });
   }
   if (native.missing) {

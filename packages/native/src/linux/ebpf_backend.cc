@@ -31,7 +31,11 @@ constexpr int kENOTSUPP = 524;     // kernel-internal "not supported", leaks fro
 // libbpf logs through one process-wide callback. While a thread brings a
 // backend up, its messages are collected here (the tail ends up in the error
 // text); at any other time they are discarded, so libbpf never writes to stderr.
-thread_local std::string* t_log = nullptr;
+struct CapturedLog {
+  std::string tail;
+  bool verifier_log = false;  // libbpf printed a verifier log: a program was rejected
+};
+thread_local CapturedLog* t_log = nullptr;
 
 int CaptureLibbpf(enum libbpf_print_level level, const char* fmt, va_list args) {
   if (t_log == nullptr || level == LIBBPF_DEBUG) return 0;
@@ -43,8 +47,10 @@ int CaptureLibbpf(enum libbpf_print_level level, const char* fmt, va_list args) 
   std::string line(static_cast<size_t>(n) + 1, '\0');
   vsnprintf(line.data(), line.size(), fmt, args);
   line.pop_back();
-  t_log->append(line);
-  if (t_log->size() > kLogTail) t_log->erase(0, t_log->size() - kLogTail);
+  if (line.find("BEGIN PROG LOAD LOG") != std::string::npos) t_log->verifier_log = true;
+  std::string& tail = t_log->tail;
+  tail.append(line);
+  if (tail.size() > kLogTail) tail.erase(0, tail.size() - kLogTail);
   return 0;
 }
 
@@ -53,13 +59,14 @@ class LogCapture {
   LogCapture() {
     static std::once_flag once;
     std::call_once(once, [] { libbpf_set_print(CaptureLibbpf); });
-    t_log = &text_;
+    t_log = &log_;
   }
   ~LogCapture() { t_log = nullptr; }
-  const std::string& text() const { return text_; }
+  const std::string& text() const { return log_.tail; }
+  bool verifier_rejected() const { return log_.verifier_log; }
 
  private:
-  std::string text_;
+  CapturedLog log_;
 };
 
 // A libuv handle that forwards to Notify. It frees itself in its close
@@ -153,8 +160,11 @@ class EbpfBackend final : public Backend {
     skel_ = kmon_bpf__open();
     if (skel_ == nullptr) throw BackendError("open", errno, ErrorText("opening the BPF object", errno, log.text()));
     Configure();
-    if (int err = kmon_bpf__load(skel_); err != 0)
-      throw BackendError("load", -err, ErrorText("loading the BPF programs", -err, log.text()), MissingFeature(-err));
+    if (int err = kmon_bpf__load(skel_); err != 0) {
+      // The verifier rejects with EACCES too: that is not a permission problem.
+      throw BackendError(log.verifier_rejected() ? "verify" : "load", -err, ErrorText("loading the BPF programs", -err, log.text()),
+                         MissingFeature(-err));
+    }
     RememberIds();
     if (int err = kmon_bpf__attach(skel_); err != 0)
       throw BackendError("attach", -err, ErrorText("attaching the BPF programs", -err, log.text()),
