@@ -5,7 +5,9 @@
 //    service itself and at close stops it and removes the service it created
 //    (the WDK 'event' sample's behaviour, seed 003);
 //  - a JS thread too busy for the stream costs records, counted in-band as
-//    'binding-queue' losses, never a stalled driver or a growing queue.
+//    'binding-queue' losses, never a stalled driver or a growing queue;
+//  - the driver stopped under an open session fails the stream with a typed
+//    error instead of hanging it.
 // One JSON line per check on stdout.
 import { execFileSync } from 'node:child_process';
 import { createKmon } from '../../rx/dist/index.js';
@@ -127,7 +129,36 @@ const checks = [
       const ringLost = lost.filter((m) => m.cause === 'ring-full').reduce((n, m) => n + m.count, 0);
       assert(queueLost > 0, `expected binding-queue losses; notices: ${JSON.stringify(lost.map(({ error, ...m }) => m))}`);
       assert(synths(messages) + queueLost + ringLost === total, `delivered ${synths(messages)} + lost ${queueLost}+${ringLost} != ${total}`);
+      await tick(50); // the 0 ms grace period, then close(), which removes the service it loaded
+      assert(!serviceExists(), `the service should be gone after close:\n${query()}`);
       return `${total} records: ${synths(messages)} delivered, ${queueLost} dropped at the 2-batch JS queue, ${ringLost} at the ring, all reported in-band (stats while open: attempted ${last?.attempted}, bindingDropped ${last?.bindingDropped})`;
+    },
+  },
+  {
+    name: 'kmon.sys stopping under an open session errors the stream with a typed error, and the session cleans up',
+    async run() {
+      assert(!serviceExists(), 'the kmon service should not exist yet');
+      const kmon = createKmon({ kinds: ['synth'], synthetic: { count: 0, perTick: 1, periodMs: 5 } }, { binding: nativeBinding, graceMs: 0 });
+      let stopped = false;
+      let error;
+      try {
+        await collect(kmon, (messages) => {
+          if (!stopped && synths(messages) >= 10) {
+            stopped = true;
+            execFileSync('sc.exe', ['stop', 'kmon'], { encoding: 'utf8', timeout: 30_000 }); // under the session
+          }
+          return false;
+        }, 15_000);
+      } catch (e) {
+        error = e;
+      }
+      assert(stopped, 'records arrived before the stop');
+      assert(error?.name === 'KmonDriverError' && error.code === 'KMON_DRIVER', `expected KmonDriverError, got ${error?.name}: ${error?.message}`);
+      // The pump sees its WAITs cancelled, or a stats read meets the vanished device first: either way, said so.
+      assert(/was it stopped|is the driver stopping/.test(error.message) && /stopped or unloaded/.test(error.hint), `message: ${error.describe()}`);
+      await tick(50);
+      assert(!serviceExists(), `the session created the service, so it removed it when the error closed it:\n${query()}`);
+      return error.describe();
     },
   },
 ];

@@ -73,11 +73,12 @@ describe.skipIf(missing.length > 0)('synthetic source through @kmon/rx in Window
     await annotate(expectPassed('kmon.sys unloads cleanly after the run').detail ?? '');
   });
 
-  // wine-windows-checks.mjs: what only the Windows binding has (driver loading, the bounded JS queue).
+  // wine-windows-checks.mjs: what only the Windows binding has (driver loading, the bounded JS queue, errors).
   for (const name of [
     'a missing kmon.sys fails as KmonDriverError with a hint to load it',
     'a session loads a missing kmon.sys from KMON_SYS and removes the service it created at close',
     'a blocked JS thread costs records counted in-band as binding-queue losses, never a stall',
+    'kmon.sys stopping under an open session errors the stream with a typed error, and the session cleans up',
   ]) {
     it(name, async ({ annotate }) => {
       await annotate(expectPassed(name).detail ?? '');

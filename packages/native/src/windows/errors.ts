@@ -17,6 +17,7 @@ const ERROR_FILE_NOT_FOUND = 2;
 const ERROR_PATH_NOT_FOUND = 3;
 const ERROR_ACCESS_DENIED = 5;
 const ERROR_NOT_SUPPORTED = 50;
+const ERROR_OPERATION_ABORTED = 995;
 const ERROR_INVALID_IMAGE_HASH = 577;
 const ERROR_DRIVER_BLOCKED = 1275;
 const ERROR_REVISION_MISMATCH = 1306;
@@ -35,6 +36,10 @@ const STAGE_TEXT: Record<string, string> = {
   start: 'start the kmon driver service',
 };
 
+/** Steps where access denied means missing privileges (afterwards the handle is already ours). */
+const OPENING_STAGES = new Set(['open', 'event', 'install', 'start']);
+
+const GONE_HINT = 'kmon.sys was stopped or unloaded while the session was open: start it again (`kmonctl start`) and resubscribe';
 const LOAD_HINT =
   'kmon.sys is not loaded: run `kmonctl install` then `kmonctl start` as Administrator ' +
   '(or `sc create kmon type= kernel binPath= C:\\path\\to\\kmon.sys` and `sc start kmon`), ' +
@@ -59,7 +64,16 @@ export function windowsKmonError(native: WindowsNativeError): KmonError {
       break;
     case ERROR_ACCESS_DENIED:
     case ERROR_PRIVILEGE_NOT_HELD:
-      return new KmonPermissionError(`${what}: access denied`, { hint: ADMIN_HINT, ...details });
+      if (OPENING_STAGES.has(native.stage)) {
+        return new KmonPermissionError(`${what}: access denied`, { hint: ADMIN_HINT, ...details });
+      }
+      // Refused on a handle that was opened fine: the driver went away under the session.
+      return new KmonDriverError(`${what}: kmon.sys refused a request of an open session (was it stopped?)`, {
+        hint: GONE_HINT,
+        ...details,
+      });
+    case ERROR_OPERATION_ABORTED:
+      return new KmonDriverError(`${what}: ${native.message}`, { hint: GONE_HINT, ...details });
     case ERROR_NOT_SUPPORTED:
       return new KmonUnsupportedError(`${what}: ${native.message}`, {
         hint:
