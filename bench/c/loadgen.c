@@ -18,7 +18,8 @@
  *                 signal: start on SIGUSR1; none: start at once.
  *
  * Prints one JSON object on stdout when done:
- *   {"pid","rate_target","calls","elapsed_ns","rate","late_ticks"}
+ *   {"pid","rate_target","calls","elapsed_ns","rate","late_ticks",
+ *    "cpu_user_us","cpu_sys_us","cpu_ns_per_call","nvcsw","nivcsw"}
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -101,6 +103,8 @@ int main(int argc, char **argv)
 		usage();
 	}
 
+	struct rusage ru0, ru1;
+	getrusage(RUSAGE_SELF, &ru0);
 	const uint64_t limit = count ? count : UINT64_MAX;
 	const uint64_t start = now_ns();
 	const uint64_t end = start + (uint64_t)(duration * 1e9);
@@ -145,9 +149,17 @@ int main(int argc, char **argv)
 		}
 		t = now_ns();
 	}
+	getrusage(RUSAGE_SELF, &ru1);
 	uint64_t elapsed = t - start;
-	printf("{\"pid\":%d,\"rate_target\":%.0f,\"calls\":%llu,\"elapsed_ns\":%llu,\"rate\":%.1f,\"late_ticks\":%llu}\n",
+	uint64_t user_us = (uint64_t)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) * 1000000 + (uint64_t)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec);
+	uint64_t sys_us = (uint64_t)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) * 1000000 + (uint64_t)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec);
+	/* CPU per call is immune to the generator being descheduled on a busy machine. */
+	printf("{\"pid\":%d,\"rate_target\":%.0f,\"calls\":%llu,\"elapsed_ns\":%llu,\"rate\":%.1f,\"late_ticks\":%llu,"
+	       "\"cpu_user_us\":%llu,\"cpu_sys_us\":%llu,\"cpu_ns_per_call\":%.1f,\"nvcsw\":%ld,\"nivcsw\":%ld}\n",
 	       getpid(), rate, (unsigned long long)calls, (unsigned long long)elapsed,
-	       elapsed ? (double)calls * 1e9 / (double)elapsed : 0.0, (unsigned long long)late_ticks);
+	       elapsed ? (double)calls * 1e9 / (double)elapsed : 0.0, (unsigned long long)late_ticks,
+	       (unsigned long long)user_us, (unsigned long long)sys_us,
+	       calls ? (double)(user_us + sys_us) * 1e3 / (double)calls : 0.0,
+	       ru1.ru_nvcsw - ru0.ru_nvcsw, ru1.ru_nivcsw - ru0.ru_nivcsw);
 	return 0;
 }

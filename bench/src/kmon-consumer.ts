@@ -19,6 +19,8 @@ export interface KmonConsumerArgs {
   slowNs: number;
   /** Sample RSS and heap after every batch (memory scenario). */
   memory?: boolean;
+  /** Extra session options (e.g. batchBytes) for experiments. */
+  options?: Record<string, unknown>;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as KmonConsumerArgs;
@@ -39,6 +41,7 @@ const kmon = createKmon({
   kinds: ['synth'],
   synthetic: { tgid: args.tgid, payloadBytes: args.payload },
   wakeup: args.mode,
+  ...args.options,
 });
 
 const slow = BigInt(args.slowNs);

@@ -1,8 +1,10 @@
 // pnpm bench: the full kmon path against a C libbpf consumer of the same BPF
 // object, every figure from this one run. See bench/README.md.
 //
-//   node dist/main.js [--json] [--quick] [--only throughput,sustained,latency,overhead,memory]
+//   node dist/main.js [--json] [--quick] [--rt] [--only throughput,sustained,latency,overhead,memory,breakdown]
 //                     [--profile DIR]
+//   --rt: latency consumers run SCHED_FIFO (chrt -f 10), to see past other load on a shared machine.
+//   KMON_BENCH_CONSUMER=path/to/kmon-consumer.js: A/B a patched kmon path.
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { report, type BenchResults } from './report.js';
@@ -15,18 +17,19 @@ const SECTIONS = ['throughput', 'sustained', 'latency', 'overhead', 'memory', 'b
 type Section = (typeof SECTIONS)[number];
 
 function parseArgs(argv: string[]) {
-  const opts = { json: false, quick: false, only: new Set<Section>(SECTIONS), profile: undefined as string | undefined };
+  const opts = { json: false, quick: false, rt: false, only: new Set<Section>(SECTIONS), profile: undefined as string | undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') opts.json = true;
     else if (a === '--quick') opts.quick = true;
+    else if (a === '--rt') opts.rt = true;
     else if (a === '--only') {
       const names = (argv[++i] ?? '').split(',').filter(Boolean);
       for (const n of names) if (!SECTIONS.includes(n as Section)) throw new Error(`--only: unknown section ${n}`);
       opts.only = new Set(names as Section[]);
     } else if (a === '--profile') opts.profile = argv[++i];
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node dist/main.js [--json] [--quick] [--only ' + SECTIONS.join(',') + '] [--profile DIR]');
+      console.log('usage: node dist/main.js [--json] [--quick] [--rt] [--only ' + SECTIONS.join(',') + '] [--profile DIR]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -53,28 +56,36 @@ async function main() {
     overhead: undefined,
     memory: undefined,
     breakdown: undefined,
+    errors: [],
   };
   results.machine = await machineInfo();
   const started = Date.now();
   const log = (s: string) => {
     if (!opts.json) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${s}\n`);
   };
-  const run = async (spec: ScenarioSpec): Promise<ScenarioResult> => {
+  // A failed scenario is reported and skipped: the rest of the run goes on.
+  const run = async (spec: ScenarioSpec): Promise<ScenarioResult | undefined> => {
     const what = `${spec.consumer} ${spec.mode} payload=${spec.payload} rate=${spec.rate || 'max'} ${spec.durationS}s`;
     log(what);
     try {
       return await runScenario(spec);
     } catch (error) {
-      log(`FAILED ${what}: ${(error as Error).message}`);
-      throw error;
+      const message = (error as Error).message.split('\n')[0]!;
+      log(`FAILED ${what}: ${message}`);
+      results.errors.push(`${what}: ${message}`);
+      return undefined;
     }
+  };
+  const push = (list: ScenarioResult[], r: ScenarioResult | undefined) => {
+    if (r) list.push(r);
   };
   if (opts.profile) mkdirSync(opts.profile, { recursive: true });
   const profileFlags = (name: string) =>
     opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
 
   if (opts.only.has('overhead')) {
-    results.overhead = { untraced: await run({ consumer: 'none', mode: 'adaptive', payload: 0, rate: 0, durationS: dur(2) }) };
+    const untraced = await run({ consumer: 'none', mode: 'adaptive', payload: 0, rate: 0, durationS: dur(2) });
+    if (untraced) results.overhead = { untraced };
   }
   if (opts.only.has('throughput') || opts.only.has('overhead')) {
     for (const mode of MODES) {
@@ -82,21 +93,21 @@ async function main() {
         for (const consumer of CONSUMERS) {
           const spec: ScenarioSpec = { consumer, mode, payload, rate: 0, durationS: dur(3) };
           if (consumer === 'kmon') spec.nodeFlags = profileFlags(`throughput-${mode}-${payload}`);
-          results.throughput.push(await run(spec));
+          push(results.throughput, await run(spec));
         }
       }
     }
   }
   if (opts.only.has('sustained')) {
     for (const consumer of CONSUMERS) {
-      results.sustained.push(await run({ consumer, mode: 'adaptive', payload: 0, rate: 1_000_000, durationS: dur(10) }));
+      push(results.sustained, await run({ consumer, mode: 'adaptive', payload: 0, rate: 1_000_000, durationS: dur(10) }));
     }
   }
   if (opts.only.has('latency')) {
     for (const mode of MODES) {
       for (const rate of LATENCY_RATES) {
         for (const consumer of CONSUMERS) {
-          results.latency.push(await run({ consumer, mode, payload: 0, rate, durationS: dur(2), latency: true }));
+          push(results.latency, await run({ consumer, mode, payload: 0, rate, durationS: dur(2), latency: true, rt: opts.rt }));
         }
       }
     }
@@ -115,12 +126,16 @@ async function main() {
   }
   if (opts.only.has('breakdown')) {
     log('breakdown: decode / zod / rx per event, in a child process (no kernel)');
-    const out = execFileSync(
-      'taskset',
-      ['-c', CPUS.consumer, process.execPath, fileURLToPath(new URL('./micro.js', import.meta.url)), String(Math.round(400 * scale)), '--json'],
-      { encoding: 'utf8' },
-    );
-    results.breakdown = JSON.parse(out.trim().split('\n').pop()!) as MicroRow[];
+    try {
+      const out = execFileSync(
+        'taskset',
+        ['-c', CPUS.consumer, process.execPath, fileURLToPath(new URL('./micro.js', import.meta.url)), String(Math.round(400 * scale)), '--json'],
+        { encoding: 'utf8' },
+      );
+      results.breakdown = JSON.parse(out.trim().split('\n').pop()!) as MicroRow[];
+    } catch (error) {
+      results.errors.push(`breakdown: ${(error as Error).message.split('\n')[0]}`);
+    }
   }
   results.machine.benchSeconds = Math.round((Date.now() - started) / 1000);
   results.machine.loadAfter = (await import('node:os')).loadavg().map((l) => +l.toFixed(2));

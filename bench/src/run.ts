@@ -13,7 +13,8 @@ export type ConsumerKind = 'c' | 'kmon';
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export const LOADGEN = here('../build/loadgen');
 export const C_CONSUMER = here('../build/consumer');
-export const KMON_CONSUMER = here('./kmon-consumer.js');
+/** KMON_BENCH_CONSUMER: another kmon-consumer.js (e.g. a copy wired to a patched @kmon/core, for A/B runs). */
+export const KMON_CONSUMER = process.env.KMON_BENCH_CONSUMER ?? here('./kmon-consumer.js');
 
 /** CPUs: the generator and the consumer each get their own (2-core machine). */
 export const CPUS = { generator: '1', consumer: '0' };
@@ -25,6 +26,12 @@ export interface GeneratorResult {
   elapsed_ns: number;
   rate: number;
   late_ticks: number;
+  cpu_user_us: number;
+  cpu_sys_us: number;
+  /** Generator CPU (user + sys) per getppid() call: immune to it being descheduled. */
+  cpu_ns_per_call: number;
+  /** Involuntary context switches: other work took the generator's CPU. */
+  nivcsw: number;
 }
 
 export interface ConsumerResult {
@@ -67,6 +74,10 @@ export interface ScenarioSpec {
   slowNs?: number;
   /** kmon: sample memory per batch. */
   memory?: boolean;
+  /** Run the consumer SCHED_FIFO (chrt -f 10): latency without other load's scheduling noise. */
+  rt?: boolean;
+  /** kmon: extra session options. */
+  options?: Record<string, unknown>;
   /** Extra node flags for the kmon child (e.g. --cpu-prof). */
   nodeFlags?: string[];
 }
@@ -134,9 +145,11 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
           latency: spec.latency ?? false,
           slowNs: spec.slowNs ?? 0,
           memory: spec.memory ?? false,
+          ...(spec.options ? { options: spec.options } : {}),
         };
         cmd = [process.execPath, ...(spec.nodeFlags ?? []), KMON_CONSUMER, JSON.stringify(args)];
       }
+      if (spec.rt) cmd = ['chrt', '-f', '10', ...cmd];
       consumer = spawn('taskset', ['-c', CPUS.consumer, ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
       consumerErr = collectStderr(consumer);
       consumerExit = exited(consumer);
