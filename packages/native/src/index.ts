@@ -244,7 +244,7 @@ function open(options: SessionOptions, sink: BatchSink): KernelSession {
   return {
     read() {
       if (!session) throw new KmonClosedError();
-      return session.read();
+      return callNative(() => session!.read());
     },
     stats() {
       if (session) return callNative(() => session!.stats());
