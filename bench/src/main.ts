@@ -1,9 +1,11 @@
 // pnpm bench: the full kmon path against a C libbpf consumer of the same BPF
 // object, every figure from this one run. See bench/README.md.
 //
-//   node dist/main.js [--json] [--quick] [--rt] [--only throughput,sustained,latency,overhead,memory,breakdown]
+//   node dist/main.js [--json] [--quick] [--no-boost] [--only throughput,sustained,latency,overhead,memory,breakdown]
 //                     [--profile DIR]
-//   --rt: latency consumers run SCHED_FIFO (chrt -f 10), to see past other load on a shared machine.
+//   Latency consumers run SCHED_FIFO (unpinned) so other load's scheduler slices do not
+//   hide kmon's own latency; the 10k ev/s `each` row is also run with plain scheduling.
+//   --no-boost: every latency run with plain scheduling (pinned, CFS).
 //   KMON_BENCH_CONSUMER=path/to/kmon-consumer.js: A/B a patched kmon path.
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -17,19 +19,19 @@ const SECTIONS = ['throughput', 'sustained', 'latency', 'overhead', 'memory', 'b
 type Section = (typeof SECTIONS)[number];
 
 function parseArgs(argv: string[]) {
-  const opts = { json: false, quick: false, rt: false, only: new Set<Section>(SECTIONS), profile: undefined as string | undefined };
+  const opts = { json: false, quick: false, boost: true, only: new Set<Section>(SECTIONS), profile: undefined as string | undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') opts.json = true;
     else if (a === '--quick') opts.quick = true;
-    else if (a === '--rt') opts.rt = true;
+    else if (a === '--no-boost') opts.boost = false;
     else if (a === '--only') {
       const names = (argv[++i] ?? '').split(',').filter(Boolean);
       for (const n of names) if (!SECTIONS.includes(n as Section)) throw new Error(`--only: unknown section ${n}`);
       opts.only = new Set(names as Section[]);
     } else if (a === '--profile') opts.profile = argv[++i];
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node dist/main.js [--json] [--quick] [--rt] [--only ' + SECTIONS.join(',') + '] [--profile DIR]');
+      console.log('usage: node dist/main.js [--json] [--quick] [--no-boost] [--only ' + SECTIONS.join(',') + '] [--profile DIR]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -53,6 +55,7 @@ async function main() {
     throughput: [],
     sustained: [],
     latency: [],
+    latencyPlain: [],
     overhead: undefined,
     memory: undefined,
     breakdown: undefined,
@@ -107,8 +110,13 @@ async function main() {
     for (const mode of MODES) {
       for (const rate of LATENCY_RATES) {
         for (const consumer of CONSUMERS) {
-          push(results.latency, await run({ consumer, mode, payload: 0, rate, durationS: dur(2), latency: true, rt: opts.rt }));
+          push(results.latency, await run({ consumer, mode, payload: 0, rate, durationS: dur(2), latency: true, boost: opts.boost }));
         }
+      }
+    }
+    if (opts.boost) {
+      for (const consumer of CONSUMERS) {
+        push(results.latencyPlain, await run({ consumer, mode: 'each', payload: 0, rate: 10_000, durationS: dur(2), latency: true }));
       }
     }
   }

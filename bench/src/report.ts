@@ -7,6 +7,8 @@ export interface BenchResults {
   throughput: ScenarioResult[];
   sustained: ScenarioResult[];
   latency: ScenarioResult[];
+  /** The 10k ev/s `each` latency with plain scheduling, when `latency` ran boosted. */
+  latencyPlain: ScenarioResult[];
   overhead: { untraced: ScenarioResult } | undefined;
   memory: ScenarioResult | undefined;
   breakdown: MicroRow[] | undefined;
@@ -169,7 +171,7 @@ export function report(r: BenchResults): string {
   }
 
   if (r.latency.length) {
-    out.push('', `LATENCY kernel timestamp -> consumer callback (64 B records, paced generator, ${r.latency[0]!.spec.durationS}s each${r.latency[0]!.spec.rt ? ', consumers SCHED_FIFO' : ''}): p50 / p99 / p99.9`);
+    out.push('', `LATENCY kernel timestamp -> consumer callback (64 B records, paced generator, ${r.latency[0]!.spec.durationS}s each${r.latency[0]!.spec.boost ? ', consumers SCHED_FIFO, unpinned' : ''}): p50 / p99 / p99.9`);
     const rows: string[][] = [];
     for (const mode of ['each', 'adaptive', 'poll'] as Mode[]) {
       for (const rate of [1_000, 10_000, 100_000]) {
@@ -188,7 +190,14 @@ export function report(r: BenchResults): string {
         ]);
       }
     }
+    const c = find(r.latencyPlain, 'c', 'each', 0, 10_000)?.consumer?.latency;
+    const k = find(r.latencyPlain, 'kmon', 'each', 0, 10_000)?.consumer?.latency;
+    if (c && k) {
+      const l = (x: typeof c) => `${fmtNs(x.p50_ns)} / ${fmtNs(x.p99_ns)} / ${fmtNs(x.p999_ns)}`;
+      rows.push(['each*', '10.0k', '', l(c), l(k), `${(k.p50_ns / c.p50_ns).toFixed(2)}x`, '']);
+    }
     out.push(table(['mode', 'rate', 'achieved C/kmon', 'C', 'kmon', 'kmon/C p50', 'drops C/kmon'], rows));
+    if (c && k) out.push('(each*: the same with plain scheduling — consumer pinned, CFS, sharing its CPU with whatever else runs)');
   }
 
   const oh = overheadRows(r);

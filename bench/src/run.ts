@@ -74,8 +74,14 @@ export interface ScenarioSpec {
   slowNs?: number;
   /** kmon: sample memory per batch. */
   memory?: boolean;
-  /** Run the consumer SCHED_FIFO (chrt -f 10): latency without other load's scheduling noise. */
-  rt?: boolean;
+  /**
+   * Run the consumer SCHED_FIFO (chrt -f 10) and unpinned: latency without
+   * the scheduler slices of other load (EEVDF lets a woken task wait ~3 ms).
+   * Unpinned because node's V8 worker threads inherit SCHED_FIFO: on one
+   * pinned CPU a background JIT compile would hold the main thread off for
+   * its whole length (~50 ms seen), which is an artefact, not kmon.
+   */
+  boost?: boolean;
   /** kmon: extra session options. */
   options?: Record<string, unknown>;
   /** Extra node flags for the kmon child (e.g. --cpu-prof). */
@@ -149,8 +155,8 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
         };
         cmd = [process.execPath, ...(spec.nodeFlags ?? []), KMON_CONSUMER, JSON.stringify(args)];
       }
-      if (spec.rt) cmd = ['chrt', '-f', '10', ...cmd];
-      consumer = spawn('taskset', ['-c', CPUS.consumer, ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const [exe, ...rest] = spec.boost ? ['chrt', '-f', '10', ...cmd] : ['taskset', '-c', CPUS.consumer, ...cmd];
+      consumer = spawn(exe!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
       consumerErr = collectStderr(consumer);
       consumerExit = exited(consumer);
       const ready = new Promise<void>((resolve, reject) => {
