@@ -88,7 +88,8 @@ function splitArgv(r: RecordReader, range: { start: number; end: number }): stri
   return args;
 }
 
-function commonFields(r: RecordReader) {
+/** The header's fields, as the start of the event object each body decoder completes. */
+function headerFields(r: RecordReader): Record<string, unknown> {
   return {
     kind: r.kind,
     cpu: r.u32(HEADER.cpu.offset),
@@ -102,58 +103,63 @@ function commonFields(r: RecordReader) {
 
 const truncatedBit = (flags: number, field: number) => (flags & (1 << field)) !== 0;
 
-type BodyDecoder = (r: RecordReader, flags: number, vars: VarRanges) => object;
+/**
+ * Adds a kind's body fields to the event object. Fields are assigned one by
+ * one, in a fixed order, rather than spread from a second object: V8 turns
+ * `{ ...header, ...body }` into a slow dictionary object (measured ~4 us per
+ * record here, against ~20 ns for assignments).
+ */
+type BodyDecoder = (e: Record<string, unknown>, r: RecordReader, flags: number, vars: VarRanges) => void;
 
 const R = ABI.records;
 const at = <K extends EventKind>(kind: K, field: string) => R[kind].fields[field]!.offset;
 
-/** One decoder per kind: builds the plain object the schema then validates. */
 const bodyDecoders: Record<EventKind, BodyDecoder> = {
-  exec: (r, flags, [filename, argv]) => ({
-    ppid: r.u32(at('exec', 'ppid')),
-    uid: r.u32(at('exec', 'uid')),
-    gid: r.u32(at('exec', 'gid')),
-    argc: r.u32(at('exec', 'argc')),
-    comm: r.fixedString(at('exec', 'comm'), ABI.commLen),
-    startTime: r.u64(at('exec', 'start_ns')),
-    parentStartTime: r.u64(at('exec', 'parent_start_ns')),
-    filename: text(r, filename!),
-    argv: splitArgv(r, argv!),
-    truncated: { filename: truncatedBit(flags, 0), argv: truncatedBit(flags, 1) },
-  }),
-  exit: (r, flags) => ({
-    startTime: r.u64(at('exit', 'start_ns')),
-    exitCode: r.s32(at('exit', 'exit_code')),
-    signal: r.u32(at('exit', 'signal')),
-    coreDumped: (flags & ABI.flags.coreDumped) !== 0,
-    comm: r.fixedString(at('exit', 'comm'), ABI.commLen),
-  }),
-  fork: (r, flags) => ({
-    parentStartTime: r.u64(at('fork', 'parent_start_ns')),
-    childStartTime: r.u64(at('fork', 'child_start_ns')),
-    childPid: r.u32(at('fork', 'child_tgid')),
-    childTid: r.u32(at('fork', 'child_tid')),
-    thread: (flags & ABI.flags.thread) !== 0,
-    comm: r.fixedString(at('fork', 'comm'), ABI.commLen),
-  }),
-  synth: (r, flags, [payload]) => ({
-    value: r.u64(at('synth', 'value')),
-    payload: text(r, payload!),
-    truncated: { payload: truncatedBit(flags, 0) },
-  }),
-  'image-load': (r, flags, [path]) => ({
-    imageBase: r.u64(at('image-load', 'image_base')),
-    imageSize: r.u64(at('image-load', 'image_size')),
-    path: text(r, path!),
-    truncated: { path: truncatedBit(flags, 0) },
-  }),
-  'registry-set': (r, flags, [key, valueName]) => ({
-    valueType: r.u32(at('registry-set', 'value_type')),
-    dataSize: r.u32(at('registry-set', 'data_size')),
-    key: text(r, key!),
-    valueName: text(r, valueName!),
-    truncated: { key: truncatedBit(flags, 0), valueName: truncatedBit(flags, 1) },
-  }),
+  exec: (e, r, flags, [filename, argv]) => {
+    e.ppid = r.u32(at('exec', 'ppid'));
+    e.uid = r.u32(at('exec', 'uid'));
+    e.gid = r.u32(at('exec', 'gid'));
+    e.argc = r.u32(at('exec', 'argc'));
+    e.comm = r.fixedString(at('exec', 'comm'), ABI.commLen);
+    e.startTime = r.u64(at('exec', 'start_ns'));
+    e.parentStartTime = r.u64(at('exec', 'parent_start_ns'));
+    e.filename = text(r, filename!);
+    e.argv = splitArgv(r, argv!);
+    e.truncated = { filename: truncatedBit(flags, 0), argv: truncatedBit(flags, 1) };
+  },
+  exit: (e, r, flags) => {
+    e.startTime = r.u64(at('exit', 'start_ns'));
+    e.exitCode = r.s32(at('exit', 'exit_code'));
+    e.signal = r.u32(at('exit', 'signal'));
+    e.coreDumped = (flags & ABI.flags.coreDumped) !== 0;
+    e.comm = r.fixedString(at('exit', 'comm'), ABI.commLen);
+  },
+  fork: (e, r, flags) => {
+    e.parentStartTime = r.u64(at('fork', 'parent_start_ns'));
+    e.childStartTime = r.u64(at('fork', 'child_start_ns'));
+    e.childPid = r.u32(at('fork', 'child_tgid'));
+    e.childTid = r.u32(at('fork', 'child_tid'));
+    e.thread = (flags & ABI.flags.thread) !== 0;
+    e.comm = r.fixedString(at('fork', 'comm'), ABI.commLen);
+  },
+  synth: (e, r, flags, [payload]) => {
+    e.value = r.u64(at('synth', 'value'));
+    e.payload = text(r, payload!);
+    e.truncated = { payload: truncatedBit(flags, 0) };
+  },
+  'image-load': (e, r, flags, [path]) => {
+    e.imageBase = r.u64(at('image-load', 'image_base'));
+    e.imageSize = r.u64(at('image-load', 'image_size'));
+    e.path = text(r, path!);
+    e.truncated = { path: truncatedBit(flags, 0) };
+  },
+  'registry-set': (e, r, flags, [key, valueName]) => {
+    e.valueType = r.u32(at('registry-set', 'value_type'));
+    e.dataSize = r.u32(at('registry-set', 'data_size'));
+    e.key = text(r, key!);
+    e.valueName = text(r, valueName!);
+    e.truncated = { key: truncatedBit(flags, 0), valueName: truncatedBit(flags, 1) };
+  },
 };
 
 /** Checks the framing of the record at `offset`: its size, if it can be trusted, or a fault. */
@@ -185,8 +191,8 @@ function decodeRecord(buf: Buffer, view: DataView, index: number, offset: number
   const r = new RecordReader(buf, view, index, offset, size, kind);
   const vars = readVarRanges(r, R[kind]);
   if (vars instanceof KmonProtocolError) return vars;
-  const flags = r.u32(HEADER.flags.offset);
-  const candidate = { ...commonFields(r), ...bodyDecoders[kind](r, flags, vars) };
+  const candidate = headerFields(r);
+  bodyDecoders[kind](candidate, r, r.u32(HEADER.flags.offset), vars);
   const parsed = compiledEventSchema.safeParse(candidate);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
