@@ -13,6 +13,11 @@ export interface BatchSink {
   onBatch(batch: Uint8Array): void;
   /** A fatal error after open; the session is already closed when this runs. */
   onError(error: Error): void;
+  /**
+   * 'pull' wakeup only: records wait in the kernel; drain them with
+   * KernelSession.read(). Called once, then not again until read() was called.
+   */
+  onReadable?(): void;
 }
 
 /** Counters of one CPU (Linux) or of the whole driver (Windows). */

@@ -12,9 +12,9 @@ const isPowerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0;
 export const eventKindSchema = z.enum(EVENT_KINDS);
 
 export const wakeupSchema = z
-  .enum(['each', 'adaptive', 'poll'])
+  .enum(['each', 'adaptive', 'poll', 'pull'])
   .describe(
-    'each: the kernel wakes the consumer per record; adaptive: it wakes past wakeupBytes, and maxLatencyMs bounds the wait for a lone record; poll: no wakeups, the consumer checks every pollIntervalMs',
+    'each: the kernel wakes the consumer per record; adaptive: it wakes past wakeupBytes, and maxLatencyMs bounds the wait for a lone record; poll: no wakeups, the consumer checks every pollIntervalMs; pull: the consumer is told records wait and drains them itself with read()',
   );
 
 export const sessionOptionsSchema = z

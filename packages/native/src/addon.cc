@@ -38,7 +38,8 @@ Wakeup ParseWakeup(const Napi::Object& config) {
   if (mode == "each") return Wakeup::kEach;
   if (mode == "adaptive") return Wakeup::kAdaptive;
   if (mode == "poll") return Wakeup::kPoll;
-  throw Napi::TypeError::New(config.Env(), "config.wakeup must be 'each', 'adaptive' or 'poll'");
+  if (mode == "pull") return Wakeup::kPull;
+  throw Napi::TypeError::New(config.Env(), "config.wakeup must be 'each', 'adaptive', 'poll' or 'pull'");
 }
 
 BackendOptions ParseOptions(const Napi::Object& config) {
@@ -91,13 +92,20 @@ class Session : public Napi::ObjectWrap<Session> {
                         InstanceMethod<&Session::Close>("close")});
   }
 
-  // new Session(config, onBatch): loads, attaches and starts waiting.
+  // new Session(config, onBatch, onError?, onReadable?): loads, attaches and
+  // starts waiting. onError is the Windows backend's; onReadable is required
+  // in pull mode, where batches are only ever handed out by read().
   explicit Session(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Session>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction())
-      throw Napi::TypeError::New(env, "new Session(config, onBatch)");
+      throw Napi::TypeError::New(env, "new Session(config, onBatch, onError?, onReadable?)");
     Napi::Object config = info[0].As<Napi::Object>();
     BackendOptions options = ParseOptions(config);
+    if (options.wakeup == Wakeup::kPull) {
+      if (info.Length() < 4 || !info[3].IsFunction())
+        throw Napi::TypeError::New(env, "pull mode needs onReadable: new Session(config, onBatch, onError, onReadable)");
+      on_readable_ = Napi::Persistent(info[3].As<Napi::Function>());
+    }
     uint64_t batch_bytes = Integer(config, "batchBytes");
     if (batch_bytes < KMON_RECORD_MAX) throw Napi::RangeError::New(env, "config.batchBytes is below KMON_RECORD_MAX");
     staging_.resize(batch_bytes);
@@ -127,6 +135,7 @@ class Session : public Napi::ObjectWrap<Session> {
   // Pull model: one batch of whatever waits now (empty if nothing does).
   Napi::Value Read(const Napi::CallbackInfo& info) {
     if (!backend_) throw ClosedError(info.Env());
+    readable_told_ = false;  // the next kernel wakeup is news again
     return CopyBatch(info.Env(), backend_->Drain(staging_.data(), staging_.size()).bytes);
   }
 
@@ -166,6 +175,7 @@ class Session : public Napi::ObjectWrap<Session> {
     Napi::Env env = self->Env();
     Napi::HandleScope scope(env);
     Napi::Object keep_alive = self->Value();  // close() in the callback drops our own reference
+    if (!self->on_readable_.IsEmpty()) return self->TellReadable(env, keep_alive);
     bool more = true;
     while (more && self->backend_) {
       Drained drained = self->backend_->Drain(self->staging_.data(), self->staging_.size());
@@ -188,6 +198,17 @@ class Session : public Napi::ObjectWrap<Session> {
     }
   }
 
+  // Pull mode: one notice per read() at most, however many wakeups come between.
+  void TellReadable(Napi::Env env, Napi::Object recv) {
+    if (readable_told_) return;
+    readable_told_ = true;
+    try {
+      on_readable_.MakeCallback(recv, {}, *async_);
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+
   Napi::Uint8Array CopyBatch(Napi::Env env, size_t bytes) {
     Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, bytes);
     if (bytes != 0) std::memcpy(buffer.Data(), staging_.data(), bytes);
@@ -205,6 +226,7 @@ class Session : public Napi::ObjectWrap<Session> {
     if (!backend_) return;
     ReleaseNative();
     on_batch_.Reset();
+    on_readable_.Reset();
     if (referenced_) Unref();
     referenced_ = false;
   }
@@ -219,6 +241,8 @@ class Session : public Napi::ObjectWrap<Session> {
   std::unique_ptr<Backend> backend_;
   std::vector<uint8_t> staging_;  // Drain target, copied out per batch
   Napi::FunctionReference on_batch_;
+  Napi::FunctionReference on_readable_;  // pull mode only
+  bool readable_told_ = false;
   std::unique_ptr<Napi::AsyncContext> async_;
   bool hooked_ = false;
   bool referenced_ = false;

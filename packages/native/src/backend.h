@@ -18,7 +18,9 @@
 
 namespace kmon {
 
-enum class Wakeup { kEach, kAdaptive, kPoll };
+// kPull: the kernel wakes per record as with kEach, but JS is only told
+// that records wait and drains them itself (Session::Read).
+enum class Wakeup { kEach, kAdaptive, kPoll, kPull };
 
 // SessionOptions from @kmon/core, already validated, flattened for C++.
 struct BackendOptions {

@@ -54,6 +54,8 @@ interface NativeAddon {
     onBatch: (batch: Uint8Array) => void,
     /** Windows: a failure of the pump thread after open (Linux reports none). */
     onError: (error: Error) => void,
+    /** 'pull' wakeup: records wait, drain them with read(). */
+    onReadable: () => void,
   ) => NativeSession;
   backend: string;
   abiVersion: number;
@@ -237,7 +239,7 @@ function open(options: SessionOptions, sink: BatchSink): KernelSession {
   };
 
   try {
-    session = new native.Session(config, onBatch, onError);
+    session = new native.Session(config, onBatch, onError, () => sink.onReadable?.());
   } catch (error) {
     throw toKmonError(error);
   }

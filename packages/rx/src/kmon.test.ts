@@ -111,11 +111,15 @@ describe('createKmon (mock binding)', () => {
     expect(binding.current!.closed).toBe(true);
   });
 
-  it('read() drains on demand (pull model)', () => {
-    const kmon = createKmon({}, { binding });
-    const sub = kmon.batches$.subscribe();
+  it('pull model: readable$ says records wait, read() drains all of them on demand', () => {
+    const kmon = createKmon({ wakeup: 'pull' }, { binding });
+    let told = 0;
+    const sub = kmon.readable$.subscribe(() => told++);
+    expect(binding.current!.options.wakeup).toBe('pull');
     binding.current!.queue(concatBatch([exitRecord(0), exitRecord(1)]));
-    expect(kmon.read().map((m) => m.kind)).toEqual(['exit', 'exit']);
+    binding.current!.queue(exitRecord(2));
+    expect(told).toBe(2);
+    expect(kmon.read().map((m) => m.kind)).toEqual(['exit', 'exit', 'exit']);
     expect(kmon.read()).toEqual([]);
     sub.unsubscribe();
   });

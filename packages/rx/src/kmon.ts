@@ -13,7 +13,7 @@ import {
   emptyStats,
 } from '@kmon/core';
 import { nativeBinding } from '@kmon/native';
-import { Observable, Subject, share, timer, type Subscriber } from 'rxjs';
+import { Observable, Subject, filter, map, share, timer, type Subscriber } from 'rxjs';
 import { LossAccountant } from './loss.js';
 
 export interface KmonConfig {
@@ -30,13 +30,25 @@ export interface Kmon {
   readonly batches$: Observable<KmonMessage[]>;
   /** The same messages one at a time. */
   readonly events$: Observable<KmonMessage>;
+  /**
+   * Pull model (`wakeup: 'pull'`): emits when records wait in the kernel, and
+   * not again until read() has drained them. Subscribing attaches the session.
+   */
+  readonly readable$: Observable<void>;
   /** Counters of the attached session (all zero when detached). */
   stats(): KernelStats;
-  /** Pull model: drains what waits in the kernel now (attaching if needed is the caller's job: subscribe first). */
+  /** Pull model: drains what waits in the kernel now (the session must be attached: subscribe first). */
   read(): KmonMessage[];
   /** Deliberate stop: delivers what is left, reports final losses, completes every subscriber, detaches. */
   stop(): void;
 }
+
+/** What the shared session emits: decoded batches, and (pull mode) notices that records wait. */
+const READABLE = Symbol('readable');
+type Delivery = KmonMessage[] | typeof READABLE;
+
+/** Reads at most this many batches per read(): a producer as fast as us cannot keep it looping. */
+const MAX_BATCHES_PER_READ = 64;
 
 /** Decodes a batch into messages: its events, then a notice for each loss it revealed. */
 function toMessages(batch: Uint8Array, accountant: LossAccountant): KmonMessage[] {
@@ -57,7 +69,18 @@ export function createKmon(options: SessionOptionsInput = {}, config: KmonConfig
   const stop$ = new Subject<void>();
   let live: { session: KernelSession; accountant: LossAccountant } | undefined;
 
-  const attach = (subscriber: Subscriber<KmonMessage[]>) => {
+  /** Drains what waits, batch after batch, into messages. */
+  const drain = (session: KernelSession, accountant: LossAccountant): KmonMessage[] => {
+    const messages: KmonMessage[] = [];
+    for (let i = 0; i < MAX_BATCHES_PER_READ; i++) {
+      const batch = session.read();
+      if (batch.length === 0) break;
+      for (const message of toMessages(batch, accountant)) messages.push(message);
+    }
+    return messages;
+  };
+
+  const attach = (subscriber: Subscriber<Delivery>) => {
     let session: KernelSession | undefined;
     const accountant = new LossAccountant(() => session?.stats() ?? { cpus: [], bindingDropped: 0 });
     const emit = (messages: KmonMessage[]) => {
@@ -67,6 +90,7 @@ export function createKmon(options: SessionOptionsInput = {}, config: KmonConfig
       session = binding.open(parsed, {
         onBatch: (batch) => emit(toMessages(batch, accountant)),
         onError: (error) => subscriber.error(error),
+        onReadable: () => subscriber.next(READABLE),
       });
     } catch (error) {
       subscriber.error(error);
@@ -78,7 +102,7 @@ export function createKmon(options: SessionOptionsInput = {}, config: KmonConfig
     const interval = setInterval(checkLosses, statsIntervalMs);
     interval.unref();
     const stopping = stop$.subscribe(() => {
-      emit(toMessages(opened.read(), accountant));
+      emit(drain(opened, accountant));
       checkLosses();
       subscriber.complete();
     });
@@ -90,8 +114,13 @@ export function createKmon(options: SessionOptionsInput = {}, config: KmonConfig
     };
   };
 
-  const batches$ = new Observable<KmonMessage[]>(attach).pipe(
+  const deliveries$ = new Observable<Delivery>(attach).pipe(
     share({ resetOnRefCountZero: () => timer(graceMs), resetOnError: true, resetOnComplete: true }),
+  );
+  const batches$ = deliveries$.pipe(filter((d): d is KmonMessage[] => d !== READABLE));
+  const readable$ = deliveries$.pipe(
+    filter((d) => d === READABLE),
+    map(() => undefined),
   );
   const events$ = new Observable<KmonMessage>((subscriber) =>
     batches$.subscribe({
@@ -106,8 +135,9 @@ export function createKmon(options: SessionOptionsInput = {}, config: KmonConfig
   return {
     batches$,
     events$,
+    readable$,
     stats: () => live?.accountant.current() ?? emptyStats(),
-    read: () => (live ? toMessages(live.session.read(), live.accountant) : []),
+    read: () => (live ? drain(live.session, live.accountant) : []),
     stop: () => stop$.next(),
   };
 }

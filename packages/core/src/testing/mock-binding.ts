@@ -10,7 +10,7 @@ export interface MockSession extends KernelSession {
   readonly closed: boolean;
   /** Delivers a batch as the native layer would after a wakeup. */
   deliver(batch: Uint8Array): void;
-  /** Queues a batch for the next read() (pull model). */
+  /** Queues a batch for the next read() (pull model), telling the sink it is readable. */
   queue(batch: Uint8Array): void;
   /** Fails the session as a dying driver would. */
   fail(error: Error): void;
@@ -55,6 +55,7 @@ export function createMockBinding(): MockBinding {
       },
       queue(batch) {
         pending.push(batch);
+        sink.onReadable?.();
       },
       fail(error) {
         closed = true;

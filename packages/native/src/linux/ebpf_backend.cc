@@ -220,9 +220,9 @@ class EbpfBackend final : public Backend {
     cfg.kinds = opts_.kinds;
     cfg.self_tgid = opts_.self_tgid;
     cfg.threads = opts_.threads ? 1 : 0;
-    cfg.wakeup = opts_.wakeup == Wakeup::kEach       ? KMON_WAKEUP_EACH
-                 : opts_.wakeup == Wakeup::kAdaptive ? KMON_WAKEUP_ADAPTIVE
-                                                     : KMON_WAKEUP_POLL;
+    cfg.wakeup = opts_.wakeup == Wakeup::kAdaptive ? KMON_WAKEUP_ADAPTIVE
+                 : opts_.wakeup == Wakeup::kPoll   ? KMON_WAKEUP_POLL
+                                                   : KMON_WAKEUP_EACH;  // each, pull
     // A watermark the ring can never reach would leave only the timer to drain it.
     cfg.wakeup_bytes = std::min(opts_.wakeup_bytes, opts_.ring_bytes / 2);
     cfg.argv_max = opts_.argv_bytes;

@@ -2,7 +2,7 @@
 // them. Chosen by src/index.ts on win32; nothing above @kmon/native knows.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ABI, type SessionOptions } from '@kmon/core';
+import { ABI, KmonUnsupportedError, type SessionOptions } from '@kmon/core';
 
 /**
  * Cross-built with mingw-w64 by `make -C packages/native/windows`. Not under
@@ -46,6 +46,11 @@ function driverPath(): string {
  * Linux generator and is ignored; periodMs/perTick/count drive the driver's timer.
  */
 export function toWindowsConfig(options: SessionOptions): WindowsNativeConfig {
+  if (options.wakeup === 'pull') {
+    throw new KmonUnsupportedError("the 'pull' wakeup is not available on Windows yet", {
+      hint: "leave wakeup at its default; windows.mechanism 'event-pull' is kmon.sys's signalled-event-then-pull model",
+    });
+  }
   let kinds = options.kinds.reduce((mask, kind) => mask | (1 << ABI.kinds[kind]), 0);
   if (options.synthetic) kinds |= 1 << ABI.kinds.synth;
   const synth = options.synthetic;
