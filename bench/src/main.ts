@@ -70,13 +70,21 @@ async function main() {
   const run = async (spec: ScenarioSpec): Promise<ScenarioResult | undefined> => {
     const what = `${spec.consumer} ${spec.mode} payload=${spec.payload} rate=${spec.rate || 'max'} ${spec.durationS}s`;
     log(what);
-    try {
-      return await runScenario(spec);
-    } catch (error) {
-      const message = (error as Error).message.split('\n')[0]!;
-      log(`FAILED ${what}: ${message}`);
-      results.errors.push(`${what}: ${message}`);
-      return undefined;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await runScenario(spec);
+      } catch (error) {
+        const message = (error as Error).message.split('\n')[0]!;
+        // A consumer that could not even attach (e.g. the addon being rebuilt): one retry.
+        if (attempt === 1 && message.includes('before ready')) {
+          log(`retrying in 10s: ${message}`);
+          await new Promise((r) => setTimeout(r, 10_000));
+          continue;
+        }
+        log(`FAILED ${what}: ${message}`);
+        results.errors.push(`${what}: ${message}`);
+        return undefined;
+      }
     }
   };
   const push = (list: ScenarioResult[], r: ScenarioResult | undefined) => {
