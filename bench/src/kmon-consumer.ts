@@ -80,7 +80,7 @@ kmon.batches$.subscribe(() => {
   const t = process.hrtime.bigint();
   if (args.memory) {
     const m = process.memoryUsage();
-    samples.push({ t: Number(t), rss: m.rss, heap: m.heapUsed + m.external + m.arrayBuffers });
+    samples.push({ t: Number(t), rss: m.rss, heap: m.heapUsed + m.external }); // external includes arrayBuffers
   }
   if (firstNs === 0n) {
     firstNs = t;
