@@ -90,6 +90,16 @@ kmon.batches$.subscribe(() => {
   atLast = delivered;
 });
 
+// Event-loop responsiveness: a 10 ms timer and the longest gap between its
+// ticks (timers, signals and I/O of the application wait that long).
+let lastTick = performance.now();
+let loopMaxGapMs = 0;
+const ticker = setInterval(() => {
+  const now = performance.now();
+  loopMaxGapMs = Math.max(loopMaxGapMs, now - lastTick);
+  lastTick = now;
+}, 10);
+
 let kernel = kmon.stats();
 const cpu0 = process.cpuUsage();
 const rssReady = process.memoryUsage().rss;
@@ -123,6 +133,8 @@ function finish() {
   if (done) return;
   done = true;
   subscription.unsubscribe();
+  clearInterval(ticker);
+  loopMaxGapMs = Math.max(loopMaxGapMs, performance.now() - lastTick); // a stall still going on
   const cpu = process.cpuUsage(cpu0);
   const span = Number(lastNs - firstNs);
   const result = {
@@ -145,6 +157,7 @@ function finish() {
     cpu_sys_us: cpu.system,
     max_rss_kb: process.resourceUsage().maxRSS,
     rss_ready_kb: Math.round(rssReady / 1024),
+    loop_max_gap_ms: Math.round(loopMaxGapMs),
     ...(measureLatency ? { latency: hist.summary() } : {}),
     ...(args.memory ? { memory: memorySummary() } : {}),
   };

@@ -141,10 +141,11 @@ export function report(r: BenchResults): string {
           `${(k.consumer.rate / c.consumer.rate).toFixed(2)}x`,
           `${fmtRate(c.generator.rate)} / ${fmtRate(k.generator.rate)}`,
           `${c.generator.nivcsw} / ${k.generator.nivcsw}`,
+          `${k.consumer.loop_max_gap_ms ?? '-'} ms`,
         ]);
       }
     }
-    out.push(table(['mode', 'record', 'C ev/s', 'C drops', 'C cpu', 'kmon ev/s', 'kmon drops', 'kmon cpu', 'kmon/C', 'generator (C run / kmon run)', 'gen. descheduled'], rows));
+    out.push(table(['mode', 'record', 'C ev/s', 'C drops', 'C cpu', 'kmon ev/s', 'kmon drops', 'kmon cpu', 'kmon/C', 'generator (C run / kmon run)', 'gen. descheduled', 'kmon loop blocked'], rows));
     out.push('(gen. descheduled: involuntary context switches of the generator — other work moved onto its CPU while the consumer kept the other one busy)');
   }
 
@@ -226,7 +227,7 @@ export function report(r: BenchResults): string {
     out.push('', `MEMORY kmon, adaptive, ${64 + r.memory.spec.payload} B records, saturating ${r.memory.spec.durationS}s, subscriber busy-waits ${(r.memory.spec.slowNs ?? 0) / 1000} µs/event`);
     out.push(
       table(
-        ['peak RSS', 'RSS when attached', 'peak RSS 1st/2nd half', 'peak JS 1st/2nd half', 'generator ev/s', 'delivered', 'ev/s', 'dropped (kernel)', 'lost in-band', 'stop took'],
+        ['peak RSS', 'RSS when attached', 'peak RSS 1st/2nd half', 'peak JS 1st/2nd half', 'generator ev/s', 'delivered', 'ev/s', 'dropped (kernel)', 'lost in-band', 'loop blocked', 'stop took'],
         [[
           `${(c.max_rss_kb / 1024).toFixed(1)} MB`,
           `${((c.rss_ready_kb ?? 0) / 1024).toFixed(1)} MB`,
@@ -237,6 +238,7 @@ export function report(r: BenchResults): string {
           fmtRate(c.rate),
           fmtCount(c.dropped),
           fmtCount(c.lost_count ?? 0),
+          `${((c.loop_max_gap_ms ?? 0) / 1000).toFixed(1)}s`,
           `${((c.stop_ms ?? 0) / 1000).toFixed(1)}s`,
         ]],
       ),

@@ -51,6 +51,8 @@ export interface ConsumerResult {
   max_rss_kb: number;
   rss_ready_kb?: number;
   latency?: LatencySummary;
+  /** kmon: longest gap between ticks of a 10 ms timer (event loop blocked). */
+  loop_max_gap_ms?: number;
   /** From SIGTERM to exit (the consumer drains what is left first). */
   stop_ms?: number;
   memory?: {
