@@ -654,6 +654,35 @@ static int check_device_dacl(char *detail, size_t n)
 	return ok;
 }
 
+int hold_until_unload(void)
+{
+	static struct pending p;
+	char detail[256];
+	size_t n = sizeof(detail);
+	HANDLE h = dev_open(TRUE);
+	DWORD bytes;
+	int ok;
+
+	if (h == INVALID_HANDLE_VALUE) {
+		report("unload_cancels", FAIL("open: error %lu", GetLastError()), detail);
+		return 1;
+	}
+	issue(h, FALSE, &p);
+	ok = all_pending(&p, 1, detail, n);
+	printf("HOLDING\n"); /* the test stops the driver now */
+	fflush(stdout);
+	if (ok && WaitForSingleObject(p.ov.hEvent, 60000) != WAIT_OBJECT_0)
+		ok = FAIL("WAIT still pending 60 s later");
+	if (ok && (GetOverlappedResult(h, &p.ov, &bytes, FALSE) || GetLastError() != ERROR_OPERATION_ABORTED))
+		ok = FAIL("WAIT ended with error %lu, want ERROR_OPERATION_ABORTED", GetLastError());
+	if (ok)
+		snprintf(detail, n, "unload cancelled the pending WAIT of an open handle");
+	report("unload_cancels", ok, detail);
+	CloseHandle(h);
+	release(&p, 1);
+	return !ok;
+}
+
 const struct check checks[] = {
 	{ "open", check_open },
 	{ "ioctl_sizes", check_ioctl_sizes },

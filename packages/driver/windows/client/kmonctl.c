@@ -4,6 +4,7 @@
  *   kmonctl install PATH\kmon.sys | start | stop | remove
  *   kmonctl check NAME... | all     one KMON-CHECK line each; exit 1 if any failed
  *   kmonctl watch [SECONDS]         print records (pull) for a while
+ *   kmonctl hold                    keep a WAIT pending across an unload (test)
  *   kmonctl list                    names of the checks
  */
 #include <stdio.h>
@@ -103,6 +104,8 @@ int wmain(int argc, wchar_t **argv)
 		return scm_remove();
 	if (!wcscmp(argv[1], L"check") && argc >= 3)
 		return cmd_check(argc - 2, argv + 2);
+	if (!wcscmp(argv[1], L"hold"))
+		return hold_until_unload();
 	if (!wcscmp(argv[1], L"watch"))
 		return cmd_watch(argc >= 3 ? _wtoi(argv[2]) : 10);
 	if (!wcscmp(argv[1], L"list")) {

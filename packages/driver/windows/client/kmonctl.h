@@ -47,5 +47,7 @@ struct check {
 extern const struct check checks[];
 extern const size_t check_count;
 void report(const char *name, int result, const char *detail);
+/* Keeps a WAIT pending until the driver unloads; reports whether unload cancelled it. */
+int hold_until_unload(void);
 
 #endif /* KMONCTL_H */
