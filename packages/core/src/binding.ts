@@ -40,7 +40,12 @@ export interface KernelSession {
   /** Pull model: drain whatever waits now into one batch (empty when nothing waits). */
   read(): Uint8Array;
   stats(): RawKernelStats;
-  /** Detach everything from the kernel. Idempotent. */
+  /**
+   * Stops the driver producing records while what already waits stays
+   * readable, so a deliberate stop can deliver everything. Idempotent.
+   */
+  detach(): void;
+  /** Detach everything from the kernel and release it. Idempotent. */
   close(): void;
 }
 

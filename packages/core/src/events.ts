@@ -61,6 +61,7 @@ export const forkEventSchema = z.object({
   parentStartTime: u64,
   childPid: u32,
   childTid: u32,
+  /** Start of the child *process* (for a thread, its process's): with childPid, the child's identity. */
   childStartTime: u64,
   /** The child is a thread of the parent (reported only with `threads: true`). */
   thread: z.boolean(),
@@ -121,7 +122,8 @@ export type EventOfKind<K extends KmonEventKind> = Extract<KmonEvent, { kind: K 
 export type LossCause =
   | 'ring-full' // the kernel ring was full: the driver dropped the record and counted it
   | 'binding-queue' // the native layer's queue to JS was full (Windows)
-  | 'malformed'; // a record failed to decode; see `error`
+  | 'malformed' // a record failed to decode; see `error`
+  | 'unobserved'; // delivered while nobody was subscribed (the grace period before detaching)
 
 /** In-band notice that records were lost, with exact counts. */
 export interface LostNotice {
@@ -129,6 +131,8 @@ export interface LostNotice {
   cause: LossCause;
   /** Records lost. */
   count: number;
+  /** `count` is a lower bound: a malformed batch could not be split into records after the fault. */
+  atLeast?: boolean;
   /** The same count split by event kind, when the driver knows it. */
   byKind: Partial<Record<KmonEventKind, number>>;
   /** For 'malformed': the decoder's error naming the record, offset and field. */

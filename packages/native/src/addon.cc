@@ -89,7 +89,7 @@ class Session : public Napi::ObjectWrap<Session> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Session",
                        {InstanceMethod<&Session::Read>("read"), InstanceMethod<&Session::Stats>("stats"),
-                        InstanceMethod<&Session::Close>("close")});
+                        InstanceMethod<&Session::Detach>("detach"), InstanceMethod<&Session::Close>("close")});
   }
 
   // new Session(config, onBatch, onError?, onReadable?): loads, attaches and
@@ -164,6 +164,10 @@ class Session : public Napi::ObjectWrap<Session> {
     cpu.Set("dropped", dropped);
     cpu.Set("truncated", static_cast<double>(c.truncated));
     return cpu;
+  }
+
+  void Detach(const Napi::CallbackInfo&) {
+    if (backend_) backend_->Detach();
   }
 
   void Close(const Napi::CallbackInfo&) { Shutdown(); }

@@ -73,6 +73,8 @@ class Backend {
   // once fewer than KMON_RECORD_MAX bytes of room are left.
   virtual Drained Drain(uint8_t* dst, size_t cap) = 0;
   virtual BackendStats Stats() = 0;
+  // Stops the driver producing records; what waits stays drainable. Idempotent.
+  virtual void Detach() = 0;
   // Detaches from the kernel and releases every resource. Idempotent.
   virtual void Close() = 0;
 };

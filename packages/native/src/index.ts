@@ -45,6 +45,8 @@ export interface NativeConfig {
 interface NativeSession {
   read(): Uint8Array;
   stats(): RawKernelStats;
+  /** Linux only: the Windows addon's sessions stop producing at close(). */
+  detach?(): void;
   close(): void;
 }
 
@@ -190,7 +192,7 @@ export function toKmonError(error: unknown): KmonError {
   }
   if (native.missing) {
     return new KmonUnsupportedError(`${what}: this kernel lacks ${native.missing}`, {
-      hint: 'kmon needs Linux 5.8+ with CONFIG_DEBUG_INFO_BTF=y (BTF at /sys/kernel/btf/vmlinux)',
+      hint: 'kmon needs Linux 5.12+ with CONFIG_DEBUG_INFO_BTF=y (BTF at /sys/kernel/btf/vmlinux)',
       cause: error,
     });
   }
@@ -247,6 +249,9 @@ function open(options: SessionOptions, sink: BatchSink): KernelSession {
     read() {
       if (!session) throw new KmonClosedError();
       return callNative(() => session!.read());
+    },
+    detach() {
+      if (session) callNative(() => session!.detach?.());
     },
     stats() {
       if (session) return callNative(() => session!.stats());

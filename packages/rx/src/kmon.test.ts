@@ -101,14 +101,39 @@ describe('createKmon (mock binding)', () => {
     await expect(done).rejects.toThrow('ring fd died');
   });
 
-  it('stop() delivers what waits, reports final drops, completes every subscriber and detaches', async () => {
-    const kmon = createKmon({}, { binding });
+  it('stop() detaches first, then delivers everything left, reports final drops, completes and closes', async () => {
+    const kmon = createKmon({}, { binding, graceMs: 0 });
     const all = lastValueFrom(kmon.events$.pipe(toArray()));
-    binding.current!.queue(exitRecord(0));
-    binding.current!.setStats(dropped(1));
+    const session = binding.current!;
+    const read = session.read.bind(session);
+    let readsBeforeDetach = 0;
+    session.read = () => ((readsBeforeDetach += session.detached ? 0 : 1), read());
+    session.queue(exitRecord(0));
+    session.setStats(dropped(1));
     kmon.stop();
     expect((await all).map((m) => m.kind)).toEqual(['exit', 'lost']);
-    expect(binding.current!.closed).toBe(true);
+    expect(readsBeforeDetach).toBe(0);
+    expect(session.closed).toBe(true);
+  });
+
+  it('a failing counter read ends the stream with the error instead of escaping the timer', async () => {
+    const kmon = createKmon({}, { binding, statsIntervalMs: 10 });
+    const done = lastValueFrom(kmon.events$);
+    binding.current!.stats = () => {
+      throw new Error('stats ioctl failed');
+    };
+    vi.advanceTimersByTime(20);
+    await expect(done).rejects.toThrow('stats ioctl failed');
+  });
+
+  it('messages that arrive in the grace period are reported to the next subscriber as unobserved', () => {
+    const kmon = createKmon({}, { binding, graceMs: 100 });
+    kmon.events$.subscribe().unsubscribe();
+    binding.current!.deliver(concatBatch([exitRecord(0), exitRecord(1)]));
+    const seen: KmonMessage[] = [];
+    kmon.events$.subscribe((m) => seen.push(m));
+    binding.current!.deliver(exitRecord(2));
+    expect(seen).toEqual([{ kind: 'lost', cause: 'unobserved', count: 2, byKind: { exit: 2 } }, expect.objectContaining({ kind: 'exit', seq: 2 })]);
   });
 
   it('pull model: readable$ says records wait, read() drains all of them on demand', () => {
@@ -121,6 +146,17 @@ describe('createKmon (mock binding)', () => {
     expect(told).toBe(2);
     expect(kmon.read().map((m) => m.kind)).toEqual(['exit', 'exit', 'exit']);
     expect(kmon.read()).toEqual([]);
+    sub.unsubscribe();
+  });
+
+  it('pull model: drops found by the periodic check wait for the next read()', () => {
+    const kmon = createKmon({ wakeup: 'pull' }, { binding, statsIntervalMs: 50 });
+    const pushed: KmonMessage[] = [];
+    const sub = kmon.events$.subscribe((m) => pushed.push(m));
+    binding.current!.setStats(dropped(3));
+    vi.advanceTimersByTime(100);
+    expect(pushed).toEqual([]);
+    expect(kmon.read()).toEqual([{ kind: 'lost', cause: 'ring-full', count: 3, byKind: { exec: 3 } }]);
     sub.unsubscribe();
   });
 

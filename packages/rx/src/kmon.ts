@@ -1,8 +1,10 @@
 // One shared kernel session behind Observables: the first subscriber attaches
 // the driver, the last one leaving detaches it after a grace period (so a
 // quick resubscribe does not reload BPF programs), and stop() completes all.
+// Every record the driver attempted is delivered or reported lost in-band.
 import {
   decodeBatch,
+  emptyStats,
   parseSessionOptions,
   type KernelBinding,
   type KernelSession,
@@ -10,11 +12,10 @@ import {
   type KmonMessage,
   type LostNotice,
   type SessionOptionsInput,
-  emptyStats,
 } from '@kmon/core';
 import { nativeBinding } from '@kmon/native';
 import { Observable, Subject, filter, map, share, timer, type Subscriber } from 'rxjs';
-import { LossAccountant } from './loss.js';
+import { LossAccountant, UnobservedTally } from './loss.js';
 
 export interface KmonConfig {
   /** The kernel binding; defaults to @kmon/native's for this OS. Tests pass a mock. */
@@ -37,9 +38,16 @@ export interface Kmon {
   readonly readable$: Observable<void>;
   /** Counters of the attached session (all zero when detached). */
   stats(): KernelStats;
-  /** Pull model: drains what waits in the kernel now (the session must be attached: subscribe first). */
+  /**
+   * Pull model: drains what waits in the kernel now, with the loss notices
+   * found since the last read (the session must be attached: subscribe first).
+   */
   read(): KmonMessage[];
-  /** Deliberate stop: delivers what is left, reports final losses, completes every subscriber, detaches. */
+  /**
+   * Deliberate stop: detaches from the kernel hooks, delivers every record
+   * left in the ring and the final loss notices, completes every subscriber,
+   * and releases the session.
+   */
   stop(): void;
 }
 
@@ -47,7 +55,7 @@ export interface Kmon {
 const READABLE = Symbol('readable');
 type Delivery = KmonMessage[] | typeof READABLE;
 
-/** Reads at most this many batches per read(): a producer as fast as us cannot keep it looping. */
+/** A pull read takes at most this many batches, so a producer as fast as us cannot keep it looping. */
 const MAX_BATCHES_PER_READ = 64;
 
 /** Decodes a batch into messages: its events, then a notice for each loss it revealed. */
@@ -55,10 +63,24 @@ function toMessages(batch: Uint8Array, accountant: LossAccountant): KmonMessage[
   const { events, faults } = decodeBatch(batch);
   const messages: KmonMessage[] = events;
   for (const error of faults) {
-    messages.push({ kind: 'lost', cause: 'malformed', count: 1, byKind: {}, error } satisfies LostNotice);
+    const notice: LostNotice = { kind: 'lost', cause: 'malformed', count: 1, byKind: {}, error };
+    // After a fault in the framing the rest of the batch is unreadable: at least one record.
+    if (error.field === 'hdr' || error.field === 'hdr.size' || error.field === 'hdr.abi_version') notice.atLeast = true;
+    messages.push(notice);
   }
   if (accountant.sawGap(events)) messages.push(...accountant.newLosses());
   return messages;
+}
+
+/** Reads batches until the ring is empty or `limit` batches were read; says whether more may wait. */
+function drain(session: KernelSession, accountant: LossAccountant, limit: number) {
+  const messages: KmonMessage[] = [];
+  for (let i = 0; i < limit; i++) {
+    const batch = session.read();
+    if (batch.length === 0) return { messages, more: false };
+    for (const message of toMessages(batch, accountant)) messages.push(message);
+  }
+  return { messages, more: true };
 }
 
 export function createKmon(options: SessionOptionsInput = {}, config: KmonConfig = {}): Kmon {
@@ -66,29 +88,36 @@ export function createKmon(options: SessionOptionsInput = {}, config: KmonConfig
   const binding = config.binding ?? nativeBinding;
   const graceMs = config.graceMs ?? 250;
   const statsIntervalMs = config.statsIntervalMs ?? 250;
+  const pull = parsed.wakeup === 'pull';
   const stop$ = new Subject<void>();
-  let live: { session: KernelSession; accountant: LossAccountant } | undefined;
-
-  /** Drains what waits, batch after batch, into messages. */
-  const drain = (session: KernelSession, accountant: LossAccountant): KmonMessage[] => {
-    const messages: KmonMessage[] = [];
-    for (let i = 0; i < MAX_BATCHES_PER_READ; i++) {
-      const batch = session.read();
-      if (batch.length === 0) break;
-      for (const message of toMessages(batch, accountant)) messages.push(message);
-    }
-    return messages;
-  };
+  let listeners = 0;
+  let live: { read(): KmonMessage[]; stats(): KernelStats } | undefined;
 
   const attach = (subscriber: Subscriber<Delivery>) => {
     let session: KernelSession | undefined;
     const accountant = new LossAccountant(() => session?.stats() ?? { cpus: [], bindingDropped: 0 });
-    const emit = (messages: KmonMessage[]) => {
-      if (messages.length > 0) subscriber.next(messages);
+    const unobserved = new UnobservedTally();
+    /** Pull mode: loss notices found between reads wait here for the next read(). */
+    const held: KmonMessage[] = [];
+    const deliver = (messages: KmonMessage[]) => {
+      if (messages.length === 0) return;
+      if (listeners === 0) return unobserved.add(messages); // in the grace period: nobody to tell yet
+      const missed = unobserved.take();
+      if (missed) subscriber.next([missed]);
+      subscriber.next(messages);
     };
+    const report = (notices: KmonMessage[]) => (pull ? held.push(...notices) : deliver(notices));
+    const guarded = (work: () => void) => () => {
+      try {
+        work();
+      } catch (error) {
+        subscriber.error(error);
+      }
+    };
+
     try {
       session = binding.open(parsed, {
-        onBatch: (batch) => emit(toMessages(batch, accountant)),
+        onBatch: (batch) => deliver(toMessages(batch, accountant)),
         onError: (error) => subscriber.error(error),
         onReadable: () => subscriber.next(READABLE),
       });
@@ -97,15 +126,26 @@ export function createKmon(options: SessionOptionsInput = {}, config: KmonConfig
       return;
     }
     const opened = session;
-    live = { session: opened, accountant };
-    const checkLosses = () => emit(accountant.newLosses());
-    const interval = setInterval(checkLosses, statsIntervalMs);
+    live = {
+      read() {
+        const { messages, more } = drain(opened, accountant, MAX_BATCHES_PER_READ);
+        // The kernel only wakes us for new records: say so ourselves when we left some.
+        if (more) setImmediate(() => subscriber.next(READABLE));
+        return [...held.splice(0), ...messages];
+      },
+      stats: () => accountant.current(),
+    };
+    const interval = setInterval(guarded(() => report(accountant.newLosses())), statsIntervalMs);
     interval.unref();
-    const stopping = stop$.subscribe(() => {
-      emit(drain(opened, accountant));
-      checkLosses();
-      subscriber.complete();
-    });
+    const stopping = stop$.subscribe(
+      guarded(() => {
+        opened.detach();
+        // Nothing produces any more: drain to the end, then the final counts.
+        const rest = [...held.splice(0), ...drain(opened, accountant, Infinity).messages, ...accountant.newLosses()];
+        deliver(rest);
+        subscriber.complete();
+      }),
+    );
     return () => {
       stopping.unsubscribe();
       clearInterval(interval);
@@ -114,9 +154,18 @@ export function createKmon(options: SessionOptionsInput = {}, config: KmonConfig
     };
   };
 
-  const deliveries$ = new Observable<Delivery>(attach).pipe(
+  const shared$ = new Observable<Delivery>(attach).pipe(
     share({ resetOnRefCountZero: () => timer(graceMs), resetOnError: true, resetOnComplete: true }),
   );
+  /** shared$ with a count of who is listening, so nothing is emitted into the void unnoticed. */
+  const deliveries$ = new Observable<Delivery>((subscriber) => {
+    listeners++;
+    const subscription = shared$.subscribe(subscriber);
+    return () => {
+      listeners--;
+      subscription.unsubscribe();
+    };
+  });
   const batches$ = deliveries$.pipe(filter((d): d is KmonMessage[] => d !== READABLE));
   const readable$ = deliveries$.pipe(
     filter((d) => d === READABLE),
@@ -136,8 +185,8 @@ export function createKmon(options: SessionOptionsInput = {}, config: KmonConfig
     batches$,
     events$,
     readable$,
-    stats: () => live?.accountant.current() ?? emptyStats(),
-    read: () => (live ? drain(live.session, live.accountant) : []),
+    stats: () => live?.stats() ?? emptyStats(),
+    read: () => live?.read() ?? [],
     stop: () => stop$.next(),
   };
 }

@@ -7,6 +7,7 @@ import {
   summarizeStats,
   type KernelStats,
   type KmonEvent,
+  type KmonMessage,
   type LostNotice,
   type RawKernelStats,
   type SequenceGap,
@@ -53,5 +54,32 @@ export class LossAccountant {
       notices.push({ kind: 'lost', cause: 'binding-queue', count: delta.bindingDropped, byKind: {} });
     }
     return notices;
+  }
+}
+
+/**
+ * Messages that arrived while nobody was subscribed (the grace period after
+ * the last subscriber left): counted, and reported to the next subscriber.
+ */
+export class UnobservedTally {
+  private count = 0;
+  private byKind: LostNotice['byKind'] = {};
+
+  add(messages: readonly KmonMessage[]): void {
+    for (const m of messages) {
+      const n = m.kind === 'lost' ? m.count : 1;
+      const kind = m.kind === 'lost' ? undefined : m.kind;
+      this.count += n;
+      if (kind) this.byKind[kind] = (this.byKind[kind] ?? 0) + n;
+    }
+  }
+
+  /** The notice for what was missed, once; undefined when nothing was. */
+  take(): LostNotice | undefined {
+    if (this.count === 0) return undefined;
+    const notice: LostNotice = { kind: 'lost', cause: 'unobserved', count: this.count, byKind: this.byKind };
+    this.count = 0;
+    this.byKind = {};
+    return notice;
   }
 }

@@ -126,7 +126,10 @@ describe('process events from the kernel through @kmon/rx', () => {
     threaded.stop();
     const threads = all.filter((m) => m.kind === 'fork' && m.thread && m.pid === pid);
     expect(threads.length, 'thread creations seen').toBe(3);
-    expect(lifecycleOf(all, pid).exits).toEqual([expect.objectContaining({ exitCode: 5, signal: 0 })]);
+    const { exits } = lifecycleOf(all, pid);
+    expect(exits).toEqual([expect.objectContaining({ exitCode: 5, signal: 0 })]);
+    // A thread's fork names its process: (childPid, childStartTime) is the process identity.
+    for (const fork of threads) expect(fork).toMatchObject({ childPid: pid, childStartTime: exits[0]!.startTime });
   });
 
   it('argv longer than the cap is cut and flagged, with the full argc', async () => {

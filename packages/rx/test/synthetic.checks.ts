@@ -75,6 +75,7 @@ class CountingBinding implements KernelBinding {
     return {
       read: () => session.read(),
       stats: () => session.stats(),
+      detach: () => session.detach(),
       close: () => {
         if (!closed) this.closes += 1;
         closed = true;

@@ -8,6 +8,7 @@ import { ABI } from '../abi.js';
 export interface MockSession extends KernelSession {
   readonly options: SessionOptions;
   readonly closed: boolean;
+  readonly detached: boolean;
   /** Delivers a batch as the native layer would after a wakeup. */
   deliver(batch: Uint8Array): void;
   /** Queues a batch for the next read() (pull model), telling the sink it is readable. */
@@ -39,6 +40,7 @@ export function createMockBinding(): MockBinding {
       throw error;
     }
     let closed = false;
+    let detached = false;
     let stats: RawKernelStats = { cpus: [zeroCpu()], bindingDropped: 0 };
     const pending: Uint8Array[] = [];
     const live = () => {
@@ -48,6 +50,9 @@ export function createMockBinding(): MockBinding {
       options,
       get closed() {
         return closed;
+      },
+      get detached() {
+        return detached;
       },
       deliver(batch) {
         live();
@@ -74,8 +79,11 @@ export function createMockBinding(): MockBinding {
       stats() {
         return stats;
       },
+      detach() {
+        detached = true;
+      },
       close() {
-        closed = true;
+        closed = detached = true;
       },
     };
     sessions.push(session);

@@ -202,6 +202,10 @@ class EbpfBackend final : public Backend {
     return stats;
   }
 
+  void Detach() override {
+    if (skel_ != nullptr) kmon_bpf__detach(skel_);  // links go; the ring and counters stay
+  }
+
   void Close() override {
     CloseWaker(poll_);  // first: uv_close unregisters the fd before it is closed
     CloseWaker(timer_);
