@@ -89,7 +89,10 @@ export class KmonProtocolError extends KmonError {
 
   constructor(fault: ProtocolFault, problem: string) {
     super('KMON_PROTOCOL', `malformed record #${fault.record} at offset ${fault.offset}: ${fault.field} ${problem}`, {
-      hint: 'the driver and @kmon/core disagree on the record ABI: rebuild both from the same checkout',
+      hint:
+        fault.field === 'hdr.abi_version'
+          ? 'the driver and @kmon/core speak different record ABIs: rebuild both from the same checkout'
+          : 'a driver bug (the ABI version matches): report it with the driver, kernel (`uname -r`) and this message',
     });
     this.record = fault.record;
     this.offset = fault.offset;

@@ -39,6 +39,11 @@ describe('session options', () => {
     expect(() => parseSessionOptions({ argvBytes: 1 << 20 })).toThrow(/argvBytes/);
   });
 
+  it("rejects kind 'synth' without a synthetic source, which alone produces it", () => {
+    expect(() => parseSessionOptions({ kinds: ['synth'] })).toThrow(/kinds: kind 'synth' comes only from the synthetic source/);
+    expect(parseSessionOptions({ kinds: ['synth'], synthetic: { tgid: 1 } }).kinds).toEqual(['synth']);
+  });
+
   it('takes undefined as all defaults', () => {
     expect(parseSessionOptions(undefined).kinds).toEqual(['exec', 'exit', 'fork']);
   });

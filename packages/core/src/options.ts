@@ -88,7 +88,11 @@ export const sessionOptionsSchema = z
       .prefault({})
       .describe('Windows only: how the driver notifies user space'),
   })
-  .strict();
+  .strict()
+  .refine((o) => !o.kinds.includes('synth') || o.synthetic !== undefined, {
+    message: "kind 'synth' comes only from the synthetic source: configure `synthetic` too",
+    path: ['kinds'],
+  });
 
 export type SessionOptionsInput = z.input<typeof sessionOptionsSchema>;
 export type SessionOptions = z.output<typeof sessionOptionsSchema>;
