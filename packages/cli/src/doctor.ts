@@ -50,12 +50,12 @@ function btfCheck(): Check {
 
 function kernelVersionCheck(): Check {
   const [major = 0, minor = 0] = release().split('.').map(Number);
-  const ok = major > 5 || (major === 5 && minor >= 8);
+  const ok = major > 5 || (major === 5 && minor >= 12);
   return {
     name: 'kernel version',
     ok,
-    detail: `Linux ${release()} (needs 5.8+ for BPF ring buffers and BTF tracepoints)`,
-    fix: 'upgrade to Linux 5.8 or later',
+    detail: `Linux ${release()} (needs 5.12+: BPF ring buffers, BTF tracepoints, atomic fetch-and-add)`,
+    fix: 'upgrade to Linux 5.12 or later',
   };
 }
 

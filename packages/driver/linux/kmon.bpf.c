@@ -279,10 +279,13 @@ int BPF_PROG(kmon_fork, struct task_struct *parent, struct task_struct *child)
 	if (thread)
 		f.hdr.flags |= KMON_F_THREAD;
 	f.parent_start_ns = parent->group_leader->start_time;
-	f.child_start_ns = child->start_time;
+	/* The child *process*'s start: for a thread that is its leader's, so
+	 * (child_tgid, child_start_ns) is always a process identity. */
+	f.child_start_ns = child->group_leader->start_time;
 	f.child_tgid = child_tgid;
 	f.child_tid = child_tid;
-	bpf_get_current_comm(f.comm, sizeof(f.comm));
+	/* The process's name, as exit reports it, not the forking thread's. */
+	bpf_probe_read_kernel_str(f.comm, sizeof(f.comm), parent->group_leader->comm);
 	submit(&f.hdr, sizeof(f), KMON_KIND_FORK);
 	return 0;
 }
