@@ -14,9 +14,17 @@ export interface FailedExit {
 }
 
 interface State {
-  /** Command lines of live processes, by (pid, start time): bounded by the live process count. */
+  /** Command lines of live processes by (pid, start time); the oldest go first past MAX_TRACKED. */
   commandLines: Map<string, string[]>;
   out: FailedExit | LostNotice | undefined;
+}
+
+/** An exit lost to a full ring would leave its entry forever: bound the map. */
+const MAX_TRACKED = 65_536;
+
+function remember(map: Map<string, string[]>, key: string, argv: string[]) {
+  map.set(key, argv);
+  if (map.size > MAX_TRACKED) map.delete(map.keys().next().value!);
 }
 
 /** Pairs each failed exit with the exec of the same process. Loss notices pass through. */
@@ -28,7 +36,7 @@ export function failedExits(): OperatorFunction<KmonMessage, FailedExit | LostNo
         (state, m) => {
           state.out = undefined;
           if (m.kind === 'lost') state.out = m;
-          else if (m.kind === 'exec') state.commandLines.set(processKey(m.pid, m.startTime), m.argv);
+          else if (m.kind === 'exec') remember(state.commandLines, processKey(m.pid, m.startTime), m.argv);
           else {
             const key = processKey(m.pid, m.startTime);
             const argv = state.commandLines.get(key);

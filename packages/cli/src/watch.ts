@@ -43,7 +43,7 @@ export function watch(options: WatchOptions, io: Io, config: KmonConfig = {}): P
       printer.end();
     };
     io.stdout.on?.('error', () => kmon.stop()); // reader went away (e.g. `| head`)
-    const subscription = kmon.events$.pipe(filters(options), takeWhile(() => summary.events < limit)).subscribe({
+    const subscription = kmon.events$.pipe(filters(options), takeWhile((m) => m.kind === 'lost' || summary.events < limit)).subscribe({
       next: (message) => {
         if (message.kind === 'lost') summary.lost += message.count;
         else summary.events++;
