@@ -143,12 +143,16 @@ static __always_inline int process_exit_code(struct task_struct *p)
 /* Appends the exec'd path (field 0); returns its length. */
 static __always_inline __u32 read_path(char *dst, struct linux_binprm *bprm, __u32 *flags)
 {
-	/* One byte more than kept, so a longer string is told apart from an exact fit. */
-	long n = bpf_probe_read_kernel_str(dst, KMON_PATH_MAX + 1, bprm->filename);
+	/*
+	 * Room for KMON_PATH_MAX bytes, their NUL and one byte more: n counts the
+	 * NUL, so n <= KMON_PATH_MAX + 1 is a path that fits (exactly, at most),
+	 * and only a longer one fills the read. The slot has the spare bytes.
+	 */
+	long n = bpf_probe_read_kernel_str(dst, KMON_PATH_MAX + 2, bprm->filename);
 
 	if (n <= 0)
 		return 0;
-	if (n > KMON_PATH_MAX) {
+	if (n > KMON_PATH_MAX + 1) {
 		*flags |= KMON_F_TRUNCATED(0);
 		return KMON_PATH_MAX;
 	}
