@@ -127,7 +127,13 @@ const MECHANISM_CHECKS = [
   'registry',
 ];
 
-const table: { variant: string; check: string; outcome: string }[] = [];
+const VARIANTS = ['clang', 'gcc'];
+const TABLE_ROWS = ['load', ...MECHANISM_CHECKS, 'unload_cancels', 'device_gone'];
+const outcomes = new Map<string, string>(); // "variant check" -> works | unsupported by Wine (why) | FAILED: ...
+
+function record(variant: string, check: string, outcome: string): void {
+  outcomes.set(`${variant} ${check}`, outcome);
+}
 
 function wineSuite(variant: string, checks: string[]): void {
   describe(`kmon.sys (${variant} build) under Wine`, () => {
@@ -138,7 +144,7 @@ function wineSuite(variant: string, checks: string[]): void {
 
     it('loads as a kernel service (kmonctl install + start)', () => {
       const r = wine('load', variant);
-      table.push({ variant, check: 'load', outcome: r.code === 0 ? 'works' : 'FAILED' });
+      record(variant, 'load', r.code === 0 ? 'works' : `FAILED: ${tail(r.out, 3)}`);
       expectOk(r);
     });
 
@@ -146,13 +152,13 @@ function wineSuite(variant: string, checks: string[]): void {
       const why = UNSUPPORTED_BY_WINE[name];
       if (why) {
         it.skip(`${name} — unsupported by Wine: ${why}`, () => {});
-        table.push({ variant, check: name, outcome: `unsupported by Wine (${why})` });
+        record(variant, name, `unsupported by Wine (${why})`);
         continue;
       }
       it(`mechanism check ${name}`, () => {
         const r = wine('check', variant, name);
         const line = checkLines(r.out).find((c) => c.check === name);
-        table.push({ variant, check: name, outcome: line?.result === 'pass' ? 'works' : `FAILED: ${line?.detail ?? tail(r.out, 5)}` });
+        record(variant, name, line?.result === 'pass' ? 'works' : `FAILED: ${line?.detail ?? tail(r.out, 5)}`);
         expect(line?.result, tail(r.out)).toBe('pass');
       });
     }
@@ -162,7 +168,7 @@ function wineSuite(variant: string, checks: string[]): void {
       const lines = checkLines(r.out);
       for (const c of ['unload_cancels', 'device_gone']) {
         const line = lines.find((l) => l.check === c);
-        table.push({ variant, check: c, outcome: line?.result === 'pass' ? 'works' : `FAILED: ${line?.detail ?? '-'}` });
+        record(variant, c, line?.result === 'pass' ? 'works' : `FAILED: ${line?.detail ?? '-'}`);
         expect(line?.result, tail(r.out)).toBe('pass');
       }
       expect(r.code, tail(r.out)).toBe(0);
@@ -171,13 +177,15 @@ function wineSuite(variant: string, checks: string[]): void {
 }
 
 // Same checks for both builds (the gcc build has no SEH and so never maps the ring).
-wineSuite('clang', MECHANISM_CHECKS);
-wineSuite('gcc', MECHANISM_CHECKS);
+for (const variant of VARIANTS) wineSuite(variant, MECHANISM_CHECKS);
 
 afterAll(() => {
   wine('teardown');
   if (!process.env.KMON_KEEP_TEST_BUILD) rmSync(B, { recursive: true, force: true });
-  const width = Math.max(...table.map((t) => t.check.length));
-  const rows = table.map((t) => `  ${t.variant.padEnd(6)} ${t.check.padEnd(width)}  ${t.outcome}`);
-  console.log(`Wine mechanism table (kmon.sys under ${run('wine', ['--version']).out.trim()}):\n${rows.join('\n')}`);
+  const version = run('wine', ['--version']).out.split('\n')[0];
+  const width = Math.max(...TABLE_ROWS.map((c) => c.length));
+  const rows = TABLE_ROWS.map(
+    (c) => `  ${c.padEnd(width)}  ${VARIANTS.map((v) => `${v}: ${outcomes.get(`${v} ${c}`) ?? 'not run'}`).join(' | ')}`,
+  );
+  console.log(`Wine mechanism table (kmon.sys under ${version}):\n${rows.join('\n')}`);
 });
