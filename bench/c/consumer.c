@@ -185,16 +185,16 @@ int main(int argc, char **argv)
 	cfg->self_tgid = (uint32_t)getpid();
 	cfg->threads = 0;
 	cfg->wakeup = wakeup;
-	cfg->wakeup_bytes = wakeup_bytes;
+	cfg->wakeup_bytes = wakeup_bytes < ring_bytes / 2 ? wakeup_bytes : ring_bytes / 2; /* as the addon clamps it */
 	cfg->argv_max = KMON_ARGV_DEFAULT;
 	cfg->synth_tgid = tgid;
 	cfg->synth_payload = payload;
 	bpf_map__set_max_entries(skel->maps.kmon_ring, (uint32_t)ring_bytes);
 	bpf_map__set_max_entries(skel->maps.kmon_exec_buf, (uint32_t)ncpus);
-	bpf_program__set_autoload(skel->progs.kmon_exec, false);
-	bpf_program__set_autoload(skel->progs.kmon_exit, false);
-	bpf_program__set_autoload(skel->progs.kmon_fork, false);
-	bpf_program__set_autoload(skel->progs.kmon_synth, true);
+	/* Only the synthetic source: every other program (whatever the object holds) stays out. */
+	struct bpf_program *prog;
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, prog == skel->progs.kmon_synth);
 	int err = kmon_bpf__load(skel);
 	if (!err)
 		err = kmon_bpf__attach(skel);
