@@ -22,6 +22,7 @@ function parseArgs(argv: string[]) {
   const opts = { json: false, quick: false, boost: true, only: new Set<Section>(SECTIONS), profile: undefined as string | undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a === '--') continue; // `pnpm bench -- --json` passes the separator through
     if (a === '--json') opts.json = true;
     else if (a === '--quick') opts.quick = true;
     else if (a === '--no-boost') opts.boost = false;
