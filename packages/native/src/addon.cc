@@ -1,40 +1,76 @@
-// N-API surface of @kmon/native. JS constructs `new Session(config, onBatch)`;
-// the platform backend (backend.h) wakes the session on the JS thread's loop,
-// and the session drains whole records into one batch per JS call.
+// N-API surface of @kmon/native, on Linux and Windows alike. JS constructs
+// `new Session(config, onBatch, onError?, onReadable?)`; the platform backend
+// (backend.h) wakes the session on the JS thread's loop, and the session
+// drains whole records into one batch per JS call.
 #include <napi.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
 #include "backend.h"
+#ifdef _WIN32
+#include "kmon_ioctl.h"
+#endif
 
 namespace kmon {
 namespace {
 
 constexpr double kMaxSafeInteger = 9007199254740991.0;
+constexpr uint64_t kU32Max = 0xffffffffu;
 
-double Number(const Napi::Object& config, const char* key) {
+// Config parsing. @kmon/core has validated the options already: anything
+// here that is not what it should be is a bug above, so it is rejected
+// (TypeError, RangeError), never truncated or clamped.
+Napi::RangeError OutOfRange(const Napi::Object& config, const char* key) {
+  return Napi::RangeError::New(config.Env(), std::string("config.") + key + " is out of range");
+}
+
+double Number(const Napi::Object& config, const char* key, double min, double max) {
   Napi::Value v = config.Get(key);
   if (!v.IsNumber()) throw Napi::TypeError::New(config.Env(), std::string("config.") + key + " must be a number");
   double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0 && d <= kMaxSafeInteger))
-    throw Napi::RangeError::New(config.Env(), std::string("config.") + key + " is out of range");
+  if (!(d >= min && d <= max)) throw OutOfRange(config, key);  // NaN too
   return d;
 }
 
-uint64_t Integer(const Napi::Object& config, const char* key) {
-  return static_cast<uint64_t>(Number(config, key));
+// A whole number in [min, max] (max at most 2^53 - 1).
+uint64_t Integer(const Napi::Object& config, const char* key, uint64_t min, uint64_t max) {
+  double d = Number(config, key, static_cast<double>(min), std::min(static_cast<double>(max), kMaxSafeInteger));
+  if (d != std::floor(d)) throw Napi::RangeError::New(config.Env(), std::string("config.") + key + " must be an integer");
+  return static_cast<uint64_t>(d);
 }
 
-// uv timers count whole milliseconds: round up so a deadline is never early.
-uint64_t Millis(const Napi::Object& config, const char* key) {
-  return std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(Number(config, key))));
+uint32_t U32(const Napi::Object& config, const char* key, uint32_t min = 0, uint32_t max = kU32Max) {
+  return static_cast<uint32_t>(Integer(config, key, min, max));
+}
+
+// A positive number of milliseconds, at most `max`. uv timers count whole
+// milliseconds: round up so a deadline is never early.
+[[maybe_unused]] uint64_t Millis(const Napi::Object& config, const char* key, double max) {
+  double d = Number(config, key, 0, max);
+  if (d == 0) throw OutOfRange(config, key);
+  return static_cast<uint64_t>(std::ceil(d));
+}
+
+[[maybe_unused]] bool Bool(const Napi::Object& config, const char* key, bool optional = false) {
+  Napi::Value v = config.Get(key);
+  if (optional && v.IsUndefined()) return false;
+  if (!v.IsBoolean()) throw Napi::TypeError::New(config.Env(), std::string("config.") + key + " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+std::string String(const Napi::Object& config, const char* key) {
+  Napi::Value v = config.Get(key);
+  if (!v.IsString()) throw Napi::TypeError::New(config.Env(), std::string("config.") + key + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
 }
 
 Wakeup ParseWakeup(const Napi::Object& config) {
-  std::string mode = config.Get("wakeup").ToString();
+  std::string mode = String(config, "wakeup");
   if (mode == "each") return Wakeup::kEach;
   if (mode == "adaptive") return Wakeup::kAdaptive;
   if (mode == "poll") return Wakeup::kPoll;
@@ -42,21 +78,58 @@ Wakeup ParseWakeup(const Napi::Object& config) {
   throw Napi::TypeError::New(config.Env(), "config.wakeup must be 'each', 'adaptive', 'poll' or 'pull'");
 }
 
+#ifdef _WIN32
+// src/windows/options.ts: what kmon.sys needs. The wakeup mode only matters
+// to addon.cc there ('pull' or not): the pump thread wakes the loop per batch
+// it queues.
+void ParsePlatform(const Napi::Object& config, BackendOptions* o) {
+  using Mechanism = BackendOptions::Windows::Mechanism;
+  BackendOptions::Windows& w = o->windows;
+  std::string mechanism = String(config, "mechanism");
+  if (mechanism == "inverted-call")
+    w.mechanism = Mechanism::kInvertedCall;
+  else if (mechanism == "event-pull")
+    w.mechanism = Mechanism::kEventPull;
+  else
+    throw Napi::TypeError::New(config.Env(), "config.mechanism must be 'inverted-call' or 'event-pull'");
+  w.pending_requests = U32(config, "pendingRequests", 1, 64);
+  w.queue_batches = U32(config, "queueBatches", 1, 1024);
+  Napi::Value synth = config.Get("synthetic");
+  if (!synth.IsNull()) {
+    if (!synth.IsObject()) throw Napi::TypeError::New(config.Env(), "config.synthetic must be an object or null");
+    Napi::Object s = synth.As<Napi::Object>();
+    w.synthetic = true;
+    w.synth_period_ms = U32(s, "periodMs", 1, KMON_SYNTH_PERIOD_MAX_MS);
+    w.synth_per_tick = U32(s, "perTick", 1, KMON_SYNTH_BURST_MAX);
+    w.synth_payload = U32(s, "payloadBytes", 0, KMON_PAYLOAD_MAX);
+    w.synth_count = Integer(s, "count", 0, UINT64_MAX);
+    o->synthetic = true;
+  }
+  w.driver_path = String(config, "driverPath");
+}
+#else
+// toNativeConfig in src/index.ts: the eBPF programs' configuration.
+void ParsePlatform(const Napi::Object& config, BackendOptions* o) {
+  o->ring_bytes = Integer(config, "ringBytes", 0, kU32Max);  // 0 reaches the kernel, which refuses it (tests)
+  o->argv_bytes = U32(config, "argvBytes", 0, KMON_ARGV_MAX);
+  o->threads = Bool(config, "threads");
+  o->wakeup_bytes = Integer(config, "wakeupBytes", 1, UINT64_MAX);
+  o->max_latency_ms = Millis(config, "maxLatencyMs", 10000);
+  o->poll_interval_ms = Millis(config, "pollIntervalMs", 10000);
+  o->synth_tgid = U32(config, "synthTgid");
+  o->synthetic = o->synth_tgid != 0;
+  o->synth_payload = U32(config, "synthPayload", 0, KMON_PAYLOAD_MAX);
+  o->exit_fallback = Bool(config, "exitFallback", true);
+}
+#endif
+
 BackendOptions ParseOptions(const Napi::Object& config) {
   BackendOptions o;
-  o.kinds = static_cast<uint32_t>(Integer(config, "kinds"));
-  o.ring_bytes = Integer(config, "ringBytes");
-  o.argv_bytes = static_cast<uint32_t>(std::min<uint64_t>(Integer(config, "argvBytes"), KMON_ARGV_MAX));
-  o.self_tgid = static_cast<uint32_t>(Integer(config, "selfTgid"));
-  o.threads = config.Get("threads").ToBoolean();
+  o.kinds = U32(config, "kinds");
+  o.self_tgid = U32(config, "selfTgid");
+  o.batch_bytes = Integer(config, "batchBytes", RecordMax(), 64u << 20);
   o.wakeup = ParseWakeup(config);
-  o.wakeup_bytes = Integer(config, "wakeupBytes");
-  o.max_latency_ms = Millis(config, "maxLatencyMs");
-  o.poll_interval_ms = Millis(config, "pollIntervalMs");
-  o.synth_tgid = static_cast<uint32_t>(Integer(config, "synthTgid"));
-  o.synthetic = o.synth_tgid != 0;
-  o.synth_payload = static_cast<uint32_t>(std::min<uint64_t>(Integer(config, "synthPayload"), KMON_PAYLOAD_MAX));
-  o.exit_fallback = config.Get("exitFallback").ToBoolean();
+  ParsePlatform(config, &o);
   return o;
 }
 
@@ -67,11 +140,17 @@ std::string ErrnoName(int err) {
   return name;
 }
 
-// Carries what the TS layer needs to pick a KmonError: stage, errno, code, missing.
+// Carries what the TS layer needs to pick a KmonError: stage, then errno,
+// code and missing (Linux) or winerror and code (Windows).
 Napi::Error ToJsError(Napi::Env env, const BackendError& e) {
   Napi::Error error = Napi::Error::New(env, e.what());
   Napi::Object fields = error.Value();
   fields.Set("stage", e.stage);
+  if (e.win32) {
+    fields.Set("winerror", static_cast<double>(e.winerror));
+    fields.Set("code", e.code_name);
+    return error;
+  }
   fields.Set("errno", e.err);
   fields.Set("code", ErrnoName(e.err));
   if (!e.missing.empty()) fields.Set("missing", e.missing);
@@ -93,8 +172,9 @@ class Session : public Napi::ObjectWrap<Session> {
   }
 
   // new Session(config, onBatch, onError?, onReadable?): loads, attaches and
-  // starts waiting. onError is the Windows backend's; onReadable is required
-  // in pull mode, where batches are only ever handed out by read().
+  // starts waiting. onError gets a failure of the driver after open (the
+  // Windows pump thread's; Linux reports none); onReadable is required in
+  // pull mode, where batches are only ever handed out by read().
   explicit Session(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Session>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction())
@@ -106,9 +186,8 @@ class Session : public Napi::ObjectWrap<Session> {
         throw Napi::TypeError::New(env, "pull mode needs onReadable: new Session(config, onBatch, onError, onReadable)");
       on_readable_ = Napi::Persistent(info[3].As<Napi::Function>());
     }
-    uint64_t batch_bytes = Integer(config, "batchBytes");
-    if (batch_bytes < KMON_RECORD_MAX) throw Napi::RangeError::New(env, "config.batchBytes is below KMON_RECORD_MAX");
-    staging_.resize(batch_bytes);
+    if (info.Length() >= 3 && info[2].IsFunction()) on_error_ = Napi::Persistent(info[2].As<Napi::Function>());
+    staging_.resize(options.batch_bytes);
     uv_loop_t* loop = nullptr;
     NAPI_THROW_IF_FAILED_VOID(env, napi_get_uv_event_loop(env, &loop));
     try {
@@ -116,6 +195,8 @@ class Session : public Napi::ObjectWrap<Session> {
       backend_->Start(loop, OnReady, this);
     } catch (const BackendError& e) {
       backend_.reset();
+      on_error_.Reset();
+      on_readable_.Reset();
       throw ToJsError(env, e);
     }
     on_batch_ = Napi::Persistent(info[1].As<Napi::Function>());
@@ -136,7 +217,11 @@ class Session : public Napi::ObjectWrap<Session> {
   Napi::Value Read(const Napi::CallbackInfo& info) {
     if (!backend_) throw ClosedError(info.Env());
     readable_told_ = false;  // the next kernel wakeup is news again
-    return CopyBatch(info.Env(), backend_->Drain(staging_.data(), staging_.size()).bytes);
+    try {
+      return CopyBatch(info.Env(), backend_->Drain(staging_.data(), staging_.size()).bytes);
+    } catch (const BackendError& e) {
+      throw ToJsError(info.Env(), e);
+    }
   }
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {
@@ -182,9 +267,29 @@ class Session : public Napi::ObjectWrap<Session> {
     if (!self->on_readable_.IsEmpty()) return self->TellReadable(env, keep_alive);
     bool more = true;
     while (more && self->backend_) {
-      Drained drained = self->backend_->Drain(self->staging_.data(), self->staging_.size());
+      Drained drained{0, false};
+      try {
+        drained = self->backend_->Drain(self->staging_.data(), self->staging_.size());
+      } catch (const BackendError& e) {
+        return self->Fail(env, keep_alive, ToJsError(env, e));
+      }
       more = drained.more;
       if (drained.bytes != 0) self->Deliver(env, keep_alive, drained.bytes);
+    }
+  }
+
+  // The driver failed after open: onError decides (the TS layer closes the
+  // session and errors the sink). Without onError the failure is an
+  // 'uncaughtException'. Either way, said once: later wakeups find nothing.
+  void Fail(Napi::Env env, Napi::Object recv, Napi::Error error) {
+    if (on_error_.IsEmpty()) {
+      napi_fatal_exception(env, error.Value());
+      return;
+    }
+    try {
+      on_error_.MakeCallback(recv, {error.Value()}, *async_);
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(env, e.Value());
     }
   }
 
@@ -230,6 +335,7 @@ class Session : public Napi::ObjectWrap<Session> {
     if (!backend_) return;
     ReleaseNative();
     on_batch_.Reset();
+    on_error_.Reset();
     on_readable_.Reset();
     if (referenced_) Unref();
     referenced_ = false;
@@ -245,6 +351,7 @@ class Session : public Napi::ObjectWrap<Session> {
   std::unique_ptr<Backend> backend_;
   std::vector<uint8_t> staging_;  // Drain target, copied out per batch
   Napi::FunctionReference on_batch_;
+  Napi::FunctionReference on_error_;     // optional
   Napi::FunctionReference on_readable_;  // pull mode only
   bool readable_told_ = false;
   std::unique_ptr<Napi::AsyncContext> async_;
@@ -256,7 +363,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Session", Session::Define(env));
   exports.Set("backend", BackendName());
   exports.Set("abiVersion", KMON_ABI_VERSION);
-  exports.Set("recordMax", static_cast<double>(KMON_RECORD_MAX));
+  exports.Set("recordMax", static_cast<double>(RecordMax()));
   return exports;
 }
 

@@ -1,7 +1,11 @@
 // The boundary between the N-API layer (addon.cc) and a platform's kernel
-// driver. One implementation per OS (src/linux/ebpf_backend.cc; Windows
-// later), chosen at build time by binding.gyp. Everything here runs on the
-// JS thread's libuv loop: no locks, no threads.
+// driver. One implementation per OS, chosen at build time:
+// src/linux/ebpf_backend.cc (binding.gyp) and src/windows/kmsys_backend.cc
+// (windows/Makefile, cross-built). The methods below are called on the JS
+// thread only, and `notify` is only ever called on its libuv loop. The Linux
+// backend waits on the loop itself (uv_poll, uv_timer: no thread); the
+// Windows one has a thread of its own (libuv cannot poll a device handle
+// there) that queues batches and wakes the loop with uv_async_send.
 #ifndef KMON_NATIVE_BACKEND_H
 #define KMON_NATIVE_BACKEND_H
 
@@ -37,17 +41,48 @@ struct BackendOptions {
   uint32_t synth_tgid = 0;
   uint32_t synth_payload = 0;
   bool exit_fallback = false;  // tests: use the exit detection of kernels without group_dead
+  uint64_t batch_bytes = 0;    // the staging buffer Drain fills (>= RecordMax())
+
+  // Windows only (kmon.sys); ignored elsewhere.
+  struct Windows {
+    enum class Mechanism { kInvertedCall, kEventPull } mechanism = Mechanism::kInvertedCall;
+    uint32_t pending_requests = 4;  // inverted call: KMON_IOCTL_WAITs in flight
+    uint32_t queue_batches = 64;    // batches waiting for JS; a full queue drops (binding_dropped)
+    bool synthetic = false;         // the driver's timer source (KMON_IOCTL_SYNTH_START)
+    uint32_t synth_period_ms = 1;
+    uint32_t synth_per_tick = 1;
+    uint32_t synth_payload = 0;
+    uint64_t synth_count = 0;       // records in all, 0: no limit
+    std::string driver_path;        // UTF-8 kmon.sys to load if the device is missing; empty: never load
+  } windows;
 };
 
-// A failure to bring the driver up. `stage` names the step, `err` is a
-// positive errno, `missing` (if set) names the kernel feature that is absent.
+// A failure of the driver. `stage` names the step. On Linux `err` is a
+// positive errno and `missing` (if set) names the kernel feature that is
+// absent; on Windows `win32` is set, `winerror` is the Win32 error code and
+// `code_name` its ERROR_* name. addon.cc passes them all on to JS, where
+// src/index.ts (errno) or src/windows/errors.ts (winerror) picks a KmonError.
 class BackendError : public std::runtime_error {
  public:
   BackendError(std::string stage, int err, const std::string& message, std::string missing = "")
       : std::runtime_error(message), stage(std::move(stage)), err(err), missing(std::move(missing)) {}
+  struct Win32 {
+    uint32_t code;
+    std::string name;
+  };
+  BackendError(std::string stage, Win32 win, const std::string& message)
+      : std::runtime_error(message),
+        stage(std::move(stage)),
+        err(0),
+        win32(true),
+        winerror(win.code),
+        code_name(std::move(win.name)) {}
   const std::string stage;
   const int err;
   const std::string missing;
+  const bool win32 = false;
+  const uint32_t winerror = 0;
+  const std::string code_name;
 };
 
 struct BackendStats {
@@ -67,10 +102,12 @@ class Backend {
   using Notify = void (*)(void* ctx);
 
   virtual ~Backend() = default;
-  // Starts calling `notify` per the wakeup mode.
+  // Starts calling `notify` per the wakeup mode. Throws BackendError.
   virtual void Start(uv_loop_t* loop, Notify notify, void* ctx) = 0;
-  // Copies whole records into dst. Requires cap >= KMON_RECORD_MAX; stops
-  // once fewer than KMON_RECORD_MAX bytes of room are left.
+  // Copies whole records into dst. Requires cap >= RecordMax(); stops once
+  // fewer than RecordMax() bytes of room are left. Throws BackendError when
+  // the driver failed after Start and nothing drainable is left before the
+  // failure (Windows: the pump thread could not go on).
   virtual Drained Drain(uint8_t* dst, size_t cap) = 0;
   virtual BackendStats Stats() = 0;
   // Stops the driver producing records; what waits stays drainable. Idempotent.
@@ -84,6 +121,9 @@ std::unique_ptr<Backend> CreateBackend(const BackendOptions& options);
 
 // Short name of the compiled-in backend, e.g. "linux-ebpf".
 const char* BackendName();
+
+// Largest record the compiled-in backend's driver writes (bytes).
+size_t RecordMax();
 
 }  // namespace kmon
 

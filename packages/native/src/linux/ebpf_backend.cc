@@ -381,4 +381,6 @@ std::unique_ptr<Backend> CreateBackend(const BackendOptions& options) {
 
 const char* BackendName() { return "linux-ebpf"; }
 
+size_t RecordMax() { return KMON_RECORD_MAX; }
+
 }  // namespace kmon

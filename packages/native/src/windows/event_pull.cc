@@ -2,6 +2,7 @@
 // burst; the pump wakes and pulls batches until the ring is empty. The event
 // is auto-reset and set after records are in the ring, so emptying the ring
 // after every wake never strands a record.
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -35,6 +36,8 @@ class EventPullPump final : public Pump {
 
   void Start() override { thread_ = std::thread([this] { Run(); }); }
 
+  void Detach() override { detached_ = true; }
+
   void Stop() override {
     if (!thread_.joinable()) return;
     SetEvent(stop_);
@@ -54,7 +57,7 @@ class EventPullPump final : public Pump {
     HANDLE waits[2] = {stop_, records_};
     for (;;) {
       try {
-        for (DWORD n; !Stopping() && (n = device_.Pull(buf_.data(), static_cast<DWORD>(buf_.size()), io_)) != 0;)
+        for (DWORD n; !Stopping() && !detached_ && (n = device_.Pull(buf_.data(), static_cast<DWORD>(buf_.size()), io_)) != 0;)
           sink_.Deliver(buf_.data(), n);
       } catch (const WinError& e) {
         sink_.Fail(e);
@@ -77,6 +80,7 @@ class EventPullPump final : public Pump {
   HANDLE stop_ = nullptr;
   HANDLE io_ = nullptr;
   std::thread thread_;
+  std::atomic<bool> detached_{false};
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 // completes the oldest pending KMON_IOCTL_WAIT with as many whole records as
 // fit. Requests are ticketed in issue order and delivered in ticket order,
 // so batches reach JS in ring order however the port reports completions.
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -46,6 +47,8 @@ class InvertedCallPump final : public Pump {
   }
 
   void Start() override { thread_ = std::thread([this] { Run(); }); }
+
+  void Detach() override { detached_ = true; }
 
   void Stop() override {
     if (!thread_.joinable()) return;
@@ -131,7 +134,7 @@ class InvertedCallPump final : public Pump {
           Abort(WinError("wait", s->error, std::string(why) + ": " + SystemMessage(s->error) + " (" +
                                                ErrorName(s->error) + ")"));
         }
-        if (!stopping_ && !Issue(s)) break;
+        if (!stopping_ && !detached_ && !Issue(s)) break;
       }
     }
   }
@@ -141,6 +144,7 @@ class InvertedCallPump final : public Pump {
   HANDLE port_ = nullptr;
   std::vector<Slot*> slots_;
   std::thread thread_;
+  std::atomic<bool> detached_{false};
   // Pump thread only, after Start.
   uint64_t next_issue_ = 0;
   uint64_t next_deliver_ = 0;

@@ -1,5 +1,6 @@
-// SessionOptions as the Windows kmon.node (src/windows/addon_win.cc) takes
-// them. Chosen by src/index.ts on win32; nothing above @kmon/native knows.
+// SessionOptions as the Windows kmon.node (src/addon.cc over
+// src/windows/kmsys_backend.cc) takes them. Chosen by src/index.ts on win32;
+// nothing above @kmon/native knows.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ABI, KmonUnsupportedError, type SessionOptions } from '@kmon/core';
@@ -20,6 +21,8 @@ export interface WindowsNativeConfig {
   /** excludeSelf: this process's pid; 0 keeps our own events. */
   selfTgid: number;
   batchBytes: number;
+  /** Only 'pull' or not matters on Windows (toWindowsConfig refuses 'pull' for now). */
+  wakeup: SessionOptions['wakeup'];
   mechanism: SessionOptions['windows']['mechanism'];
   pendingRequests: number;
   queueBatches: number;
@@ -58,6 +61,7 @@ export function toWindowsConfig(options: SessionOptions): WindowsNativeConfig {
     kinds,
     selfTgid: options.excludeSelf ? process.pid : 0,
     batchBytes: options.batchBytes,
+    wakeup: options.wakeup,
     mechanism: options.windows.mechanism,
     pendingRequests: options.windows.pendingRequests,
     queueBatches: options.windows.queueBatches,

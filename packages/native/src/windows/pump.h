@@ -1,6 +1,6 @@
 // A pump is the one native thread of a Windows session: it waits on kmon.sys
 // (libuv cannot poll a device handle on Windows) and hands every batch it
-// reads to a BatchSink, on its own thread.
+// reads to a BatchSink (the session's BatchQueue), on its own thread.
 #ifndef KMON_WIN_PUMP_H
 #define KMON_WIN_PUMP_H
 
@@ -26,6 +26,9 @@ class Pump {
  public:
   virtual ~Pump() = default;
   virtual void Start() = 0;
+  // Asks for no more records (Backend::Detach); requests in flight may still
+  // complete and are delivered. Any thread. Idempotent.
+  virtual void Detach() = 0;
   // Cancels what is in flight and joins the thread. Idempotent.
   virtual void Stop() = 0;
 };

@@ -1,7 +1,8 @@
-// Win32 failures of the Windows backend. A WinError names the step that
-// failed (`stage`, e.g. "open", "install") and carries the Win32 error code;
-// the N-API layer turns it into a JS Error with { stage, winerror, code } and
-// @kmon/native maps that to one of @kmon/core's typed errors.
+// Win32 failures of the Windows backend. A WinError is the BackendError
+// (backend.h) that names the step that failed (`stage`, e.g. "open",
+// "install") and carries the Win32 error code (`winerror`) and its name;
+// addon.cc turns it into a JS Error with { stage, winerror, code } and
+// src/windows/errors.ts maps that to one of @kmon/core's typed errors.
 #ifndef KMON_WIN_ERROR_H
 #define KMON_WIN_ERROR_H
 
@@ -10,22 +11,21 @@
 #endif
 #include <windows.h>
 
-#include <stdexcept>
 #include <string>
+
+#include "../backend.h"
 
 namespace kmon {
 namespace win {
 
-class WinError : public std::runtime_error {
- public:
-  WinError(std::string stage, DWORD code, const std::string& message)
-      : std::runtime_error(message), stage(std::move(stage)), code(code) {}
-  const std::string stage;
-  const DWORD code;
-};
-
 // "ERROR_FILE_NOT_FOUND" for the codes kmon meets, else "WIN32_ERROR_<n>".
 std::string ErrorName(DWORD code);
+
+class WinError : public BackendError {
+ public:
+  WinError(std::string stage, DWORD code, const std::string& message)
+      : BackendError(std::move(stage), Win32{code, ErrorName(code)}, message) {}
+};
 
 // The system's text for `code`, one line, without the trailing period.
 std::string SystemMessage(DWORD code);
