@@ -5,6 +5,7 @@
  *   kmonctl check NAME... | all     one KMON-CHECK line each; exit 1 if any failed
  *   kmonctl watch [SECONDS]         print records (pull) for a while
  *   kmonctl hold                    keep a WAIT pending across an unload (test)
+ *   kmonctl rate SECONDS BURST PAYLOAD   synthetic load pulled as fast as possible: records/s, drops
  *   kmonctl list                    names of the checks
  */
 #include <stdio.h>
@@ -79,9 +80,49 @@ static int cmd_watch(int seconds)
 	return 0;
 }
 
+/* Synthetic records every millisecond, BURST at a time, pulled for SECONDS. */
+static int cmd_rate(int seconds, int burst, int payload)
+{
+	static unsigned char batch[KMON_BATCH_MIN * 8];
+	HANDLE h = dev_open(FALSE);
+	struct kmon_cpu_stats before, after;
+	ULONGLONG start, end, ms;
+	unsigned long long records = 0, bytes_total = 0;
+	DWORD bytes;
+
+	if (h == INVALID_HANDLE_VALUE || dev_stats(h, &before) || dev_synth(h, 1, burst, payload, 0)) {
+		fprintf(stderr, "kmonctl: rate: error %lu\n", GetLastError());
+		return 1;
+	}
+	start = GetTickCount64();
+	end = start + (ULONGLONG)seconds * 1000;
+	while (GetTickCount64() < end) {
+		size_t at = 0;
+
+		if (dev_ioctl(h, KMON_IOCTL_PULL, NULL, 0, batch, sizeof(batch), &bytes))
+			break;
+		while (at < bytes) {
+			at += ((const struct kmon_header *)(batch + at))->size;
+			records++;
+		}
+		bytes_total += bytes;
+		if (!bytes)
+			Sleep(1);
+	}
+	dev_ioctl(h, KMON_IOCTL_SYNTH_STOP, NULL, 0, NULL, 0, &bytes);
+	dev_stats(h, &after);
+	ms = GetTickCount64() - start;
+	printf("rate: %llu records (%llu bytes) in %llu ms = %.0f records/s; emitted %llu, dropped %llu\n", records,
+	       bytes_total, ms, (double)records * 1000.0 / (double)(ms ? ms : 1),
+	       after.attempted - before.attempted, after.dropped[KMON_KIND_SYNTH] - before.dropped[KMON_KIND_SYNTH]);
+	CloseHandle(h);
+	return 0;
+}
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: kmonctl install PATH | start | stop | remove | check NAME...|all | watch [SECONDS] | list\n");
+	fprintf(stderr, "usage: kmonctl install PATH | start | stop | remove | check NAME...|all | watch [SECONDS] |"
+			" rate SECONDS BURST PAYLOAD | list\n");
 	return 2;
 }
 
@@ -106,6 +147,8 @@ int wmain(int argc, wchar_t **argv)
 		return cmd_check(argc - 2, argv + 2);
 	if (!wcscmp(argv[1], L"hold"))
 		return hold_until_unload();
+	if (!wcscmp(argv[1], L"rate") && argc == 5)
+		return cmd_rate(_wtoi(argv[2]), _wtoi(argv[3]), _wtoi(argv[4]));
 	if (!wcscmp(argv[1], L"watch"))
 		return cmd_watch(argc >= 3 ? _wtoi(argv[2]) : 10);
 	if (!wcscmp(argv[1], L"list")) {
