@@ -1,7 +1,8 @@
 // @kmon/native: the KernelBinding that runs kmon's kernel driver on this OS.
 // On Linux it loads the eBPF programs of packages/driver/linux through the
-// kmon.node addon (src/addon.cc + src/linux/ebpf_backend.cc) and hands their
-// records to the sink, one call per batch.
+// kmon.node addon (src/addon.cc + src/linux/ebpf_backend.cc), on Windows it
+// talks to kmon.sys (src/addon.cc + src/windows/kmsys_backend.cc), and hands
+// their records to the sink, one call per batch.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import {
@@ -45,8 +46,8 @@ export interface NativeConfig {
 interface NativeSession {
   read(): Uint8Array;
   stats(): RawKernelStats;
-  /** Linux only: the Windows addon's sessions stop producing at close(). */
-  detach?(): void;
+  /** Stops the driver producing for this session; what waits stays readable. */
+  detach(): void;
   close(): void;
 }
 
@@ -54,7 +55,7 @@ interface NativeAddon {
   Session: new (
     config: NativeConfig | WindowsNativeConfig,
     onBatch: (batch: Uint8Array) => void,
-    /** Windows: a failure of the pump thread after open (Linux reports none). */
+    /** A failure of the driver after open (the Windows pump thread's; Linux reports none). */
     onError: (error: Error) => void,
     /** 'pull' wakeup: records wait, drain them with read(). */
     onReadable: () => void,
@@ -251,7 +252,7 @@ function open(options: SessionOptions, sink: BatchSink): KernelSession {
       return callNative(() => session!.read());
     },
     detach() {
-      if (session) callNative(() => session!.detach?.());
+      if (session) callNative(() => session!.detach());
     },
     stats() {
       if (session) return callNative(() => session!.stats());
