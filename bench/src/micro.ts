@@ -104,7 +104,7 @@ export async function micro(msPerStage = 400): Promise<MicroRow[]> {
         if (floorDecode(batch).length !== N) throw new Error('micro: floor');
       }));
       const binding = createMockBinding();
-      const kmon = createKmon({ kinds: ['synth'] }, { binding, statsIntervalMs: 60_000 });
+      const kmon = createKmon({ kinds: ['synth'], synthetic: { tgid: 1 } }, { binding, statsIntervalMs: 60_000 });
       let seen = 0;
       const sub = kmon.events$.subscribe(() => seen++);
       const session = binding.current!;
