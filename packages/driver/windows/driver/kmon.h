@@ -37,6 +37,15 @@ struct kmon_state {
 
 extern struct kmon_state kmon;
 
+/*
+ * The event object type. mingw-w64 declares ExEventObjectType dllimport as a
+ * POBJECT_TYPE *, so reading it already goes through the import slot and
+ * yields the kernel's POBJECT_TYPE; the WDK idiom *ExEventObjectType would
+ * dereference once more and pass the type object's first field as the type
+ * (Wine faults on it; Windows would reject every handle).
+ */
+#define KMON_EVENT_TYPE ((POBJECT_TYPE)ExEventObjectType)
+
 DRIVER_INITIALIZE DriverEntry;
 
 /* emit.c */

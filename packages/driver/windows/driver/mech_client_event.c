@@ -24,7 +24,7 @@ NTSTATUS kmon_ioctl_register_event(PIRP irp, struct kmon_file *f, PVOID buf, ULO
 	 * access like a user call would (KernelMode would accept kernel handles);
 	 * the type rejects handles to anything but an event.
 	 */
-	status = ObReferenceObjectByHandle((HANDLE)(ULONG_PTR)reg->handle, EVENT_MODIFY_STATE, *ExEventObjectType,
+	status = ObReferenceObjectByHandle((HANDLE)(ULONG_PTR)reg->handle, EVENT_MODIFY_STATE, KMON_EVENT_TYPE,
 					   irp->RequestorMode, (PVOID *)&event, NULL);
 	if (!NT_SUCCESS(status))
 		return status;

@@ -32,12 +32,9 @@ NTSTATUS kmon_named_init(void)
 	status = ZwCreateEvent(&handle, EVENT_ALL_ACCESS, &oa, SynchronizationEvent, FALSE);
 	if (!NT_SUCCESS(status))
 		return status;
-	/*
-	 * The KEVENT, for KeSetEvent at DISPATCH_LEVEL. No type is passed: the
-	 * handle is the kernel handle just returned by ZwCreateEvent, so it is an
-	 * event (and Wine faults when given ExEventObjectType here).
-	 */
-	status = ObReferenceObjectByHandle(handle, EVENT_MODIFY_STATE, NULL, KernelMode, (PVOID *)&event, NULL);
+	/* The KEVENT, for KeSetEvent at DISPATCH_LEVEL; our own kernel handle, hence KernelMode. */
+	status = ObReferenceObjectByHandle(handle, EVENT_MODIFY_STATE, KMON_EVENT_TYPE, KernelMode, (PVOID *)&event,
+					   NULL);
 	if (!NT_SUCCESS(status))
 		kmon_named_free();
 	return status;
