@@ -316,14 +316,14 @@ int main(int argc, char **argv)
 	printf("{\"consumer\":\"c\",\"mode\":\"%s\",\"epoll\":\"%s\",\"payload\":%u,\"delivered\":%llu,\"bytes\":%llu,"
 	       "\"first_ns\":%llu,\"last_ns\":%llu,\"rate\":%.1f,\"attempted\":%llu,\"dropped\":%llu,"
 	       "\"truncated\":%llu,\"value_gaps\":%llu,\"other\":%llu,\"drains\":%llu,\"wakeups\":%llu,"
-	       "\"timer_drains\":%llu,\"cpu_user_us\":%llu,\"cpu_sys_us\":%llu,\"max_rss_kb\":%ld",
+	       "\"timer_drains\":%llu,\"cpu_user_us\":%llu,\"cpu_sys_us\":%llu,\"max_rss_kb\":%ld,\"minor_faults\":%ld",
 	       mode, efd >= 0 ? "et" : wakeup == KMON_WAKEUP_POLL ? "none" : "lt", payload, (unsigned long long)st.delivered, (unsigned long long)st.bytes,
 	       (unsigned long long)first_ns, (unsigned long long)last_ns,
 	       span > 0 ? (double)(at_last - at_first) * 1e9 / span : 0.0, (unsigned long long)attempted,
 	       (unsigned long long)dropped, (unsigned long long)truncated, (unsigned long long)st.value_gaps,
 	       (unsigned long long)st.other, (unsigned long long)drains, (unsigned long long)wakeups,
 	       (unsigned long long)timer_drains, (unsigned long long)user_us, (unsigned long long)sys_us,
-	       ru1.ru_maxrss);
+	       ru1.ru_maxrss, ru1.ru_minflt - ru0.ru_minflt);
 	if (st.latency) {
 		printf(",\"latency\":{\"count\":%llu,\"p50_ns\":%llu,\"p99_ns\":%llu,\"p999_ns\":%llu,\"max_ns\":%llu,"
 		       "\"negative\":%llu}",

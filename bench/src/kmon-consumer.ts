@@ -102,6 +102,7 @@ const ticker = setInterval(() => {
 
 let kernel = kmon.stats();
 const cpu0 = process.cpuUsage();
+const faults0 = process.resourceUsage().minorPageFault;
 const rssReady = process.memoryUsage().rss;
 process.stdout.write('ready\n');
 
@@ -156,6 +157,7 @@ function finish() {
     cpu_user_us: cpu.user,
     cpu_sys_us: cpu.system,
     max_rss_kb: process.resourceUsage().maxRSS,
+    minor_faults: process.resourceUsage().minorPageFault - faults0,
     rss_ready_kb: Math.round(rssReady / 1024),
     loop_max_gap_ms: Math.round(loopMaxGapMs),
     ...(measureLatency ? { latency: hist.summary() } : {}),
