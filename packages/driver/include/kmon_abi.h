@@ -62,7 +62,7 @@ struct kmon_header {
 	kmon_u32 size;         /* whole record in bytes, header and padding included */
 	kmon_u32 flags;        /* KMON_F_* */
 	kmon_u32 cpu;          /* CPU the record was produced on */
-	kmon_u64 seq;          /* per-CPU sequence, one per record attempted: a gap is a drop */
+	kmon_u64 seq;          /* one per record attempted, per CPU (Windows: per driver): a gap is a drop */
 	kmon_u64 ts_ns;        /* CLOCK_MONOTONIC ns (Windows: interrupt time in ns) */
 	kmon_u32 tgid;         /* process of the task that caused the event */
 	kmon_u32 tid;          /* that task */
