@@ -135,7 +135,7 @@ async function main() {
       mode: 'adaptive',
       payload: 256,
       rate: 0,
-      durationS: dur(4),
+      durationS: dur(6),
       slowNs: 20_000,
       memory: true,
       nodeFlags: profileFlags('memory-slow'),
