@@ -2,10 +2,11 @@
 // BTF, as in CI. Records are decoded with @kmon/core's decoder, so these
 // tests also pin the driver to the ABI the decoder expects.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
+import { heldKernelObjects } from './testing.js';
 import {
   ABI,
   KmonClosedError,
@@ -106,23 +107,7 @@ function recordSizes(batch: Uint8Array): number[] {
   return sizes;
 }
 
-/** This process's BPF objects and epoll fds, from /proc/self/fd{,info}. */
-function ownKernelObjects(): string[] {
-  const objects: string[] = [];
-  for (const fd of readdirSync('/proc/self/fd')) {
-    let target: string;
-    try {
-      target = readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      continue; // the fd of readdir itself
-    }
-    if (target === 'anon_inode:[eventpoll]') objects.push(`epoll fd ${fd}`);
-    if (!target.startsWith('anon_inode:bpf')) continue;
-    const id = /^(prog|map|link)_id:\s*(\d+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
-    objects.push(id ? `${id[1]} ${id[2]}` : target);
-  }
-  return objects.sort();
-}
+const ownKernelObjects = () => heldKernelObjects({ epoll: true });
 
 function bpftool(what: 'prog' | 'map' | 'link'): Array<{ id: number; name?: string; prog_id?: number }> {
   const out = spawnSync('bpftool', ['-j', what, 'show'], { encoding: 'utf8' });

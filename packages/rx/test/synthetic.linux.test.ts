@@ -2,9 +2,9 @@
 // the synthetic source being a generator process's getppid() calls. Needs
 // what the other kernel tests need (root or CAP_BPF+CAP_PERFMON, BTF).
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { once } from 'node:events';
 import { nativeBinding } from '@kmon/native';
+import { heldKernelObjects } from '@kmon/native/testing';
 import { describe, it } from 'vitest';
 import { createKmon } from '../src/index.js';
 import { syntheticChecks, type SyntheticEnv, type SyntheticSource } from './synthetic.checks.js';
@@ -33,33 +33,12 @@ async function generator(count: number, payloadBytes: number): Promise<Synthetic
   };
 }
 
-/**
- * BPF programs, maps and links this process holds, from /proc/self/fd{,info}.
- * Per process, not bpftool's system-wide list: other test files running in
- * parallel may hold sessions of their own.
- */
-function ownBpfObjects(): string[] {
-  const objects: string[] = [];
-  for (const fd of readdirSync('/proc/self/fd')) {
-    let target: string;
-    try {
-      target = readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      continue; // the fd of readdir itself
-    }
-    if (!target.startsWith('anon_inode:bpf')) continue;
-    const id = /^(prog|map|link)_id:\s*(\d+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
-    objects.push(id ? `${id[1]} ${id[2]}` : target);
-  }
-  return objects;
-}
-
 const env: SyntheticEnv = {
   createKmon: (options, config) => createKmon(options, config),
   binding: nativeBinding,
   source: generator,
   async assertDetached() {
-    const left = ownBpfObjects();
+    const left = heldKernelObjects();
     if (left.length > 0) throw new Error(`BPF objects still held after close: ${left.join(', ')}`);
     return 'this process holds no BPF program, map or link fd';
   },

@@ -121,3 +121,15 @@ void kmon_notify(void)
 	kmon_client_event_signal_all();
 	kmon_pending_deliver();
 }
+
+/* Describes a UNICODE_STRING (NULL: empty) as variable-length field of a record. */
+void kmon_string_field(struct kmon_field *f, enum kmon_field_kind kind, PCUNICODE_STRING s, kmon_u32 cap,
+		       kmon_u16 *len_slot)
+{
+	RtlZeroMemory(f, sizeof(*f));
+	f->kind = kind;
+	f->src = s ? s->Buffer : NULL;
+	f->src_len = s ? s->Length : 0;
+	f->cap = cap;
+	f->len_slot = len_slot;
+}

@@ -54,6 +54,8 @@ void kmon_emit_free(void);
 kmon_u64 kmon_now_ns(void);
 /* body starts with a kmon_header whose kind, tgid and tid are set; fields follow it. */
 void kmon_emit(void *body, kmon_u32 body_size, struct kmon_field *f, unsigned n);
+void kmon_string_field(struct kmon_field *f, enum kmon_field_kind kind, PCUNICODE_STRING s, kmon_u32 cap,
+		       kmon_u16 *len_slot);
 /* After a burst of kmon_emit: wake every waiting client. IRQL <= DISPATCH_LEVEL. */
 void kmon_notify(void);
 

@@ -8,18 +8,13 @@ static void image_notify(PUNICODE_STRING name, HANDLE pid, PIMAGE_INFO info)
 	struct kmon_field path;
 
 	RtlZeroMemory(&body, sizeof(body));
-	RtlZeroMemory(&path, sizeof(path));
 	body.hdr.kind = KMON_KIND_IMAGE_LOAD;
 	body.hdr.tgid = HandleToULong(pid);
 	body.hdr.tid = HandleToULong(PsGetCurrentThreadId());
 	/* System images live at kernel addresses, which must not leave the kernel. */
 	body.image_base = info->SystemModeImage ? 0 : (kmon_u64)(ULONG_PTR)info->ImageBase;
 	body.image_size = info->ImageSize;
-	path.kind = KMON_FIELD_UTF16;
-	path.src = name ? name->Buffer : NULL;
-	path.src_len = name ? name->Length : 0;
-	path.cap = KMON_PATH_MAX;
-	path.len_slot = &body.path_len;
+	kmon_string_field(&path, KMON_FIELD_UTF16, name, KMON_PATH_MAX, &body.path_len);
 	kmon_emit(&body, sizeof(body), &path, 1);
 	kmon_notify();
 }

@@ -29,17 +29,6 @@ static kmon_u64 parent_start_ns(HANDLE ppid)
 	return ns;
 }
 
-static void set_string_field(struct kmon_field *f, enum kmon_field_kind kind, PCUNICODE_STRING s, kmon_u32 cap,
-			     kmon_u16 *len_slot)
-{
-	RtlZeroMemory(f, sizeof(*f));
-	f->kind = kind;
-	f->src = s ? s->Buffer : NULL;
-	f->src_len = s ? s->Length : 0;
-	f->cap = cap;
-	f->len_slot = len_slot;
-}
-
 static void emit_exec(PEPROCESS process, HANDLE pid, PPS_CREATE_NOTIFY_INFO info)
 {
 	struct kmon_exec body;
@@ -53,8 +42,8 @@ static void emit_exec(PEPROCESS process, HANDLE pid, PPS_CREATE_NOTIFY_INFO info
 	body.parent_start_ns = parent_start_ns(info->ParentProcessId);
 	if (info->ImageFileName)
 		kmon_record_comm(body.comm, info->ImageFileName->Buffer, info->ImageFileName->Length);
-	set_string_field(&f[0], KMON_FIELD_UTF16, info->ImageFileName, KMON_PATH_MAX, &body.path_len);
-	set_string_field(&f[1], KMON_FIELD_CMDLINE, info->CommandLine, KMON_ARGV_DEFAULT, &body.argv_len);
+	kmon_string_field(&f[0], KMON_FIELD_UTF16, info->ImageFileName, KMON_PATH_MAX, &body.path_len);
+	kmon_string_field(&f[1], KMON_FIELD_CMDLINE, info->CommandLine, KMON_ARGV_DEFAULT, &body.argv_len);
 	f[1].argc_slot = &body.argc;
 	kmon_emit(&body, sizeof(body), f, 2);
 }

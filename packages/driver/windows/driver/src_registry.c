@@ -25,16 +25,6 @@ static POBJECT_NAME_INFORMATION key_name(PVOID key)
 	return name;
 }
 
-static void set_field(struct kmon_field *f, PCUNICODE_STRING s, kmon_u16 *len_slot)
-{
-	RtlZeroMemory(f, sizeof(*f));
-	f->kind = KMON_FIELD_UTF16;
-	f->src = s ? s->Buffer : NULL;
-	f->src_len = s ? s->Length : 0;
-	f->cap = KMON_KEY_MAX;
-	f->len_slot = len_slot;
-}
-
 static void emit_set_value(PREG_POST_OPERATION_INFORMATION post)
 {
 	/* ValueName was captured into kernel memory by the configuration manager. */
@@ -49,8 +39,8 @@ static void emit_set_value(PREG_POST_OPERATION_INFORMATION post)
 	body.hdr.tid = HandleToULong(PsGetCurrentThreadId());
 	body.value_type = set->Type;
 	body.data_size = set->DataSize;
-	set_field(&f[0], name ? &name->Name : NULL, &body.key_len);
-	set_field(&f[1], set->ValueName, &body.value_name_len);
+	kmon_string_field(&f[0], KMON_FIELD_UTF16, name ? &name->Name : NULL, KMON_KEY_MAX, &body.key_len);
+	kmon_string_field(&f[1], KMON_FIELD_UTF16, set->ValueName, KMON_KEY_MAX, &body.value_name_len);
 	if (!name || !name->Name.Length)
 		body.hdr.flags |= KMON_F_TRUNCATED(0);
 	kmon_emit(&body, sizeof(body), f, 2);
