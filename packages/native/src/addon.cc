@@ -193,6 +193,7 @@ class Session : public Napi::ObjectWrap<Session> {
     try {
       backend_ = CreateBackend(options);
       backend_->Start(loop, OnReady, this);
+      StartResumeTimer(loop);
     } catch (const BackendError& e) {
       backend_.reset();
       on_error_.Reset();
@@ -259,23 +260,45 @@ class Session : public Napi::ObjectWrap<Session> {
 
   // The backend says records may wait: hand them to JS, one call per batch,
   // until the ring is empty or the session was closed by the callback.
+  //
+  // At most kBatchesPerTurn batches per call: a ring that never empties must
+  // not starve the loop (timers, I/O, signals such as Ctrl-C). When records
+  // are left, a zero-delay timer resumes after the loop's turn; the kernel
+  // may not wake us again for them.
+  static constexpr int kBatchesPerTurn = 8;
+
   static void OnReady(void* ctx) {
     auto* self = static_cast<Session*>(ctx);
     Napi::Env env = self->Env();
     Napi::HandleScope scope(env);
     Napi::Object keep_alive = self->Value();  // close() in the callback drops our own reference
     if (!self->on_readable_.IsEmpty()) return self->TellReadable(env, keep_alive);
-    bool more = true;
-    while (more && self->backend_) {
+    for (int turn = 0; turn < kBatchesPerTurn && self->backend_; ++turn) {
       Drained drained{0, false};
       try {
         drained = self->backend_->Drain(self->staging_.data(), self->staging_.size());
       } catch (const BackendError& e) {
         return self->Fail(env, keep_alive, ToJsError(env, e));
       }
-      more = drained.more;
-      if (drained.bytes != 0) self->Deliver(env, keep_alive, drained.bytes);
+      if (drained.bytes != 0) {
+        Napi::HandleScope batch_scope(env);  // a delivered batch must not outlive its turn
+        self->Deliver(env, keep_alive, drained.bytes);
+      }
+      if (!drained.more) return;
     }
+    if (self->resume_) uv_timer_start(self->resume_, OnResume, 0, 0);
+  }
+
+  static void OnResume(uv_timer_t* timer) {
+    if (timer->data) OnReady(timer->data);
+  }
+
+  // Unreferenced: the backend's own handles are what keep the loop alive.
+  void StartResumeTimer(uv_loop_t* loop) {
+    resume_ = new uv_timer_t;
+    uv_timer_init(loop, resume_);  // cannot fail
+    resume_->data = this;
+    uv_unref(reinterpret_cast<uv_handle_t*>(resume_));
   }
 
   // The driver failed after open: onError decides (the TS layer closes the
@@ -342,6 +365,11 @@ class Session : public Napi::ObjectWrap<Session> {
   }
 
   void ReleaseNative() noexcept {
+    if (resume_) {
+      resume_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(resume_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+      resume_ = nullptr;
+    }
     if (backend_) backend_->Close();
     backend_.reset();
     if (hooked_) napi_remove_env_cleanup_hook(Env(), OnEnvExit, this);
@@ -349,6 +377,7 @@ class Session : public Napi::ObjectWrap<Session> {
   }
 
   std::unique_ptr<Backend> backend_;
+  uv_timer_t* resume_ = nullptr;  // resumes a drain cut short by kBatchesPerTurn
   std::vector<uint8_t> staging_;  // Drain target, copied out per batch
   Napi::FunctionReference on_batch_;
   Napi::FunctionReference on_error_;     // optional
