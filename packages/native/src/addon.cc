@@ -193,7 +193,7 @@ class Session : public Napi::ObjectWrap<Session> {
     try {
       backend_ = CreateBackend(options);
       backend_->Start(loop, OnReady, this);
-      StartResumeTimer(loop);
+      StartResume(loop);
     } catch (const BackendError& e) {
       backend_.reset();
       on_error_.Reset();
@@ -263,8 +263,9 @@ class Session : public Napi::ObjectWrap<Session> {
   //
   // At most kBatchesPerTurn batches per call: a ring that never empties must
   // not starve the loop (timers, I/O, signals such as Ctrl-C). When records
-  // are left, a zero-delay timer resumes after the loop's turn; the kernel
-  // may not wake us again for them.
+  // are left we resume from the loop's next poll phase, after its timers (an
+  // async handle: a zero-delay timer re-armed in its own callback would run
+  // again in the same timer phase); the kernel may not wake us again for them.
   static constexpr int kBatchesPerTurn = 8;
 
   static void OnReady(void* ctx) {
@@ -286,17 +287,21 @@ class Session : public Napi::ObjectWrap<Session> {
       }
       if (!drained.more) return;
     }
-    if (self->resume_) uv_timer_start(self->resume_, OnResume, 0, 0);
+    if (self->resume_) uv_async_send(self->resume_);
   }
 
-  static void OnResume(uv_timer_t* timer) {
-    if (timer->data) OnReady(timer->data);
+  static void OnResume(uv_async_t* async) {
+    if (async->data) OnReady(async->data);
   }
 
   // Unreferenced: the backend's own handles are what keep the loop alive.
-  void StartResumeTimer(uv_loop_t* loop) {
-    resume_ = new uv_timer_t;
-    uv_timer_init(loop, resume_);  // cannot fail
+  void StartResume(uv_loop_t* loop) {
+    resume_ = new uv_async_t;
+    if (int err = uv_async_init(loop, resume_, OnResume); err != 0) {
+      delete resume_;
+      resume_ = nullptr;
+      throw BackendError("wait", -err, std::string("starting the drain: ") + uv_strerror(err));
+    }
     resume_->data = this;
     uv_unref(reinterpret_cast<uv_handle_t*>(resume_));
   }
@@ -367,7 +372,7 @@ class Session : public Napi::ObjectWrap<Session> {
   void ReleaseNative() noexcept {
     if (resume_) {
       resume_->data = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(resume_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+      uv_close(reinterpret_cast<uv_handle_t*>(resume_), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
       resume_ = nullptr;
     }
     if (backend_) backend_->Close();
@@ -377,7 +382,7 @@ class Session : public Napi::ObjectWrap<Session> {
   }
 
   std::unique_ptr<Backend> backend_;
-  uv_timer_t* resume_ = nullptr;  // resumes a drain cut short by kBatchesPerTurn
+  uv_async_t* resume_ = nullptr;  // resumes a drain cut short by kBatchesPerTurn
   std::vector<uint8_t> staging_;  // Drain target, copied out per batch
   Napi::FunctionReference on_batch_;
   Napi::FunctionReference on_error_;     // optional
