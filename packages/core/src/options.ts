@@ -60,7 +60,7 @@ export const sessionOptionsSchema = z
       .int()
       .min(ABI.limits.recordMax)
       .max(64 * MiB)
-      .default(1 * MiB)
+      .default(256 * KiB)
       .describe('largest batch handed to JavaScript at once'),
     synthetic: z
       .object({
