@@ -5,13 +5,26 @@
  */
 #include "kmon.h"
 
+/* Installs `event` (NULL: none) as the file's client event and drops the one it replaces. */
+static void swap_client_event(struct kmon_file *f, PKEVENT event)
+{
+	PKEVENT old;
+	KIRQL irql;
+
+	KeAcquireSpinLock(&kmon.lock, &irql);
+	old = f->client_event;
+	f->client_event = event;
+	KeReleaseSpinLock(&kmon.lock, irql);
+	if (old)
+		ObDereferenceObject(old);
+}
+
 NTSTATUS kmon_ioctl_register_event(PIRP irp, struct kmon_file *f, PVOID buf, ULONG in_len, ULONG out_len,
 				   ULONG_PTR *information)
 {
 	const struct kmon_event_reg *reg = buf;
-	PKEVENT event, old;
+	PKEVENT event;
 	NTSTATUS status;
-	KIRQL irql;
 
 	UNREFERENCED_PARAMETER(in_len);
 	UNREFERENCED_PARAMETER(out_len);
@@ -28,26 +41,13 @@ NTSTATUS kmon_ioctl_register_event(PIRP irp, struct kmon_file *f, PVOID buf, ULO
 					   irp->RequestorMode, (PVOID *)&event, NULL);
 	if (!NT_SUCCESS(status))
 		return status;
-	KeAcquireSpinLock(&kmon.lock, &irql);
-	old = f->client_event;
-	f->client_event = event;
-	KeReleaseSpinLock(&kmon.lock, irql);
-	if (old)
-		ObDereferenceObject(old);
+	swap_client_event(f, event);
 	return STATUS_SUCCESS;
 }
 
 void kmon_client_event_release(struct kmon_file *f)
 {
-	PKEVENT event;
-	KIRQL irql;
-
-	KeAcquireSpinLock(&kmon.lock, &irql);
-	event = f->client_event;
-	f->client_event = NULL;
-	KeReleaseSpinLock(&kmon.lock, irql);
-	if (event)
-		ObDereferenceObject(event);
+	swap_client_event(f, NULL);
 }
 
 NTSTATUS kmon_ioctl_unregister_event(PIRP irp, struct kmon_file *f, PVOID buf, ULONG in_len, ULONG out_len,
