@@ -310,6 +310,37 @@ describe('nativeBinding (Linux eBPF)', () => {
     });
   });
 
+  it('gives the event loop a turn while a full ring drains, and still delivers every record', async () => {
+    const calls = 20_000; // ~1.3 MB of records: dozens of minimum-size batches
+    const sink = new Collector();
+    const order: string[] = [];
+    const session = open(
+      {
+        kinds: ['synth'],
+        ringBytes: 4 * 1024 * 1024,
+        batchBytes: ABI.limits.recordMax,
+        wakeup: 'poll',
+        pollIntervalMs: 1,
+        synthetic: { tgid: process.pid },
+      },
+      {
+        onBatch: (batch) => {
+          // Scheduled from inside the drain: it runs at the loop's next check phase.
+          if (order.length === 0) setImmediate(() => order.push('immediate'));
+          order.push('batch');
+          sink.onBatch(batch);
+        },
+        onError: (error) => sink.onError(error),
+      },
+    );
+    for (let i = 0; i < calls; i++) void process.ppid; // the loop cannot run meanwhile: all of it waits in the ring
+    await sink.until(is('synth', (e) => e.value === BigInt(calls - 1)));
+    const immediate = order.indexOf('immediate');
+    expect(immediate, 'the loop ran between batches of one drain').toBeGreaterThan(0);
+    expect(immediate).toBeLessThan(order.length - 1);
+    expect(sink.events.length + session.stats().cpus.reduce((n, c) => n + (c.dropped[ABI.kinds.synth] ?? 0), 0)).toBe(calls);
+  });
+
   it('leaves no program, map, link or fd behind after close', () => {
     const before = ownKernelObjects();
     const fdsBefore = readdirSync('/proc/self/fd').length;
