@@ -63,7 +63,7 @@ export function describeFailure(f: FailedExit | LostNotice): string {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const kmon = createKmon({ kinds: ['exec', 'exit'] });
-  process.on('SIGINT', () => kmon.stop());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => kmon.stop());
   kmon.events$.pipe(failedExits()).subscribe({
     next: (f) => console.log(describeFailure(f)),
     error: (e: Error & { hint?: string }) => {
