@@ -12,11 +12,11 @@ export interface DecodedBatch {
   /** One error per record that could not be decoded, in batch order. */
   faults: KmonProtocolError[];
   /**
-   * Records known to be lost to faults. A record whose size is readable is
-   * skipped alone; after a fault in the framing itself (size, ABI version)
-   * the rest of the batch cannot be split into records and counts as one.
+   * The last fault was in the framing itself (size, ABI version): the rest of
+   * the batch could not be split into records, so it stands for at least one.
+   * A record whose size is readable is skipped alone and decoding goes on.
    */
-  lostRecords: number;
+  stoppedEarly: boolean;
 }
 
 /** A cursor over one record of a batch; field reads are relative to the record. */
@@ -207,19 +207,18 @@ function decodeRecord(buf: Buffer, view: DataView, index: number, offset: number
 export function decodeBatch(batch: Uint8Array): DecodedBatch {
   const buf = Buffer.isBuffer(batch) ? batch : Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const result: DecodedBatch = { events: [], faults: [], lostRecords: 0 };
+  const result: DecodedBatch = { events: [], faults: [], stoppedEarly: false };
   let offset = 0;
   for (let index = 0; offset < buf.byteLength; index++) {
     const size = frameRecord(view, index, offset);
     if (size instanceof KmonProtocolError) {
       result.faults.push(size);
-      result.lostRecords++;
+      result.stoppedEarly = true;
       break;
     }
     const decoded = decodeRecord(buf, view, index, offset, size);
     if (decoded instanceof KmonProtocolError) {
       result.faults.push(decoded);
-      result.lostRecords++;
     } else {
       result.events.push(decoded);
     }

@@ -87,6 +87,16 @@ describe('createKmon (mock binding)', () => {
     binding.current!.deliver(concatBatch([bad, exitRecord(1)]));
     expect(seen.map((m) => m.kind)).toEqual(['exit', 'lost']);
     expect(seen[1]).toMatchObject({ cause: 'malformed', count: 1, error: { code: 'KMON_PROTOCOL', field: 'hdr.kind' } });
+    expect(seen[1]).not.toHaveProperty('atLeast');
+  });
+
+  it('a framing fault is reported as at least one lost record: the rest of its batch is unreadable', () => {
+    const seen: KmonMessage[] = [];
+    createKmon({}, { binding }).events$.subscribe((m) => seen.push(m));
+    const future = encodeRecord({ kind: 'exit', header: { abi_version: 2 } });
+    binding.current!.deliver(concatBatch([exitRecord(0), future, exitRecord(2)]));
+    expect(seen.map((m) => m.kind)).toEqual(['exit', 'lost']);
+    expect(seen[1]).toMatchObject({ cause: 'malformed', count: 1, atLeast: true, error: { field: 'hdr.abi_version' } });
   });
 
   it('sends an open failure to error with its typed error', async () => {

@@ -60,14 +60,14 @@ const MAX_BATCHES_PER_READ = 64;
 
 /** Decodes a batch into messages: its events, then a notice for each loss it revealed. */
 function toMessages(batch: Uint8Array, accountant: LossAccountant): KmonMessage[] {
-  const { events, faults } = decodeBatch(batch);
+  const { events, faults, stoppedEarly } = decodeBatch(batch);
   const messages: KmonMessage[] = events;
-  for (const error of faults) {
+  faults.forEach((error, i) => {
     const notice: LostNotice = { kind: 'lost', cause: 'malformed', count: 1, byKind: {}, error };
-    // After a fault in the framing the rest of the batch is unreadable: at least one record.
-    if (error.field === 'hdr' || error.field === 'hdr.size' || error.field === 'hdr.abi_version') notice.atLeast = true;
+    // The fault that stopped the decoder stands for the unreadable rest of the batch.
+    if (stoppedEarly && i === faults.length - 1) notice.atLeast = true;
     messages.push(notice);
-  }
+  });
   if (accountant.sawGap(events)) messages.push(...accountant.newLosses());
   return messages;
 }
