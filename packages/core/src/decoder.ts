@@ -3,6 +3,7 @@
 import { ABI, kindOfNumber, type EventKind, type RecordLayout } from './abi.js';
 import { KmonProtocolError } from './errors.js';
 import { compiledEventSchema, type KmonEvent } from './events.js';
+import { decodeText } from './text.js';
 
 const HEADER = ABI.header.fields;
 const HEADER_SIZE = ABI.header.size;
@@ -51,7 +52,7 @@ class RecordReader {
     const start = this.offset + at;
     let end = this.buf.indexOf(0, start);
     if (end < 0 || end > start + max) end = start + max;
-    return this.buf.toString('utf8', start, end);
+    return decodeText(this.buf, start, end);
   }
 }
 
@@ -73,7 +74,7 @@ function readVarRanges(r: RecordReader, layout: RecordLayout): VarRanges | KmonP
   return ranges;
 }
 
-const text = (r: RecordReader, range: { start: number; end: number }) => r.buf.toString('utf8', range.start, range.end);
+const text = (r: RecordReader, range: { start: number; end: number }) => decodeText(r.buf, range.start, range.end);
 
 /** argv as the kernel stores it: arguments each ended by NUL (the last one may be cut). */
 function splitArgv(r: RecordReader, range: { start: number; end: number }): string[] {
@@ -82,7 +83,7 @@ function splitArgv(r: RecordReader, range: { start: number; end: number }): stri
   while (start < range.end) {
     let end = r.buf.indexOf(0, start);
     if (end < 0 || end > range.end) end = range.end;
-    args.push(r.buf.toString('utf8', start, end));
+    args.push(decodeText(r.buf, start, end));
     start = end + 1;
   }
   return args;

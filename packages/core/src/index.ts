@@ -22,4 +22,5 @@ export {
   type SessionOptions,
   type SessionOptionsInput,
 } from './options.js';
+export { decodeText, escapeText, safe, SafeText, shellWord } from './text.js';
 export { emptyStats, statsDelta, summarizeStats, type KernelStats } from './stats.js';
