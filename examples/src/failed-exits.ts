@@ -1,6 +1,6 @@
 // Example: report every process that exits non-zero (or is killed), with its
 // command line and how long it lived. Run: pnpm --filter @kmon/examples failed-exits
-import { createKmon, formatDuration, ofKind, processKey, type ExecEvent, type KmonMessage, type LostNotice } from '@kmon/rx';
+import { createKmon, formatDuration, ofKind, processKey, safe, shellWord, type ExecEvent, type KmonMessage, type LostNotice } from '@kmon/rx';
 import { type OperatorFunction, filter, map, scan } from 'rxjs';
 
 export interface FailedExit {
@@ -57,8 +57,9 @@ export function failedExits(): OperatorFunction<KmonMessage, FailedExit | LostNo
 export function describeFailure(f: FailedExit | LostNotice): string {
   if ('cause' in f) return `!! ${f.count} record(s) lost (${f.cause}): some failures may be missing`;
   const how = f.signal ? `killed by signal ${f.signal}` : `exit ${f.exitCode}`;
-  const command = f.argv ? f.argv.join(' ') : `[${f.comm}]`;
-  return `${how.padEnd(18)} after ${formatDuration(f.lifetimeNs).padStart(9)}  pid ${f.pid}  ${command}`;
+  // The command line is the traced program's to choose: shown escaped, never interpreted by the terminal.
+  const command = f.argv ? safe`${f.argv.map(shellWord)}` : safe`[${f.comm}]`;
+  return `${how.padEnd(18)} after ${formatDuration(f.lifetimeNs).padStart(9)}  pid ${f.pid}  ${command.text}`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,5 +1,5 @@
 // Renders kmon messages for people (text) and for programs (json, jsonl).
-import { formatDuration, type KmonEvent, type KmonMessage } from '@kmon/rx';
+import { formatDuration, safe, shellWord, type KmonEvent, type KmonMessage, type SafeText } from '@kmon/rx';
 
 export const FORMATS = ['text', 'json', 'jsonl'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -24,23 +24,22 @@ export function toJson(message: KmonMessage): string {
   });
 }
 
-/** Quotes an argument so the printed command line can be pasted into a shell. */
-export function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/u.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
-}
-
-const describeEvent: { [K in KmonEvent['kind']]: (e: Extract<KmonEvent, { kind: K }>) => string } = {
+// Each kind's text line. The SafeText return type makes every renderer, of
+// today's kinds and of those to come, build its line with `safe` (every
+// kernel-supplied value escaped) or shellWord: no raw string reaches a terminal.
+const describeEvent: { [K in KmonEvent['kind']]: (e: Extract<KmonEvent, { kind: K }>) => SafeText } = {
   exec: (e) =>
-    `pid=${e.pid} ppid=${e.ppid} uid=${e.uid} ${e.filename} ${e.argv.map(shellQuote).join(' ')}` +
-    (e.truncated.argv ? ` …(argv cut, argc=${e.argc})` : ''),
+    safe`pid=${e.pid} ppid=${e.ppid} uid=${e.uid} ${e.filename} ${e.argv.map(shellWord)}${
+      e.truncated.argv ? safe` …(argv cut, argc=${e.argc})` : ''
+    }`,
   exit: (e) =>
-    `pid=${e.pid} comm=${e.comm} ` +
-    (e.signal ? `signal=${e.signal}${e.coreDumped ? ' (core dumped)' : ''}` : `code=${e.exitCode}`) +
-    ` lifetime=${formatDuration(e.time - e.startTime)}`,
-  fork: (e) => `pid=${e.pid} comm=${e.comm} -> ${e.thread ? 'thread' : 'child'}=${e.thread ? e.childTid : e.childPid}`,
-  synth: (e) => `pid=${e.pid} value=${e.value} payload=${Buffer.byteLength(e.payload)}B`,
-  'image-load': (e) => `pid=${e.pid} ${e.path}`,
-  'registry-set': (e) => `pid=${e.pid} ${e.key}\\${e.valueName} type=${e.valueType} size=${e.dataSize}`,
+    safe`pid=${e.pid} comm=${e.comm} ${
+      e.signal ? safe`signal=${e.signal}${e.coreDumped ? ' (core dumped)' : ''}` : safe`code=${e.exitCode}`
+    } lifetime=${formatDuration(e.time - e.startTime)}`,
+  fork: (e) => safe`pid=${e.pid} comm=${e.comm} -> ${e.thread ? 'thread' : 'child'}=${e.thread ? e.childTid : e.childPid}`,
+  synth: (e) => safe`pid=${e.pid} value=${e.value} payload=${Buffer.byteLength(e.payload)}B`,
+  'image-load': (e) => safe`pid=${e.pid} ${e.path}`,
+  'registry-set': (e) => safe`pid=${e.pid} ${e.key}\\\\${e.valueName} type=${e.valueType} size=${e.dataSize}`,
 };
 
 const colours: Record<string, string> = { exec: '32', exit: '33', fork: '36', lost: '31;1' };
@@ -50,12 +49,12 @@ const paint = (text: string, kind: string, colour: boolean) =>
 export function toText(message: KmonMessage, clock: Clock, colour: boolean): string {
   const kind = paint(message.kind.padEnd(6), message.kind, colour);
   if (message.kind === 'lost') {
-    const detail = message.error ? `: ${message.error.message}` : '';
+    const detail = message.error ? safe`: ${message.error.message}` : '';
     return `${''.padEnd(12)} ${kind} ${message.count} record(s) lost (${message.cause})${detail}`;
   }
   const time = new Date(clock.wallTimeMs(message.time)).toISOString().slice(11, 23);
-  const render = describeEvent[message.kind] as (e: KmonEvent) => string;
-  return `${time} ${kind} ${render(message)}`;
+  const render = describeEvent[message.kind] as (e: KmonEvent) => SafeText;
+  return `${time} ${kind} ${render(message).text}`;
 }
 
 /** Writes messages in one format; `end()` closes what the format needs closed. */

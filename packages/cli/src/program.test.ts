@@ -61,6 +61,23 @@ describe('kmon watch (mock binding)', () => {
     binding.current!.setStats({ cpus: [{ attempted: 3, dropped: [0, 2, 0, 0, 0, 0, 0], truncated: 0 }] });
   });
 
+  it('text escapes what the traced program chose (argv, path, comm): no terminal control gets through', async () => {
+    const hostile = encodeRecord({
+      kind: 'exec',
+      header: { tgid: 7, tid: 7, ts_ns: 5_000_000n },
+      body: { ppid: 1, comm: 'x\x1b[31mEVIL', argc: 4 },
+      vars: ['/tmp/fake\nline', ['true', '\x1b[2J\x1b[H', 'a\nb', 'x\rOVERWRITE'].join('\0') + '\0'],
+    });
+    const hostileExit = encodeRecord({ kind: 'exit', header: { tgid: 7, tid: 7 }, body: { comm: 'x\x1b[31mEVIL\r' } });
+    const r = await runWith(binding, ['watch'], [concatBatch([hostile, hostileExit])]);
+    const lines = r.out().split('\n');
+    expect(lines.at(-1)).toBe('');
+    expect(lines).toHaveLength(3);
+    expect(r.out()).not.toMatch(/[\x1b\r]/);
+    expect(lines[0]).toContain(`/tmp/fake\\nline true $'\\e[2J\\e[H' $'a\\nb' $'x\\rOVERWRITE'`);
+    expect(lines[1]).toContain('comm=x\\e[31mEVIL\\r');
+  });
+
   it('--count stops by itself after n events', async () => {
     const r = await runWith(binding, ['watch', '--count', '1', '--format', 'jsonl'], [concatBatch([exit(1, 0), exit(2, 0)])], false);
     expect(r.code).toBe(0);
