@@ -3,6 +3,9 @@
 // end cleanly on Ctrl-C with its summary on stderr.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -17,26 +20,32 @@ function waitFor(stream: NodeJS.ReadableStream, text: () => string, ready: (s: s
   });
 }
 
+/** `pnpm kmon watch <args>` in its own process group (a job in a terminal), once it says it is watching. */
+async function startWatch(args: string[]) {
+  const watcher = spawn('pnpm', ['--silent', 'kmon', 'watch', ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const seen = { out: '', err: '' };
+  watcher.stdout.setEncoding('utf8').on('data', (s: string) => (seen.out += s));
+  watcher.stderr.setEncoding('utf8').on('data', (s: string) => (seen.err += s));
+  await waitFor(watcher.stderr, () => seen.err, (s) => s.includes('watching'));
+  return { watcher, seen };
+}
+
 describe('pnpm kmon watch (real kernel)', () => {
   it('--format jsonl prints valid JSON lines for real processes and exits cleanly on SIGINT', async () => {
-    const watcher = spawn('pnpm', ['--silent', 'kmon', 'watch', '--format', 'jsonl', '--kinds', 'exec,exit'], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true, // its own process group, like a job in a terminal
-    });
-    let out = '';
-    let err = '';
-    watcher.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-    watcher.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-    await waitFor(watcher.stderr, () => err, (s) => s.includes('watching'));
+    const { watcher, seen } = await startWatch(['--format', 'jsonl', '--kinds', 'exec,exit']);
 
     const marker = `kmon-jsonl-${process.pid}`;
     spawnSync('/bin/echo', [marker, 'ünïcode "quoted"']);
-    await waitFor(watcher.stdout, () => out, (s) => s.includes(marker) && s.includes('"kind":"exit"'));
+    await waitFor(watcher.stdout, () => seen.out, (s) => s.includes(marker) && s.includes('"kind":"exit"'));
     // pnpm runs node as a child: signal the whole group as a terminal's Ctrl-C does.
     process.kill(-watcher.pid!, 'SIGINT');
     const [code, signal] = (await once(watcher, 'exit')) as [number | null, NodeJS.Signals | null];
 
+    const { out, err } = seen;
     const lines = out.trimEnd().split('\n');
     const events = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     const exec = events.find((e) => e.kind === 'exec' && (e.argv as string[])[1] === marker);
@@ -48,5 +57,29 @@ describe('pnpm kmon watch (real kernel)', () => {
     expect(err).toMatch(/kmon: \d+ events, 0 lost\n$/);
     expect(err).not.toMatch(/error/i);
     expect(code === 0 || signal === 'SIGINT', `exit code ${code}, signal ${signal}`).toBe(true);
+  });
+
+  it('text output shows hostile argv, paths and comm escaped: no raw ESC, CR or LF besides line ends', async () => {
+    const { watcher, seen } = await startWatch(['--kinds', 'exec,exit']);
+    const marker = `kmon-inject-${process.pid}`;
+    const dir = mkdtempSync(join(tmpdir(), 'kmon-inject-'));
+    const evil = join(dir, 'x\x1b[31mEVIL\x1b[0m');
+    const forged = join(dir, 'fake\nline');
+    symlinkSync('/bin/true', evil);
+    symlinkSync('/bin/true', forged);
+    spawnSync('/bin/true', [marker, '\x1b[2J\x1b[H', 'a\nb', 'x\rOVERWRITE']);
+    spawnSync(evil, [marker]);
+    spawnSync(forged, [marker]);
+    await waitFor(watcher.stdout, () => seen.out, (s) => s.split(marker).length > 3 && s.includes('comm=fake\\nline'));
+    process.kill(-watcher.pid!, 'SIGINT');
+    await once(watcher, 'exit');
+
+    expect(seen.out).not.toMatch(/[\x1b\r]/);
+    // Every line is one of kmon's own: a timestamped event or a loss notice, none forged by a LF.
+    for (const line of seen.out.trimEnd().split('\n')) expect(line).toMatch(/^(\d\d:\d\d:\d\d\.\d{3} (exec|exit) |\s{12} lost )/);
+    expect(seen.out).toContain(`/bin/true ${marker} $'\\e[2J\\e[H' $'a\\nb' $'x\\rOVERWRITE'`);
+    expect(seen.out).toContain(`${dir}/x\\e[31mEVIL\\e[0m`);
+    expect(seen.out).toContain(`${dir}/fake\\nline`);
+    expect(seen.out).toContain('comm=x\\e[31mEVIL\\e[');
   });
 });
