@@ -6,7 +6,7 @@
 // Protocol (the same as bench/c/consumer.c): prints "ready" once the session
 // is attached; on SIGTERM/SIGINT stops kmon (which delivers what is left and
 // reports final losses in-band), then prints one JSON line and exits.
-import { createKmon } from '@kmon/rx';
+import { createKmon } from 'kmon';
 import { Histogram } from './hist.js';
 
 export interface KmonConsumerArgs {

@@ -9,8 +9,8 @@
 //           the lower bound a JS decoder of these objects can reach
 // ns per event and the share of it spent in GC (perf_hooks 'gc' entries).
 import { PerformanceObserver } from 'node:perf_hooks';
-import { compiledEventSchema, createKmon, decodeBatch } from '@kmon/rx';
-import { concatBatch, createMockBinding, encodeRecord } from '@kmon/rx/testing';
+import { compiledEventSchema, createKmon, decodeBatch } from 'kmon';
+import { concatBatch, createMockBinding, encodeRecord } from 'kmon/testing';
 
 export interface MicroRow {
   stage: string;

@@ -1,5 +1,5 @@
-import { decodeBatch, type KmonMessage } from '@kmon/rx';
-import { concatBatch, encodeRecord } from '@kmon/rx/testing';
+import { decodeBatch, type KmonMessage } from 'kmon';
+import { concatBatch, encodeRecord } from 'kmon/testing';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { describeFailure, failedExits } from './failed-exits.js';

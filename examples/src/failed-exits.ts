@@ -1,6 +1,6 @@
 // Example: report every process that exits non-zero (or is killed), with its
 // command line and how long it lived. Run: pnpm --filter @kmon/examples failed-exits
-import { createKmon, formatDuration, ofKind, processKey, safe, shellWord, type ExecEvent, type KmonMessage, type LostNotice } from '@kmon/rx';
+import { createKmon, formatDuration, ofKind, processKey, safe, shellWord, type ExecEvent, type KmonMessage, type LostNotice } from 'kmon';
 import { type OperatorFunction, filter, map, scan } from 'rxjs';
 
 export interface FailedExit {

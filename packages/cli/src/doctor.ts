@@ -3,7 +3,7 @@
 // means `kmon watch` will work.
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { createKmon, isKmonError, type KmonConfig } from '@kmon/rx';
+import { createKmon, isKmonError, type KmonConfig } from 'kmon';
 import { firstValueFrom, race, timer } from 'rxjs';
 
 export interface Check {

@@ -1,5 +1,5 @@
 // Renders kmon messages for people (text) and for programs (json, jsonl).
-import { formatDuration, safe, shellWord, type KmonEvent, type KmonMessage, type SafeText } from '@kmon/rx';
+import { formatDuration, safe, shellWord, type KmonEvent, type KmonMessage, type SafeText } from 'kmon';
 
 export const FORMATS = ['text', 'json', 'jsonl'] as const;
 export type Format = (typeof FORMATS)[number];

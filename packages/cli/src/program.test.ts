@@ -1,5 +1,5 @@
-import { ABI, KmonPermissionError } from '@kmon/rx';
-import { concatBatch, createMockBinding, encodeRecord, type MockBinding } from '@kmon/rx/testing';
+import { ABI, KmonPermissionError } from 'kmon';
+import { concatBatch, createMockBinding, encodeRecord, type MockBinding } from 'kmon/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Io } from './io.js';
 import { createProgram } from './program.js';

@@ -1,7 +1,7 @@
 // The kmon command line. Parsing and validation only: the work is in
 // watch.ts and doctor.ts, and every failure ends as one clear message.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { eventKinds, isKmonError, type KmonConfig, type KmonEventKind } from '@kmon/rx';
+import { eventKinds, isKmonError, type KmonConfig, type KmonEventKind } from 'kmon';
 import { FORMATS, type Format } from './format.js';
 import { formatChecks, runChecks } from './doctor.js';
 import type { Io } from './io.js';

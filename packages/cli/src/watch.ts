@@ -1,6 +1,6 @@
 // `kmon watch`: live events until Ctrl-C (or --count / --duration), then a
 // one-line summary on stderr. Every loss is printed in-band and counted.
-import { createKmon, whereComm, wherePid, type KmonConfig, type KmonMessage, type SessionOptionsInput } from '@kmon/rx';
+import { createKmon, whereComm, wherePid, type KmonConfig, type KmonMessage, type SessionOptionsInput } from 'kmon';
 import { type MonoTypeOperatorFunction, identity, takeWhile } from 'rxjs';
 import { createPrinter, type Format } from './format.js';
 import type { Io } from './io.js';

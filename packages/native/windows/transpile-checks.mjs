@@ -1,4 +1,4 @@
-// Strips the types from packages/rx/test/synthetic.checks.ts for node.exe
+// Strips the types from packages/kmon/test/synthetic.checks.ts for node.exe
 // (Node 20 runs no TypeScript): type-only imports vanish, node:assert stays.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ts = createRequire(join(here, '../../../package.json'))('typescript');
-const from = join(here, '../../rx/test/synthetic.checks.ts');
+const from = join(here, '../../kmon/test/synthetic.checks.ts');
 const to = join(here, 'build/checks/synthetic.checks.js');
 const { outputText, diagnostics } = ts.transpileModule(readFileSync(from, 'utf8'), {
   fileName: from,

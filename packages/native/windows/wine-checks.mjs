@@ -1,5 +1,5 @@
 // Runs in Windows node.exe under Wine (see wine-e2e.sh): @kmon/rx's
-// synthetic checks (packages/rx/test/synthetic.checks.ts, transpiled) over
+// synthetic checks (packages/kmon/test/synthetic.checks.ts, transpiled) over
 // the Windows @kmon/native and kmon.sys. One JSON line per check on stdout.
 import { execFileSync } from 'node:child_process';
 import { createKmon } from '../../rx/dist/index.js';

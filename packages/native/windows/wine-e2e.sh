@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end on Wine: kmon.sys runs as a kernel service in a private prefix
 # and Windows node.exe runs @kmon/rx's synthetic checks
-# (packages/rx/test/synthetic.checks.ts) through the cross-built Windows
+# (packages/kmon/test/synthetic.checks.ts) through the cross-built Windows
 # @kmon/native. Every step is bounded. Prints JSON lines, one per check:
 #   {"check": "...", "ok": true|false, "ms": n, "detail"|"error": "..."}
 # Env: KMON_MECHANISMS (default "inverted-call"; "inverted-call event-pull"

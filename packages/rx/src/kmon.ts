@@ -13,13 +13,15 @@ import {
   type LostNotice,
   type SessionOptionsInput,
 } from '@kmon/core';
-import { nativeBinding } from '@kmon/native';
 import { Observable, Subject, filter, map, share, timer, type Subscriber } from 'rxjs';
 import { LossAccountant, UnobservedTally } from './loss.js';
 
 export interface KmonConfig {
-  /** The kernel binding; defaults to @kmon/native's for this OS. Tests pass a mock. */
-  binding?: KernelBinding;
+  /**
+   * Where records come from: @kmon/native's binding for this OS (the `kmon`
+   * package passes it), a mock in tests, or any other KernelBinding.
+   */
+  binding: KernelBinding;
   /** How long the session stays attached after the last subscriber leaves. */
   graceMs?: number;
   /** How often the kernel drop counters are read while attached. */
@@ -83,9 +85,9 @@ function drain(session: KernelSession, accountant: LossAccountant, limit: number
   return { messages, more: true };
 }
 
-export function createKmon(options: SessionOptionsInput = {}, config: KmonConfig = {}): Kmon {
+export function createKmon(options: SessionOptionsInput, config: KmonConfig): Kmon {
   const parsed = parseSessionOptions(options);
-  const binding = config.binding ?? nativeBinding;
+  const binding = config.binding;
   const graceMs = config.graceMs ?? 250;
   const statsIntervalMs = config.statsIntervalMs ?? 250;
   const pull = parsed.wakeup === 'pull';
@@ -192,6 +194,6 @@ export function createKmon(options: SessionOptionsInput = {}, config: KmonConfig
 }
 
 /** Live kernel events with loss notices in-band, from one shared session. */
-export function events(options: SessionOptionsInput = {}, config: KmonConfig = {}): Observable<KmonMessage> {
+export function events(options: SessionOptionsInput, config: KmonConfig): Observable<KmonMessage> {
   return createKmon(options, config).events$;
 }

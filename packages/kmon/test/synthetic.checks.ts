@@ -5,7 +5,7 @@
 // No vitest here, only node:assert and type imports: node.exe runs this file
 // (transpiled) without a test runner, and rx is handed in, not imported.
 import assert from 'node:assert/strict';
-import type { KernelBinding, KernelSession, KernelStats, KmonMessage, SessionOptionsInput, SynthEvent } from '@kmon/core';
+import type { KernelBinding, KernelSession, KernelStats, KmonMessage, SessionOptionsInput, SynthEvent } from '@kmon/rx';
 import type { Observable, Subscription } from 'rxjs';
 
 /** The part of @kmon/rx's Kmon the checks use. */

@@ -1,4 +1,4 @@
-// @kmon/rx on the real kernel (Linux eBPF driver through @kmon/native). CI
+// kmon (@kmon/rx over @kmon/native) on the real kernel (Linux eBPF). CI
 // runs these as root. Each test subscribes, makes the kernel do something,
 // and waits for the events it must produce (a missing event fails by timeout).
 import { execFileSync, spawn } from 'node:child_process';
@@ -78,7 +78,7 @@ function objectsOf(open: () => void) {
   };
 }
 
-describe('process events from the kernel through @kmon/rx', () => {
+describe('process events from the kernel through kmon', () => {
   const kmon = createKmon({ kinds: ['exec', 'exit', 'fork'] }, { graceMs: 0 });
   afterAll(() => kmon.stop());
 
