@@ -18,6 +18,16 @@ export interface BatchSink {
    * KernelSession.read(). Called once, then not again until read() was called.
    */
   onReadable?(): void;
+  /**
+   * The counters changed outside a batch (a replay reached a recorded counter
+   * reading): read stats() now, so losses are reported where they happened.
+   */
+  onCountersChanged?(): void;
+  /**
+   * The source has nothing more to deliver (a replay reached the end of its
+   * capture): the consumer stops as on a deliberate stop.
+   */
+  onEnd?(): void;
 }
 
 /** Counters of one CPU (Linux) or of the whole driver (Windows). */

@@ -7,7 +7,8 @@ export type KmonErrorCode =
   | 'KMON_OPTIONS' // the caller passed invalid options
   | 'KMON_PROTOCOL' // a record from the driver is malformed
   | 'KMON_CLOSED' // the session was used after close()
-  | 'KMON_DRIVER'; // the driver failed to load, attach or deliver
+  | 'KMON_DRIVER' // the driver failed to load, attach or deliver
+  | 'KMON_CAPTURE'; // a capture file is malformed, from another ABI, or could not be written
 
 export interface KmonErrorDetails {
   hint?: string;

@@ -122,6 +122,8 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
         onBatch: (batch) => deliver(toMessages(batch, accountant)),
         onError: (error) => subscriber.error(error),
         onReadable: () => subscriber.next(READABLE),
+        onCountersChanged: guarded(() => report(accountant.newLosses())),
+        onEnd: () => stop$.next(),
       });
     } catch (error) {
       subscriber.error(error);

@@ -1,0 +1,115 @@
+// What a capture says about where and how it was recorded, and the JSON
+// payloads of its counter, error and end entries, each with the schema that
+// checks it on the way back in.
+import { readFileSync } from 'node:fs';
+import { arch, hostname, platform, release } from 'node:os';
+import { ABI, type SessionOptions } from '@kmon/core';
+import { z } from 'zod';
+import { CORRUPT_HINT, KmonCaptureError } from './errors.js';
+import { FORMAT_VERSION } from './format.js';
+
+const KMON_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const decimal = z.string().regex(/^\d{1,20}$/, 'a decimal integer');
+
+export const captureHeaderSchema = z.object({
+  /** Capture format version (FORMAT_VERSION of the kmon that wrote it). */
+  format: z.number().int().positive(),
+  kmonVersion: z.string(),
+  /** Record ABI of the batches (ABI.version). */
+  abiVersion: z.number().int().nonnegative(),
+  /** The binding that recorded, e.g. "linux-ebpf". */
+  binding: z.string(),
+  host: z.object({
+    hostname: z.string(),
+    platform: z.string(),
+    arch: z.string(),
+    kernel: z.string(),
+    /** Linux boot id: timestamps and pids are only comparable within one boot. */
+    bootId: z.string().optional(),
+  }),
+  /** Session options the recording session ran with (parsed, with defaults). */
+  options: z.record(z.string(), z.unknown()),
+  /** One reading of both clocks, taken together: wall = monotonic + (wallNs - monotonicNs). */
+  clock: z.object({ monotonicNs: decimal, wallNs: decimal }),
+  startedAt: z.string(),
+  /** The process table at the start, when the binding has one. */
+  processTable: z.unknown().optional(),
+});
+
+export type CaptureHeader = z.infer<typeof captureHeaderSchema>;
+
+const count = z.number().int().nonnegative();
+export const countersSchema = z.object({
+  cpus: z.array(z.object({ attempted: count, dropped: z.array(count), truncated: count })),
+  bindingDropped: count,
+});
+
+export const errorSchema = z.object({ code: z.string(), name: z.string(), message: z.string(), hint: z.string().optional() });
+export type RecordedError = z.infer<typeof errorSchema>;
+
+function bootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return undefined; // not Linux
+  }
+}
+
+/** The header for a session recorded now, on this machine. */
+export function headerNow(binding: string, options: SessionOptions, processTable?: unknown): CaptureHeader {
+  const monotonicNs = process.hrtime.bigint();
+  const wallNs = BigInt(Date.now()) * 1_000_000n;
+  const id = bootId();
+  return {
+    format: FORMAT_VERSION,
+    kmonVersion: KMON_VERSION,
+    abiVersion: ABI.version,
+    binding,
+    host: { hostname: hostname(), platform: platform(), arch: arch(), kernel: release(), ...(id && { bootId: id }) },
+    options: options as unknown as Record<string, unknown>,
+    clock: { monotonicNs: String(monotonicNs), wallNs: String(wallNs) },
+    startedAt: new Date(Number(wallNs / 1_000_000n)).toISOString(),
+    ...(processTable !== undefined && { processTable }),
+  };
+}
+
+/** Wall-clock ms of a kernel monotonic timestamp, by the capture's clock reading. */
+export function wallTimeMs(header: CaptureHeader, monotonicNs: bigint): number {
+  const offset = BigInt(header.clock.wallNs) - BigInt(header.clock.monotonicNs);
+  return Number((monotonicNs + offset) / 1_000_000n);
+}
+
+/** Parses a JSON payload with its schema; anything wrong is a KmonCaptureError at `offset`. */
+export function parseJson<T>(schema: z.ZodType<T>, payload: Uint8Array, what: string, offset: number): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('utf8'));
+  } catch (cause) {
+    throw new KmonCaptureError(`the ${what} is not JSON`, offset, CORRUPT_HINT, cause);
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new KmonCaptureError(`the ${what} is malformed: ${issue?.path.join('.')} ${issue?.message}`, offset, CORRUPT_HINT);
+  }
+  return result.data;
+}
+
+/** Refuses a header this kmon cannot replay faithfully. */
+export function checkCompatible(header: CaptureHeader, offset: number): void {
+  if (header.format > FORMAT_VERSION) {
+    throw new KmonCaptureError(
+      `the capture has format ${header.format}, this kmon reads format ${FORMAT_VERSION}`,
+      offset,
+      `it was written by kmon ${header.kmonVersion}: replay it with that version or newer`,
+    );
+  }
+  if (header.abiVersion !== ABI.version) {
+    throw new KmonCaptureError(
+      `the capture holds records of ABI ${header.abiVersion}, this kmon decodes ABI ${ABI.version}`,
+      offset,
+      `replay it with kmon ${header.kmonVersion}, which recorded it`,
+    );
+  }
+}

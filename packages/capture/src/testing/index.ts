@@ -1,0 +1,2 @@
+// Test support: fuzzing of capture readers.
+export { fuzzCapture, mutate, type FuzzResult } from './fuzz.js';
