@@ -55,10 +55,24 @@ describe('kmon watch (mock binding)', () => {
     expect(JSON.parse(r.out())).toHaveLength(1);
   });
 
-  it('text shows the command line quoted for a shell, and loss in-band', async () => {
-    const r = await runWith(binding, ['watch'], [exec(7, ['echo', 'a b', "it's"])]);
-    expect(r.out()).toContain(`echo 'a b' 'it'\\''s'`);
-    binding.current!.setStats({ cpus: [{ attempted: 3, dropped: [0, 2, 0, 0, 0, 0, 0], truncated: 0 }] });
+  it('text shows the command line quoted for a shell, and loss in-band where it happened', async () => {
+    const mem = memoryIo();
+    const done = createProgram(mem.io, { binding, graceMs: 0 }).run(['watch']);
+    await new Promise((r) => setImmediate(r));
+    binding.current!.deliver(exec(7, ['echo', 'a b', "it's"])); // seq 0
+    const dropped = new Array<number>(ABI.kindCount).fill(0);
+    dropped[ABI.kinds.exec] = 2;
+    binding.current!.setStats({ cpus: [{ attempted: 4, dropped, truncated: 0 }] });
+    binding.current!.deliver(encodeRecord({ kind: 'exit', header: { tgid: 7, tid: 7, seq: 3 }, body: { comm: 'sh' } }));
+    mem.interrupt();
+    expect(await done).toBe(0);
+    const lines = mem.out().trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toContain(`echo 'a b' 'it'\\''s'`);
+    // The gap in seq is seen on the record after it: the notice follows that record's batch.
+    expect(lines[1]).toMatch(/ exit +pid=7 /);
+    expect(lines[2]).toMatch(/^ +lost +2 record\(s\) lost \(ring-full\)$/);
+    expect(mem.err()).toMatch(/kmon: 2 events, 2 lost/);
   });
 
   it('text escapes what the traced program chose (argv, path, comm): no terminal control gets through', async () => {
@@ -126,5 +140,42 @@ describe('kmon watch (mock binding)', () => {
     const r = await runWith(binding, ['watch', '--argv-bytes', String(ABI.limits.argvMax + 1)], [], false);
     expect(r.code).toBe(1);
     expect(r.err()).toMatch(/argvBytes/);
+  });
+});
+
+describe('kmon watch offers what the binding supports', () => {
+  const windowsLike = () =>
+    createMockBinding({
+      capabilities: {
+        platform: 'Windows',
+        kinds: ['exec', 'exit', 'synth', 'image-load', 'registry-set'],
+        wakeups: ['adaptive'],
+        options: ['excludeSelf', 'batchBytes', 'windows'],
+      },
+    });
+
+  it('--help lists only the kinds and options it honours', async () => {
+    const r = await runWith(windowsLike(), ['watch', '--help'], [], false);
+    expect(r.code).toBe(0);
+    expect(r.out()).toMatch(/event kinds, comma-separated \(exec, exit,\s+image-load, registry-set\)/);
+    expect(r.out()).toContain('--self');
+    expect(r.out()).not.toMatch(/--threads|--argv-bytes|--ring-bytes|--wakeup/);
+  });
+
+  it.each([
+    [['watch', '--kinds', 'exec,fork'], /Windows has no fork events \(known here: exec, exit, image-load, registry-set\)/],
+    [['watch', '--threads'], /unknown option '--threads'/],
+  ])('%j is a usage error that says what is wrong', async (argv, message) => {
+    const binding = windowsLike();
+    const r = await runWith(binding, argv, [], false);
+    expect(r.code).toBe(2);
+    expect(r.err()).toMatch(message);
+    expect(binding.sessions).toHaveLength(0);
+  });
+
+  it('watches the default kinds it has', async () => {
+    const binding = windowsLike();
+    expect((await runWith(binding, ['watch'])).code).toBe(0);
+    expect(binding.current!.options.kinds).toEqual(['exec', 'exit']);
   });
 });

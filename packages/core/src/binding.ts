@@ -2,6 +2,7 @@
 // implements KernelBinding on Linux (eBPF) and Windows (kmon.sys); tests
 // implement it with a mock or a recorded capture (./testing). Nothing above
 // this interface knows which OS or which fake it runs on.
+import type { BindingCapabilities } from './capabilities.js';
 import type { SessionOptions } from './options.js';
 
 /** Receives what a live session produces. Called on the JS thread. */
@@ -62,6 +63,8 @@ export interface KernelSession {
 export interface KernelBinding {
   /** Short name for messages, e.g. "linux-ebpf", "windows-kmon.sys", "mock". */
   readonly name: string;
+  /** What it can record and honour; createKmon refuses the rest up front. */
+  readonly capabilities: BindingCapabilities;
   /**
    * Load and attach the driver and start delivering batches to `sink`.
    * Throws a KmonError (permission, unsupported feature, driver failure).

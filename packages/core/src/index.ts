@@ -1,4 +1,11 @@
 export { ABI, EVENT_KINDS, kindOfNumber, type EventKind, type FieldLayout, type RecordLayout, type StructLayout } from './abi.js';
+export {
+  ALL_CAPABILITIES,
+  parseSessionOptionsFor,
+  refuseUnsupported,
+  type BindingCapabilities,
+  type OptionPath,
+} from './capabilities.js';
 export type { BatchSink, CpuCounters, KernelBinding, KernelSession, RawKernelStats } from './binding.js';
 export { decodeBatch, type DecodedBatch } from './decoder.js';
 export {
@@ -15,12 +22,14 @@ export {
 } from './errors.js';
 export * from './events.js';
 export {
+  DEFAULT_KINDS,
   eventKindSchema,
   parseSessionOptions,
   sessionOptionsSchema,
   wakeupSchema,
   type SessionOptions,
   type SessionOptionsInput,
+  type Wakeup,
 } from './options.js';
 export { decodeText, escapeText, safe, SafeText, shellWord } from './text.js';
 export { emptyStats, statsDelta, summarizeStats, type KernelStats } from './stats.js';

@@ -2,7 +2,7 @@
 // handed, already parsed, so no layer below re-validates or re-defaults.
 import { z } from 'zod';
 import { KmonOptionsError } from './errors.js';
-import { ABI, EVENT_KINDS } from './abi.js';
+import { ABI, EVENT_KINDS, type EventKind } from './abi.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -10,6 +10,9 @@ const MiB = 1024 * KiB;
 const isPowerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0;
 
 export const eventKindSchema = z.enum(EVENT_KINDS);
+
+/** The kinds a session records when it names none (those of them its binding supports). */
+export const DEFAULT_KINDS: readonly EventKind[] = ['exec', 'exit', 'fork'];
 
 export const wakeupSchema = z
   .enum(['each', 'adaptive', 'poll', 'pull'])
@@ -22,7 +25,7 @@ export const sessionOptionsSchema = z
     kinds: z
       .array(eventKindSchema)
       .min(1, 'name at least one event kind')
-      .default(['exec', 'exit', 'fork'])
+      .default([...DEFAULT_KINDS])
       .describe('event kinds the driver records'),
     ringBytes: z
       .number()
@@ -94,6 +97,7 @@ export const sessionOptionsSchema = z
     path: ['kinds'],
   });
 
+export type Wakeup = z.infer<typeof wakeupSchema>;
 export type SessionOptionsInput = z.input<typeof sessionOptionsSchema>;
 export type SessionOptions = z.output<typeof sessionOptionsSchema>;
 

@@ -53,6 +53,7 @@ const WAIT_MS = 20_000;
 /** Counts what the binding does, so checks can see opens and closes under rx. */
 class CountingBinding implements KernelBinding {
   readonly name: string;
+  readonly capabilities: KernelBinding['capabilities'];
   opens = 0;
   closes = 0;
   batches = 0;
@@ -60,6 +61,7 @@ class CountingBinding implements KernelBinding {
 
   constructor(private readonly inner: KernelBinding) {
     this.name = inner.name;
+    this.capabilities = inner.capabilities;
   }
 
   open: KernelBinding['open'] = (options, sink) => {

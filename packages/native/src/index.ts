@@ -13,14 +13,22 @@ import {
   KmonOptionsError,
   KmonPermissionError,
   KmonUnsupportedError,
+  refuseUnsupported,
   type BatchSink,
+  type BindingCapabilities,
   type KernelBinding,
   type KernelSession,
   type RawKernelStats,
   type SessionOptions,
 } from '@kmon/core';
 import { isWindowsNativeError, windowsKmonError } from './windows/errors.js';
-import { WINDOWS_ADDON_PATH, WINDOWS_BUILD_HINT, toWindowsConfig, type WindowsNativeConfig } from './windows/options.js';
+import {
+  WINDOWS_ADDON_PATH,
+  WINDOWS_BUILD_HINT,
+  WINDOWS_CAPABILITIES,
+  toWindowsConfig,
+  type WindowsNativeConfig,
+} from './windows/options.js';
 
 /** The options kmon.node takes: SessionOptions flattened to what the driver needs. */
 export interface NativeConfig {
@@ -86,7 +94,26 @@ export interface BindingInfo {
 const IS_WINDOWS = process.platform === 'win32';
 const ADDON_PATH = IS_WINDOWS ? WINDOWS_ADDON_PATH : fileURLToPath(new URL('../build/Release/kmon.node', import.meta.url));
 const SUPPORTED_PLATFORMS: readonly NodeJS.Platform[] = ['linux', 'win32'];
-const LINUX_KINDS = new Set<SessionOptions['kinds'][number]>(['exec', 'exit', 'fork', 'synth']);
+
+/** What the eBPF driver records and honours (the Windows binding's are in ./windows/options.ts). */
+export const LINUX_CAPABILITIES: BindingCapabilities = {
+  platform: 'Linux',
+  kinds: ['exec', 'exit', 'fork', 'synth'],
+  wakeups: ['each', 'adaptive', 'poll', 'pull'],
+  options: [
+    'ringBytes',
+    'argvBytes',
+    'excludeSelf',
+    'threads',
+    'wakeupBytes',
+    'maxLatencyMs',
+    'pollIntervalMs',
+    'batchBytes',
+    // The source is a generator process's getppid() calls: the driver's timer options are Windows'.
+    'synthetic.tgid',
+    'synthetic.payloadBytes',
+  ],
+};
 
 let addon: NativeAddon | undefined;
 
@@ -131,12 +158,7 @@ export function bindingInfo(): BindingInfo {
 
 /** SessionOptions as kmon.node takes them. A synthetic source implies the synth kind. */
 export function toNativeConfig(options: SessionOptions): NativeConfig {
-  const unsupported = options.kinds.filter((kind) => !LINUX_KINDS.has(kind));
-  if (unsupported.length > 0) {
-    throw new KmonUnsupportedError(`Linux has no ${unsupported.join(', ')} events`, {
-      hint: `on Linux, ask for kinds among: ${[...LINUX_KINDS].join(', ')}`,
-    });
-  }
+  refuseUnsupported(LINUX_CAPABILITIES, { kinds: options.kinds, wakeup: options.wakeup });
   let kinds = options.kinds.reduce((mask, kind) => mask | (1 << ABI.kinds[kind]), 0);
   if (options.synthetic) kinds |= 1 << ABI.kinds.synth;
   return {
@@ -271,4 +293,10 @@ function callNative<T>(call: () => T): T {
   }
 }
 
-export const nativeBinding: KernelBinding = { name: IS_WINDOWS ? 'windows-kmon.sys' : 'linux-ebpf', open };
+export { WINDOWS_CAPABILITIES };
+
+export const nativeBinding: KernelBinding = {
+  name: IS_WINDOWS ? 'windows-kmon.sys' : 'linux-ebpf',
+  capabilities: IS_WINDOWS ? WINDOWS_CAPABILITIES : LINUX_CAPABILITIES,
+  open,
+};

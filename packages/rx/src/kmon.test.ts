@@ -1,5 +1,5 @@
 import { concatBatch, createMockBinding, encodeRecord, type MockBinding } from '@kmon/core/testing';
-import { KmonOptionsError, KmonPermissionError, type KmonMessage } from '@kmon/core';
+import { KmonOptionsError, KmonPermissionError, KmonUnsupportedError, emptyStats, type KmonMessage } from '@kmon/core';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createKmon, events } from './kmon.js';
@@ -20,6 +20,14 @@ describe('createKmon (mock binding)', () => {
   it('validates options before anything is attached', () => {
     expect(() => createKmon({ wakeup: 'sometimes' as never }, { binding })).toThrow(KmonOptionsError);
     expect(binding.sessions).toHaveLength(0);
+  });
+
+  it('refuses up front what the binding cannot honour, naming its platform, and attaches nothing', () => {
+    const limited = createMockBinding({ capabilities: { platform: 'Plan 9', kinds: ['exec', 'exit'], options: [] } });
+    expect(() => createKmon({ kinds: ['fork'] }, { binding: limited })).toThrow(/^Plan 9 cannot record fork events$/);
+    expect(() => createKmon({ threads: true }, { binding: limited })).toThrow(KmonUnsupportedError);
+    createKmon({}, { binding: limited }).events$.subscribe().unsubscribe();
+    expect(limited.sessions.map((s) => s.options.kinds)).toEqual([['exec', 'exit']]);
   });
 
   it('attaches on the first subscriber, shares one session, detaches after the grace period', () => {
@@ -104,11 +112,19 @@ describe('createKmon (mock binding)', () => {
     await expect(firstValueFrom(events({}, { binding }))).rejects.toBeInstanceOf(KmonPermissionError);
   });
 
-  it('sends a driver failure to error and detaches', async () => {
-    const kmon = createKmon({}, { binding });
+  it('sends a driver failure to error and detaches: the session is released and its counters no longer read', async () => {
+    const kmon = createKmon({}, { binding, statsIntervalMs: 10 });
     const done = lastValueFrom(kmon.events$);
-    binding.current!.fail(new Error('ring fd died'));
+    const session = binding.current!;
+    const close = vi.spyOn(session, 'close');
+    const stats = vi.spyOn(session, 'stats');
+    session.fail(new Error('ring fd died'));
     await expect(done).rejects.toThrow('ring fd died');
+    expect(close).toHaveBeenCalled();
+    stats.mockClear();
+    vi.advanceTimersByTime(100);
+    expect(stats).not.toHaveBeenCalled();
+    expect(kmon.stats()).toEqual(emptyStats());
   });
 
   it('stop() detaches first, then delivers everything left, reports final drops, completes and closes', async () => {

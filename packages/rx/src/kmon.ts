@@ -5,7 +5,7 @@
 import {
   decodeBatch,
   emptyStats,
-  parseSessionOptions,
+  parseSessionOptionsFor,
   type KernelBinding,
   type KernelSession,
   type KernelStats,
@@ -85,9 +85,14 @@ function drain(session: KernelSession, accountant: LossAccountant, limit: number
   return { messages, more: true };
 }
 
+/**
+ * A shared session over `config.binding`. Validates `options` now: bad values
+ * throw KmonOptionsError, and what the binding cannot honour throws
+ * KmonUnsupportedError naming its platform, before anything is attached.
+ */
 export function createKmon(options: SessionOptionsInput, config: KmonConfig): Kmon {
-  const parsed = parseSessionOptions(options);
   const binding = config.binding;
+  const parsed = parseSessionOptionsFor(binding.capabilities, options);
   const graceMs = config.graceMs ?? 250;
   const statsIntervalMs = config.statsIntervalMs ?? 250;
   const pull = parsed.wakeup === 'pull';

@@ -1,6 +1,7 @@
 // A KernelBinding with no kernel behind it: tests push batches and counters
 // into it and observe what the layers above do with them.
 import type { BatchSink, KernelBinding, KernelSession, RawKernelStats } from '../binding.js';
+import { ALL_CAPABILITIES, type BindingCapabilities } from '../capabilities.js';
 import { KmonClosedError } from '../errors.js';
 import type { SessionOptions } from '../options.js';
 import { ABI } from '../abi.js';
@@ -29,7 +30,13 @@ export interface MockBinding extends KernelBinding {
 
 const zeroCpu = () => ({ attempted: 0, dropped: new Array<number>(ABI.kindCount).fill(0), truncated: 0 });
 
-export function createMockBinding(): MockBinding {
+export interface MockBindingOptions {
+  /** What the mock claims to support; by default everything the options schema has. */
+  capabilities?: Partial<BindingCapabilities>;
+}
+
+export function createMockBinding(config: MockBindingOptions = {}): MockBinding {
+  const capabilities: BindingCapabilities = { platform: 'mock', ...ALL_CAPABILITIES, ...config.capabilities };
   const sessions: MockSession[] = [];
   let openError: Error | undefined;
 
@@ -92,6 +99,7 @@ export function createMockBinding(): MockBinding {
 
   return {
     name: 'mock',
+    capabilities,
     sessions,
     get current() {
       return sessions.at(-1);

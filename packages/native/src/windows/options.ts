@@ -3,7 +3,7 @@
 // nothing above @kmon/native knows.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ABI, KmonUnsupportedError, type SessionOptions } from '@kmon/core';
+import { ABI, refuseUnsupported, type BindingCapabilities, type SessionOptions } from '@kmon/core';
 
 /**
  * Cross-built with mingw-w64 by `make -C packages/native/windows`. Not under
@@ -36,6 +36,26 @@ export interface WindowsNativeConfig {
   driverPath: string;
 }
 
+/** What kmon.sys records and what the Windows binding honours. */
+export const WINDOWS_CAPABILITIES: BindingCapabilities = {
+  platform: 'Windows',
+  // Process creation arrives as exec: kmon.sys has no fork records.
+  kinds: ['exec', 'exit', 'synth', 'image-load', 'registry-set'],
+  // How kmon.sys tells the binding that records wait is windows.mechanism;
+  // 'adaptive' (the default) stands for it. No 'pull' yet.
+  wakeups: ['adaptive'],
+  options: [
+    'excludeSelf',
+    'batchBytes',
+    // The source is kmon.sys's timer: synthetic.tgid is the Linux generator.
+    'synthetic.payloadBytes',
+    'synthetic.periodMs',
+    'synthetic.perTick',
+    'synthetic.count',
+    'windows',
+  ],
+};
+
 function driverPath(): string {
   const fromEnv = process.env.KMON_SYS;
   if (fromEnv) return fromEnv;
@@ -43,17 +63,9 @@ function driverPath(): string {
   return existsSync(beside) ? beside : '';
 }
 
-/**
- * Windows has no fork records (process creation arrives as exec): asking for
- * fork is not an error there, it just yields none. synthetic.tgid is the
- * Linux generator and is ignored; periodMs/perTick/count drive the driver's timer.
- */
+/** SessionOptions as the Windows kmon.node takes them; periodMs/perTick/count drive the driver's timer. */
 export function toWindowsConfig(options: SessionOptions): WindowsNativeConfig {
-  if (options.wakeup === 'pull') {
-    throw new KmonUnsupportedError("the 'pull' wakeup is not available on Windows yet", {
-      hint: "leave wakeup at its default; windows.mechanism 'event-pull' is kmon.sys's signalled-event-then-pull model",
-    });
-  }
+  refuseUnsupported(WINDOWS_CAPABILITIES, { kinds: options.kinds, wakeup: options.wakeup });
   let kinds = options.kinds.reduce((mask, kind) => mask | (1 << ABI.kinds[kind]), 0);
   if (options.synthetic) kinds |= 1 << ABI.kinds.synth;
   const synth = options.synthetic;
