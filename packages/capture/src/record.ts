@@ -21,6 +21,7 @@ function passThrough(sink: BatchSink): Partial<BatchSink> {
 export function recordingBinding(inner: KernelBinding, writer: CaptureWriter): KernelBinding {
   return {
     name: inner.name,
+    capabilities: inner.capabilities,
     open(options, sink): KernelSession {
       writer.header(headerNow(inner.name, options));
       let session: KernelSession | undefined;

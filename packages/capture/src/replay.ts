@@ -3,6 +3,7 @@
 // and the recorded counter readings at the points where the live session
 // read them, so the same consumer yields the same events and loss notices.
 import {
+  ALL_CAPABILITIES,
   KmonError,
   KmonOptionsError,
   type BatchSink,
@@ -217,6 +218,8 @@ export function replayBinding(path: string, replay: ReplayOptions = {}): ReplayB
 
   return {
     name: 'replay',
+    // A replay delivers what was recorded whatever it is asked for: it refuses nothing.
+    capabilities: { platform: 'replay', ...ALL_CAPABILITIES },
     open,
     progress: () => ({ readBytes: reader?.bytesRead ?? 0, fileBytes: reader?.fileBytes ?? 0 }),
     get ending() {

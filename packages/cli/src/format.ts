@@ -63,8 +63,7 @@ export interface Printer {
   end(): void;
 }
 
-export function createPrinter(format: Format, write: (chunk: string) => void, colour: boolean): Printer {
-  const clock = systemClock();
+export function createPrinter(format: Format, write: (chunk: string) => void, colour: boolean, clock: Clock = systemClock()): Printer {
   switch (format) {
     case 'jsonl':
       return { print: (m) => write(toJson(m) + '\n'), end: () => {} };

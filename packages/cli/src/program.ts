@@ -15,6 +15,9 @@ import {
 import { FORMATS, type Format } from './format.js';
 import { formatChecks, runChecks } from './doctor.js';
 import type { Io } from './io.js';
+import { record } from './record.js';
+import { describeEnding, replay } from './replay.js';
+import { describeSummary } from './stream.js';
 import { watch } from './watch.js';
 
 function positiveInt(value: string): number {
@@ -40,13 +43,9 @@ const collect =
   <T>(parse: (v: string) => T) =>
   (value: string, previous: T[] = []) => [...previous, parse(value)];
 
-interface WatchFlags {
+/** Session options shared by watch and record: what the driver records. */
+interface SessionFlags {
   kinds: EventKind[];
-  pid?: number[];
-  comm?: string[];
-  format: Format;
-  count?: number;
-  duration?: number;
   argvBytes?: number;
   ringBytes?: number;
   wakeup?: SessionOptionsInput['wakeup'];
@@ -54,30 +53,86 @@ interface WatchFlags {
   self?: boolean;
 }
 
+/** What is printed: shared by watch and replay. */
+interface OutputFlags {
+  pid?: number[];
+  comm?: string[];
+  format: Format;
+  count?: number;
+  duration?: number;
+  quiet?: boolean;
+}
+
 /**
- * The session options `watch` offers: those the binding honours, so --help
- * shows what works here and the rest is a usage error, not a silent no-op.
+ * The session options watch and record offer: those the binding honours, so
+ * --help shows what works here and the rest is a usage error, not a silent no-op.
  */
-function watchOptions(capabilities: BindingCapabilities): Option[] {
+function sessionOptions(command: Command, capabilities: BindingCapabilities): Command {
   const { platform } = capabilities;
   // Synthetic records need a source configured, which the command line does not offer.
   const kinds: readonly EventKind[] = capabilities.kinds.filter((kind) => kind !== 'synth');
-  // watch is pushed to; 'pull' needs a read loop.
+  // The commands are pushed to; 'pull' needs a read loop.
   const wakeups = capabilities.wakeups.filter((wakeup) => wakeup !== 'pull');
   const offers = (path: OptionPath) => capabilities.options.includes(path);
-  const options = [
+  command.addOption(
     new Option('-k, --kinds <list>', `event kinds, comma-separated (${kinds.join(', ')})`)
       .argParser(kindList(kinds, platform))
       .default(DEFAULT_KINDS.filter((kind) => kinds.includes(kind))),
-  ];
-  if (offers('argvBytes')) {
-    options.push(new Option('--argv-bytes <n>', 'argv bytes captured per exec (longer argv is cut and flagged)').argParser(positiveInt));
-  }
-  if (offers('ringBytes')) options.push(new Option('--ring-bytes <n>', 'kernel ring buffer size, a power of two').argParser(positiveInt));
-  if (wakeups.length > 1) options.push(new Option('--wakeup <mode>', 'when the kernel wakes kmon').choices(wakeups));
-  if (offers('threads')) options.push(new Option('--threads', 'also report thread creation'));
-  if (offers('excludeSelf')) options.push(new Option('--self', "include kmon's own process"));
-  return options;
+  );
+  if (offers('argvBytes')) command.option('--argv-bytes <n>', 'argv bytes captured per exec (longer argv is cut and flagged)', positiveInt);
+  if (offers('ringBytes')) command.option('--ring-bytes <n>', 'kernel ring buffer size, a power of two', positiveInt);
+  if (wakeups.length > 1) command.addOption(new Option('--wakeup <mode>', 'when the kernel wakes kmon').choices(wakeups));
+  if (offers('threads')) command.option('--threads', 'also report thread creation');
+  if (offers('excludeSelf')) command.option('--self', "include kmon's own process");
+  return command;
+}
+
+function stopOptions(command: Command): Command {
+  return command
+    .option('-n, --count <n>', 'stop after n events', positiveInt)
+    .option('-d, --duration <seconds>', 'stop after this many seconds', positiveInt)
+    .option('-q, --quiet', 'no status line (it is shown only when stderr is a terminal)');
+}
+
+function outputOptions(command: Command): Command {
+  return stopOptions(command)
+    .option('-p, --pid <pid>', 'only this process (repeatable); fork events match on the child too', collect(positiveInt))
+    .option('-c, --comm <name>', 'only processes with this name (repeatable)', collect(String))
+    .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('text'));
+}
+
+const toSession = (flags: SessionFlags): SessionOptionsInput => ({
+  kinds: flags.kinds,
+  ...(flags.self && { excludeSelf: false }),
+  ...(flags.threads && { threads: true }),
+  ...(flags.argvBytes !== undefined && { argvBytes: flags.argvBytes }),
+  ...(flags.ringBytes !== undefined && { ringBytes: flags.ringBytes }),
+  ...(flags.wakeup !== undefined && { wakeup: flags.wakeup }),
+});
+
+const toStop = (flags: Pick<OutputFlags, 'count' | 'duration' | 'quiet'>) => ({
+  ...(flags.count !== undefined && { count: flags.count }),
+  ...(flags.duration !== undefined && { durationSec: flags.duration }),
+  ...(flags.quiet !== undefined && { quiet: flags.quiet }),
+});
+
+const toOutput = (flags: OutputFlags) => ({ format: flags.format, pids: flags.pid ?? [], comms: flags.comm ?? [], ...toStop(flags) });
+
+/** "12M" -> bytes. */
+function byteSize(value: string): number {
+  const match = /^(\d+)([kmg]?)i?b?$/iu.exec(value.trim());
+  if (!match) throw new InvalidArgumentError('expected a size such as 500000, 64k, 100M or 2G');
+  const scale = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  const n = Number(match[1]) * scale;
+  if (n <= 0) throw new InvalidArgumentError('expected a size above zero');
+  return n;
+}
+
+function speed(value: string): 'max' | number {
+  if (value === 'max') return 'max';
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected 'max' or a positive number (1 = recorded pace)");
+  return n;
 }
 
 /** Builds the program; `run` resolves with the process exit code. */
@@ -93,49 +148,54 @@ export function createProgram(io: Io, config: KmonConfig = {}) {
   };
 
   const program = new Command('kmon')
-    .description('Kernel events (processes; files and network to come) as a live stream')
+    .description('Kernel events (processes; files and network to come) as a live stream, recorded and replayed')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError('(run `kmon --help` for usage)');
 
+  const attempt = (work: () => Promise<void>) => work().catch(fail);
   const { capabilities } = config.binding ?? nativeBinding;
-  const watchCommand = program
-    .command('watch')
-    .description('print live kernel events until Ctrl-C; a summary goes to stderr');
-  for (const option of watchOptions(capabilities)) watchCommand.addOption(option);
-  watchCommand
-    .option('-p, --pid <pid>', 'only this process (repeatable); fork events match on the child too', collect(positiveInt))
-    .option('-c, --comm <name>', 'only processes with this name (repeatable)', collect(String))
-    .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('text'))
-    .option('-n, --count <n>', 'stop after n events', positiveInt)
-    .option('-d, --duration <seconds>', 'stop after this many seconds', positiveInt)
-    .action(async (flags: WatchFlags) => {
-      const session: SessionOptionsInput = {
-        kinds: flags.kinds,
-        ...(flags.self && { excludeSelf: false }),
-        ...(flags.threads && { threads: true }),
-        ...(flags.argvBytes !== undefined && { argvBytes: flags.argvBytes }),
-        ...(flags.ringBytes !== undefined && { ringBytes: flags.ringBytes }),
-        ...(flags.wakeup !== undefined && { wakeup: flags.wakeup }),
-      };
-      try {
-        const summary = await watch(
-          {
-            session,
-            format: flags.format,
-            pids: flags.pid ?? [],
-            comms: flags.comm ?? [],
-            ...(flags.count !== undefined && { count: flags.count }),
-            ...(flags.duration !== undefined && { durationSec: flags.duration }),
-          },
-          io,
-          config,
+
+  sessionOptions(outputOptions(program.command('watch')), capabilities)
+    .description('print live kernel events until Ctrl-C; a summary goes to stderr')
+    .action((flags: SessionFlags & OutputFlags) =>
+      attempt(async () => {
+        const summary = await watch({ session: toSession(flags), ...toOutput(flags) }, io, config);
+        io.stderr.write(`kmon: ${describeSummary(summary)}\n`);
+      }),
+    );
+
+  sessionOptions(stopOptions(program.command('record')), capabilities)
+    .description('record live kernel events into a capture file (replay it with `kmon replay`)')
+    .requiredOption('-o, --output <file>', 'the capture file to write')
+    .option('--max-size <size>', 'stop once the capture reaches this size (e.g. 100M; it may pass it by one block)', byteSize)
+    .action((flags: SessionFlags & Pick<OutputFlags, 'count' | 'duration' | 'quiet'> & { output: string; maxSize?: number }) =>
+      attempt(async () => {
+        const options = { session: toSession(flags), file: flags.output, ...toStop(flags) };
+        const summary = await record({ ...options, ...(flags.maxSize !== undefined && { maxBytes: flags.maxSize }) }, io, config);
+        const { capture } = summary;
+        io.stderr.write(
+          `kmon: recorded ${describeSummary(summary)} in ${summary.seconds.toFixed(1)} s: ` +
+            `${capture.batches} batches (${capture.batchBytes} bytes of records), ${capture.counterReadings} counter readings, ` +
+            `${capture.fileBytes} bytes in ${capture.blocks} blocks to ${flags.output}\n`,
         );
-        io.stderr.write(`kmon: ${summary.events} events, ${summary.lost} lost\n`);
-      } catch (error) {
-        fail(error);
-      }
-    });
+      }),
+    );
+
+  outputOptions(program.command('replay'))
+    .description('print the events of a capture (from `kmon record`) as `kmon watch` prints live ones')
+    .argument('<file>', 'the capture file')
+    .option('-k, --kinds <list>', `only these event kinds, comma-separated (${EVENT_KINDS.join(', ')})`, kindList(EVENT_KINDS, 'kmon'))
+    .option('-s, --speed <speed>', "'max' (as fast as possible) or a factor of the recorded pace (1 = real time)", speed, 'max')
+    .action((file: string, flags: OutputFlags & { kinds?: EventKind[]; speed: 'max' | number }) =>
+      attempt(async () => {
+        const options = { ...toOutput(flags), file, speed: flags.speed, ...(flags.kinds && { kinds: flags.kinds }) };
+        const summary = await replay(options, io, config);
+        io.stderr.write(`kmon: ${describeSummary(summary)}\n`);
+        const cut = describeEnding(summary.ending);
+        if (cut) io.stderr.write(`kmon: ${cut}\n`);
+      }),
+    );
 
   program
     .command('doctor')

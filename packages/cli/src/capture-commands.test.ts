@@ -1,0 +1,129 @@
+import { mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { concatBatch, createMockBinding, encodeRecord, type MockBinding } from 'kmon/testing';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Io } from './io.js';
+import { createProgram } from './program.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kmon-cli-capture-'));
+let files = 0;
+const scratch = () => join(dir, `c${files++}.kmon`);
+
+function memoryIo() {
+  const out: string[] = [];
+  const err: string[] = [];
+  let stop: (() => void) | undefined;
+  const io: Io = {
+    stdout: { write: (s: string) => out.push(s) },
+    stderr: { write: (s: string) => err.push(s) },
+    onStopSignal: (fn) => ((stop = fn), { dispose: () => (stop = undefined) }),
+  };
+  return { io, out: () => out.join(''), err: () => err.join(''), interrupt: () => stop?.() };
+}
+
+const exit = (seq: number, tgid: number, code = 0) =>
+  encodeRecord({ kind: 'exit', header: { seq, tgid, tid: tgid, ts_ns: 9_000_000n }, body: { exit_code: code, comm: tgid === 7 ? 'bash' : 'sh' } });
+const exec = (seq: number, tgid: number) =>
+  encodeRecord({ kind: 'exec', header: { seq, tgid, tid: tgid }, body: { ppid: 1, comm: 'sh', argc: 1 }, vars: ['/bin/sh', 'sh\0'] });
+
+/** Runs a command in-process; `drive` feeds the mock once the session is attached. */
+async function run(argv: string[], binding?: MockBinding, drive?: (b: MockBinding, interrupt: () => void) => void) {
+  const mem = memoryIo();
+  const done = createProgram(mem.io, { ...(binding && { binding }), graceMs: 0 }).run(argv);
+  await new Promise((r) => setImmediate(r));
+  if (binding && drive) drive(binding, mem.interrupt);
+  return { code: await done, ...mem };
+}
+
+/** Records four events and a drop of two into a new capture. */
+async function recordSample(path: string) {
+  return run(['record', '-o', path, '--kinds', 'exec,exit'], createMockBinding(), (b, interrupt) => {
+    b.current!.deliver(concatBatch([exec(0, 7), exit(1, 7, 3)]));
+    b.current!.deliver(concatBatch([exit(2, 8), exit(5, 9)])); // a gap: the counters say why
+    b.current!.setStats({ cpus: [{ attempted: 6, dropped: [0, 0, 2, 0, 0, 0, 0], truncated: 0 }] });
+    interrupt();
+  });
+}
+
+describe('kmon record and kmon replay (mock binding)', () => {
+  let path: string;
+  beforeEach(() => (path = scratch()));
+
+  it('record writes a capture and ends with an exact summary of it', async () => {
+    const r = await recordSample(path);
+    expect(r.code).toBe(0);
+    expect(r.out()).toBe(''); // events go to the file, not stdout
+    const size = statSync(path).size;
+    expect(r.err()).toMatch(
+      new RegExp(`kmon: recorded 4 events, 2 lost \\(ring-full 2\\) in [\\d.]+ s: 2 batches \\(\\d+ bytes of records\\), \\d+ counter readings, ${size} bytes in 1 blocks to ${path}\\n$`),
+    );
+  });
+
+  it('replay prints what watch printed live, with the losses, and applies watch filters', async () => {
+    const live = await run(['watch', '-f', 'jsonl', '--kinds', 'exec,exit'], createMockBinding(), (b, interrupt) => {
+      b.current!.deliver(concatBatch([exec(0, 7), exit(1, 7, 3)]));
+      b.current!.deliver(concatBatch([exit(2, 8), exit(5, 9)]));
+      b.current!.setStats({ cpus: [{ attempted: 6, dropped: [0, 0, 2, 0, 0, 0, 0], truncated: 0 }] });
+      interrupt();
+    });
+    await recordSample(path);
+    const replayed = await run(['replay', path, '-f', 'jsonl']);
+    expect(replayed.code).toBe(0);
+    expect(replayed.out()).toBe(live.out());
+    expect(replayed.err()).toMatch(/kmon: 4 events, 2 lost \(ring-full 2\)\n$/);
+
+    const exits = await run(['replay', path, '-f', 'jsonl', '--kinds', 'exit', '--comm', 'sh']);
+    expect(exits.out().trim().split('\n').map((l) => JSON.parse(l) as { kind: string; pid?: number })).toEqual([
+      expect.objectContaining({ kind: 'exit', pid: 8 }),
+      expect.objectContaining({ kind: 'exit', pid: 9 }),
+      expect.objectContaining({ kind: 'lost', count: 2 }), // found by the gap in that batch
+    ]);
+    const two = await run(['replay', path, '-f', 'jsonl', '--count', '2']);
+    expect(two.out().trim().split('\n')).toHaveLength(2);
+  });
+
+  it('replay of a cut capture prints what it holds and says how much was cut', async () => {
+    const many = concatBatch(Array.from({ length: 20_000 }, (_, i) => exit(i, 100 + (i % 1000))));
+    await run(['record', '-o', path, '-q'], createMockBinding(), (b, interrupt) => {
+      b.current!.deliver(many); // more than a block: the next batch starts block 1
+      b.current!.deliver(exit(20_000, 7));
+      interrupt();
+    });
+    const size = statSync(path).size;
+    truncateSync(path, size - 10);
+    const r = await run(['replay', path, '-f', 'jsonl']);
+    expect(r.code).toBe(0);
+    expect(r.out().trim().split('\n')).toHaveLength(20_000);
+    expect(r.err()).toMatch(new RegExp(`kmon: the capture was cut \\(no end marker\\): read \\d+ bytes; its last \\d+ bytes \\(an incomplete block\\) were dropped\n$`));
+  });
+
+  it('a file that is not a capture is one clear error with a hint, exit 1', async () => {
+    writeFileSync(path, 'not a capture at all, but long enough');
+    const r = await run(['replay', path]);
+    expect(r.code).toBe(1);
+    expect(r.err()).toMatch(/kmon: not a kmon capture .*\(capture byte 0\)\n {2}hint: record one with `kmon record -o FILE`/);
+  });
+
+  it('record --max-size stops once the capture has reached the size', async () => {
+    const big = (n: number) => concatBatch(Array.from({ length: 2000 }, (_, i) => exit(n * 2000 + i, 100 + i)));
+    const r = await run(['record', '-o', path, '--max-size', '50k', '-q'], createMockBinding(), (b) => {
+      for (let n = 0; n < 200 && !b.current!.closed; n++) b.current!.deliver(big(n));
+    });
+    expect(r.code).toBe(0);
+    expect(statSync(path).size).toBeGreaterThanOrEqual(50 * 1024);
+    expect(statSync(path).size).toBeLessThan(200 * 1024);
+    expect(readFileSync(path).length).toBe(statSync(path).size);
+  });
+
+  it.each([
+    [['record'], /required option '-o, --output <file>'/],
+    [['record', '-o', 'x', '--max-size', 'lots'], /expected a size/],
+    [['replay', 'x', '--speed', '0'], /expected 'max' or a positive number/],
+    [['replay'], /missing required argument 'file'/],
+  ])('%j is a usage error (exit 2)', async (argv, message) => {
+    const r = await run(argv);
+    expect(r.code).toBe(2);
+    expect(r.err()).toMatch(message);
+  });
+});

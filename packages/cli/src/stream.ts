@@ -1,0 +1,112 @@
+// What watch, record and replay share: run a kmon session until it completes
+// or is stopped (Ctrl-C, --count, --duration, a caller's condition), print
+// (or only count) its messages, keep the status line, and say what was seen.
+// Every loss is printed in-band and counted.
+import { whereComm, wherePid, type Kmon, type EventKind, type KmonMessage, type LostNotice } from 'kmon';
+import { type MonoTypeOperatorFunction, filter, identity, takeWhile, tap } from 'rxjs';
+import { createPrinter, systemClock, type Clock, type Format } from './format.js';
+import type { Io } from './io.js';
+import { NO_STATUS_LINE, statusLine, type StatusSource } from './status.js';
+
+export interface OutputOptions {
+  format: Format;
+  pids: number[];
+  comms: string[];
+  /** Only these kinds go out (loss notices always do). */
+  kinds?: EventKind[];
+  /** false: messages are counted, not printed (record). */
+  print?: boolean;
+  /** Stop after this many events (loss notices not counted). */
+  count?: number;
+  /** Stop after this many seconds. */
+  durationSec?: number;
+  /** No status line. */
+  quiet?: boolean;
+  /** How event times become wall-clock times (a replay: the capture's clock). */
+  clock?: Clock;
+}
+
+export interface StreamSummary {
+  events: number;
+  lost: number;
+  lostByCause: Partial<Record<LostNotice['cause'], number>>;
+  seconds: number;
+}
+
+function selection(options: OutputOptions): MonoTypeOperatorFunction<KmonMessage> {
+  const byPid = options.pids.length > 0 ? wherePid<KmonMessage>(...options.pids) : identity;
+  const byComm = options.comms.length > 0 ? whereComm<KmonMessage>(...options.comms) : identity;
+  const kinds = new Set<string>(options.kinds ?? []);
+  const byKind = kinds.size > 0 ? filter<KmonMessage>((m) => m.kind === 'lost' || kinds.has(m.kind)) : identity;
+  return (source) => source.pipe(byKind, byPid, byComm);
+}
+
+export interface StreamHooks {
+  /** What the status line shows besides rates and losses (a replay's progress). */
+  status?: StatusSource;
+  /** Called after each message; true stops the session (record --max-size). */
+  shouldStop?: () => boolean;
+  /** Written to stderr once the session is attached. */
+  banner: string;
+}
+
+/** Runs until stopped; resolves with what was seen, rejects with the stream's error. */
+export function runStream(kmon: Kmon, options: OutputOptions, io: Io, hooks: StreamHooks): Promise<StreamSummary> {
+  const stdoutIsTerminal = io.stdout.isTTY === true;
+  const printer = createPrinter(options.format, (chunk) => io.stdout.write(chunk), stdoutIsTerminal, options.clock ?? systemClock());
+  const summary: StreamSummary = { events: 0, lost: 0, lostByCause: {}, seconds: 0 };
+  const limit = options.count ?? Infinity;
+  const started = performance.now();
+  let status = NO_STATUS_LINE; // drawn once the banner is out
+  const print = (message: KmonMessage) => {
+    if (options.print === false) return;
+    if (stdoutIsTerminal) status.clear(); // events and the status line share the terminal: never mixed
+    printer.print(message);
+  };
+
+  return new Promise((resolve, reject) => {
+    const stopSignals = io.onStopSignal(() => kmon.stop());
+    const timer = options.durationSec === undefined ? undefined : setTimeout(() => kmon.stop(), options.durationSec * 1000);
+    const finish = () => {
+      stopSignals.dispose();
+      clearTimeout(timer);
+      status.stop();
+      printer.end();
+      summary.seconds = (performance.now() - started) / 1000;
+    };
+    io.stdout.on?.('error', () => kmon.stop()); // reader went away (e.g. `| head`)
+    const subscription = kmon.events$
+      .pipe(
+        tap((message) => status.count(message)),
+        selection(options),
+        takeWhile((m) => m.kind === 'lost' || summary.events < limit),
+      )
+      .subscribe({
+        next: (message) => {
+          if (message.kind === 'lost') {
+            summary.lost += message.count;
+            summary.lostByCause[message.cause] = (summary.lostByCause[message.cause] ?? 0) + message.count;
+          } else summary.events++;
+          print(message);
+          if (summary.events >= limit || hooks.shouldStop?.()) kmon.stop();
+        },
+        error: (error: unknown) => {
+          finish();
+          reject(error);
+        },
+        complete: () => {
+          finish();
+          resolve(summary);
+        },
+      });
+    if (subscription.closed) return;
+    io.stderr.write(`kmon: ${hooks.banner}\n`);
+    status = statusLine(io.stderr, options.quiet === true, hooks.status);
+  });
+}
+
+/** "12 events, 3 lost (ring-full 3)": the summary every command ends with. */
+export function describeSummary(summary: StreamSummary): string {
+  const causes = Object.entries(summary.lostByCause).map(([cause, n]) => `${cause} ${n}`);
+  return `${summary.events} events, ${summary.lost} lost${causes.length > 0 ? ` (${causes.join(', ')})` : ''}`;
+}
