@@ -39,6 +39,8 @@ typedef unsigned long long kmon_u64;
 #define KMON_ARGV_DEFAULT 4096
 #define KMON_PAYLOAD_MAX 4096    /* synthetic records */
 #define KMON_KEY_MAX 1024        /* registry key / value name */
+#define KMON_UNIX_PATH_MAX 108   /* sun_path: a unix socket's path or abstract name */
+#define KMON_DNS_MAX 512         /* DNS query bytes kept (the classic UDP message limit) */
 
 enum kmon_kind {
 	KMON_KIND_EXEC = 1,         /* a process replaced its image (execve) */
@@ -47,7 +49,14 @@ enum kmon_kind {
 	KMON_KIND_SYNTH = 4,        /* synthetic load-generator record (tests, benchmarks) */
 	KMON_KIND_IMAGE_LOAD = 5,   /* Windows: an image was mapped */
 	KMON_KIND_REGISTRY_SET = 6, /* Windows: a registry value was written */
-	KMON_KIND_COUNT = 7         /* array bound for per-kind counters; kind 0 is never used */
+	KMON_KIND_CONNECT = 14,     /* a socket connect() returned (success, in progress or error) */
+	KMON_KIND_ACCEPT = 15,      /* accept()/accept4() returned a connection */
+	KMON_KIND_LISTEN = 16,      /* listen() returned */
+	KMON_KIND_BIND = 17,        /* bind() returned */
+	KMON_KIND_CLOSE = 18,       /* a TCP connection this session saw open was closed */
+	KMON_KIND_SEND = 19,        /* UDP datagrams were sent to one destination by one call */
+	KMON_KIND_DNS = 20,         /* a UDP datagram was sent to port 53: a DNS query */
+	KMON_KIND_COUNT = 21        /* array bound for per-kind counters; kind 0 is never used */
 };
 
 /* Header flags. Bits 0..7: variable-length field N of the body was cut at its cap. */
@@ -128,6 +137,111 @@ struct kmon_registry_set {
 	kmon_u32 reserved;
 };
 
+/*
+ * Network kinds. Flag bits 14..17 belong to them. Addresses are as the
+ * kernel has them: IPv4 on an AF_INET6 socket stays ::ffff:a.b.c.d here
+ * (decoders show it as IPv4), ports are in host byte order.
+ */
+enum kmon_net_flag {
+	KMON_F_ABSTRACT = 1u << 14, /* the unix path field is an abstract name (its leading NUL dropped) */
+	KMON_F_INBOUND = 1u << 15,  /* close: the connection was accepted, not connected */
+};
+
+struct kmon_sockaddr {
+	kmon_u16 family;    /* AF_* (AF_UNIX 1, AF_INET 2, AF_INET6 10); 0: none */
+	kmon_u16 port;      /* host byte order */
+	kmon_u32 scope_id;  /* IPv6 scope (interface index), else 0 */
+	kmon_u8 addr[16];   /* network order: IPv4 in the first 4 bytes, IPv6 in all 16 */
+};
+
+struct kmon_connect {
+	struct kmon_header hdr;
+	char comm[KMON_COMM_LEN];
+	struct kmon_sockaddr local;   /* the socket's own end after the call */
+	struct kmon_sockaddr remote;  /* the destination as passed to connect() */
+	kmon_s32 result;              /* 0, -EINPROGRESS (non-blocking) or -errno */
+	kmon_s32 fd;
+	kmon_u16 type;                /* SOCK_STREAM 1, SOCK_DGRAM 2, ... */
+	kmon_u16 protocol;            /* IPPROTO_TCP 6, IPPROTO_UDP 17; 0 for unix */
+	kmon_u16 path_len;            /* field 0: unix destination path or abstract name */
+	kmon_u16 reserved;
+};
+enum kmon_connect_var { KMON_CONNECT_VAR_PATH = 0 };
+
+struct kmon_accept {
+	struct kmon_header hdr;
+	char comm[KMON_COMM_LEN];
+	struct kmon_sockaddr local;   /* the listening end */
+	struct kmon_sockaddr remote;  /* the peer */
+	kmon_s32 fd;                  /* the listening socket */
+	kmon_s32 new_fd;              /* the accepted connection */
+	kmon_u16 type;
+	kmon_u16 protocol;
+	kmon_u16 path_len;            /* field 0: unix listening path or abstract name */
+	kmon_u16 reserved;
+};
+enum kmon_accept_var { KMON_ACCEPT_VAR_PATH = 0 };
+
+struct kmon_listen {
+	struct kmon_header hdr;
+	char comm[KMON_COMM_LEN];
+	struct kmon_sockaddr local;   /* the bound address */
+	kmon_s32 result;              /* 0 or -errno */
+	kmon_s32 fd;
+	kmon_u16 type;
+	kmon_u16 protocol;
+	kmon_u16 path_len;            /* field 0: unix path or abstract name */
+	kmon_u16 reserved0;
+	kmon_u32 backlog;             /* as passed */
+	kmon_u32 reserved1;
+};
+enum kmon_listen_var { KMON_LISTEN_VAR_PATH = 0 };
+
+struct kmon_bind {
+	struct kmon_header hdr;
+	char comm[KMON_COMM_LEN];
+	struct kmon_sockaddr local;   /* the bound address (the kernel's choice of port on success) */
+	kmon_s32 result;              /* 0 or -errno */
+	kmon_s32 fd;
+	kmon_u16 type;
+	kmon_u16 protocol;
+	kmon_u16 path_len;            /* field 0: unix path or abstract name */
+	kmon_u16 reserved;
+};
+enum kmon_bind_var { KMON_BIND_VAR_PATH = 0 };
+
+/* hdr.tgid/tid/cgroup_id: the task whose connect or accept opened the connection. */
+struct kmon_close {
+	struct kmon_header hdr;
+	char comm[KMON_COMM_LEN];     /* that task's name */
+	struct kmon_sockaddr local;
+	struct kmon_sockaddr remote;
+	kmon_u64 duration_ns;         /* from connect/accept returning to the close */
+	kmon_u64 bytes_sent;          /* acknowledged by the peer */
+	kmon_u64 bytes_received;
+};
+
+struct kmon_send {
+	struct kmon_header hdr;
+	char comm[KMON_COMM_LEN];
+	struct kmon_sockaddr local;
+	struct kmon_sockaddr remote;  /* from the call, or the socket's connected peer */
+	kmon_s32 fd;
+	kmon_u32 datagrams;           /* sent by this call to this destination */
+	kmon_u64 bytes;
+};
+
+struct kmon_dns {
+	struct kmon_header hdr;
+	char comm[KMON_COMM_LEN];
+	struct kmon_sockaddr local;
+	struct kmon_sockaddr server;
+	kmon_s32 fd;
+	kmon_u16 query_len;           /* field 0: the datagram as sent, cut at KMON_DNS_MAX */
+	kmon_u16 reserved;
+};
+enum kmon_dns_var { KMON_DNS_VAR_QUERY = 0 };
+
 /* Drop and truncation counters, one instance per CPU (Linux) or per driver (Windows). */
 struct kmon_cpu_stats {
 	kmon_u64 attempted;                 /* records the driver tried to emit (next seq) */
@@ -158,6 +272,15 @@ KMON_PIN_SIZE(kmon_fork, 88);
 KMON_PIN_SIZE(kmon_synth, 64);
 KMON_PIN_SIZE(kmon_image_load, 72);
 KMON_PIN_SIZE(kmon_registry_set, 64);
+KMON_PIN_SIZE(kmon_sockaddr, 24);
+KMON_PIN_SIZE(kmon_connect, 128);
+KMON_PIN(kmon_connect, remote, 88);
+KMON_PIN_SIZE(kmon_accept, 128);
+KMON_PIN_SIZE(kmon_listen, 112);
+KMON_PIN_SIZE(kmon_bind, 104);
+KMON_PIN_SIZE(kmon_close, 136);
+KMON_PIN_SIZE(kmon_send, 128);
+KMON_PIN_SIZE(kmon_dns, 120);
 KMON_PIN_SIZE(kmon_cpu_stats, 8 * (2 + KMON_KIND_COUNT));
 
 #endif /* KMON_ABI_H */

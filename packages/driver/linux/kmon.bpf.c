@@ -23,4 +23,5 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #include "helpers/extract.h"
 #include "helpers/store.h"
 #include "programs/process.h"
+#include "programs/network.h"
 #include "programs/synth.h"

@@ -32,11 +32,49 @@ struct kmon_config {
 #define KMON_KIND_BIT(kind) (1u << (kind))
 
 /*
+ * Live network filters (maps kmon_net_filter, kmon_net_cidr4/6,
+ * kmon_net_ports), written by the loader at start and on every setFilters.
+ * A prefix or port maps to a verdict; an address matching no prefix (a port
+ * in no entry) is kept unless include_addrs (include_ports) says that only
+ * included ones are.
+ */
+enum kmon_net_verdict {
+	KMON_NET_INCLUDE = 1,
+	KMON_NET_EXCLUDE = 2,
+};
+
+enum kmon_net_limits {
+	KMON_NET_PREFIXES_MAX = 1024, /* per address family */
+	KMON_NET_PORTS_MAX = 1024,
+};
+
+struct kmon_net_filter {
+	kmon_u32 drop_loopback;  /* nonzero: drop loopback addresses (127/8, ::1); all zeros keeps everything */
+	kmon_u32 include_addrs;  /* nonzero: keep only addresses under an included prefix */
+	kmon_u32 include_ports;  /* nonzero: keep only included ports */
+	kmon_u32 lookup_addrs;   /* nonzero: some prefix is set (else the tries are skipped) */
+	kmon_u32 lookup_ports;   /* nonzero: some port is set */
+	kmon_u32 reserved;
+};
+
+/* LPM trie keys: prefix length in bits, then the address in network order. */
+struct kmon_net_prefix4 {
+	kmon_u32 prefixlen;
+	kmon_u8 addr[4];
+};
+
+struct kmon_net_prefix6 {
+	kmon_u32 prefixlen;
+	kmon_u8 addr[16];
+};
+
+/*
  * Scratch slots: a record with variable-length fields is assembled in a
  * per-CPU slot and copied into the ring with its exact size. 8 spare bytes
  * let the program zero the record's padding with one store.
  */
 #define KMON_EXEC_SCRATCH (KMON_RECORD_MAX + 8)
+#define KMON_NET_SCRATCH 1024 /* a network body (<= 128) + KMON_DNS_MAX + 8, rounded up */
 #define KMON_SYNTH_SCRATCH (sizeof(struct kmon_synth) + KMON_PAYLOAD_MAX + 8)
 
 #endif /* KMON_CONFIG_H */

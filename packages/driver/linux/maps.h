@@ -50,6 +50,82 @@ struct {
 	__type(value, struct kmon_synth_slot);
 } kmon_synth_buf SEC(".maps");
 
+/*
+ * Network records with a variable field (unix paths, DNS queries) are built
+ * here. Only syscall-exit programs use it: those run with preemption off and
+ * never in interrupt context, so one slot per CPU is never shared by two
+ * records at once (the TCP close program, which runs in softirq, builds its
+ * record on the stack).
+ */
+struct kmon_net_slot {
+	char data[KMON_NET_SCRATCH];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kmon_net_slot);
+} kmon_net_buf SEC(".maps");
+
+/*
+ * TCP connections this session saw open (connect or accept), keyed by their
+ * struct sock: the close is reported for the task that opened it, not for
+ * whatever task the softirq that closes it interrupted. LRU: a connection
+ * whose close is never seen cannot fill the map.
+ */
+struct kmon_flow {
+	__u64 start_ns;
+	__u64 cgroup_id;
+	__u32 tgid;
+	__u32 tid;
+	char comm[KMON_COMM_LEN];
+	__u32 inbound;
+	__u32 reserved;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct kmon_flow);
+} kmon_flows SEC(".maps");
+
+/*
+ * Network filters, live: user space rewrites these maps on a running session
+ * (kmon_config is frozen at load). Address verdicts come from the longest
+ * matching prefix, so an exclusion inside an included range works.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kmon_net_filter);
+} kmon_net_filter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, KMON_NET_PREFIXES_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct kmon_net_prefix4);
+	__type(value, __u32);
+} kmon_net_cidr4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, KMON_NET_PREFIXES_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct kmon_net_prefix6);
+	__type(value, __u32);
+} kmon_net_cidr6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KMON_NET_PORTS_MAX);
+	__type(key, __u16);
+	__type(value, __u32);
+} kmon_net_ports SEC(".maps");
+
 /* Counter echoed in kmon_synth.value, so a consumer can spot lost records. */
 __u64 kmon_synth_next = 0;
 
