@@ -3,7 +3,7 @@
 // implement it with a mock or a recorded capture (./testing). Nothing above
 // this interface knows which OS or which fake it runs on.
 import type { BindingCapabilities } from './capabilities.js';
-import type { SessionOptions } from './options.js';
+import type { Filters, SessionOptions } from './options.js';
 
 /** Receives what a live session produces. Called on the JS thread. */
 export interface BatchSink {
@@ -51,6 +51,11 @@ export interface KernelSession {
   /** Pull model: drain whatever waits now into one batch (empty when nothing waits). */
   read(): Uint8Array;
   stats(): RawKernelStats;
+  /**
+   * Replaces the filters on the live session: the next event sees them.
+   * Throws a KmonError when the binding cannot filter so.
+   */
+  setFilters(filters: Filters): void;
   /**
    * Stops the driver producing records while what already waits stays
    * readable, so a deliberate stop can deliver everything. Idempotent.

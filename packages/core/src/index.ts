@@ -24,12 +24,29 @@ export * from './events.js';
 export {
   DEFAULT_KINDS,
   eventKindSchema,
+  filtersSchema,
+  networkFilterSchema,
+  parseFilters,
   parseSessionOptions,
   sessionOptionsSchema,
   wakeupSchema,
+  type Filters,
+  type FiltersInput,
   type SessionOptions,
   type SessionOptionsInput,
   type Wakeup,
 } from './options.js';
+export {
+  AF_INET,
+  AF_INET6,
+  AF_UNIX,
+  formatCidr,
+  formatIp,
+  parseCidr,
+  parseIp,
+  type Cidr,
+  type SocketAddress,
+} from './network/address.js';
+export type { DnsQuery, DnsQuestion } from './network/dns.js';
 export { decodeText, escapeText, safe, SafeText, shellWord } from './text.js';
 export { emptyStats, statsDelta, summarizeStats, type KernelStats } from './stats.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KmonOptionsError } from './errors.js';
-import { parseSessionOptions } from './options.js';
+import { parseFilters, parseSessionOptions } from './options.js';
 
 describe('session options', () => {
   it('fills in defaults', () => {
@@ -46,5 +46,35 @@ describe('session options', () => {
 
   it('takes undefined as all defaults', () => {
     expect(parseSessionOptions(undefined).kinds).toEqual(['exec', 'exit', 'fork']);
+  });
+});
+
+describe('network filters', () => {
+  it('default to keeping everything', () => {
+    expect(parseSessionOptions({}).filters.network).toEqual({
+      include: [],
+      exclude: [],
+      ports: [],
+      excludePorts: [],
+      loopback: true,
+    });
+  });
+
+  it('keep prefixes in canonical form (host bits cleared, IPv4-mapped as IPv4)', () => {
+    const { network } = parseFilters({
+      network: { include: ['10.1.2.3/8', '2001:DB8::1/32'], exclude: ['::ffff:10.9.0.0/112', '::1'] },
+    });
+    expect(network.include).toEqual(['10.0.0.0/8', '2001:db8::/32']);
+    expect(network.exclude).toEqual(['10.9.0.0/16', '::1/128']);
+  });
+
+  it('name the bad entry and the rule', () => {
+    expect(() => parseFilters({ network: { include: ['10.0.0.0/33'] } })).toThrow(/network.include.0: '10.0.0.0\/33' is not an address prefix/);
+    expect(() => parseFilters({ network: { ports: [0] } })).toThrow(KmonOptionsError);
+    expect(() => parseFilters({ network: { include: ['10.0.0.0/8'], exclude: ['10.1.1.1/8'] } })).toThrow(
+      /both included and excluded/,
+    );
+    expect(() => parseFilters({ network: { ports: [53], excludePorts: [53] } })).toThrow(/port cannot be both/);
+    expect(() => parseSessionOptions({ filters: { network: { loopbak: false } } })).toThrow(/loopbak/);
   });
 });

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { KmonOptionsError } from './errors.js';
 import { ABI, EVENT_KINDS, type EventKind } from './abi.js';
+import { formatCidr, parseCidr } from './network/address.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -19,6 +20,61 @@ export const wakeupSchema = z
   .describe(
     'each: the kernel wakes the consumer per record; adaptive: it wakes past wakeupBytes, and maxLatencyMs bounds the wait for a lone record; poll: no wakeups, the consumer checks every pollIntervalMs; pull: the consumer is told records wait and drains them itself with read()',
   );
+
+/** An address prefix in text (10.0.0.0/8, 2001:db8::/32, or one address), kept in canonical form. */
+const cidrSchema = z.string().transform((text, ctx) => {
+  const cidr = parseCidr(text);
+  if (cidr) return formatCidr(cidr);
+  ctx.addIssue({ code: 'custom', message: `'${text}' is not an address prefix (e.g. 10.0.0.0/8, 2001:db8::/32, ::1)` });
+  return z.NEVER;
+});
+
+const portSchema = z.number().int().min(1).max(65535);
+
+/** What the driver checks per prefix/port list (its maps hold 1024 entries each). */
+const FILTER_ENTRIES_MAX = 1024;
+
+const inBoth = <T>(a: T[], b: T[]) => a.filter((x) => b.includes(x));
+
+export const networkFilterSchema = z
+  .object({
+    include: z
+      .array(cidrSchema)
+      .max(FILTER_ENTRIES_MAX)
+      .default([])
+      .describe('keep only events whose address is under one of these prefixes (the remote end; for bind and listen the local one)'),
+    exclude: z
+      .array(cidrSchema)
+      .max(FILTER_ENTRIES_MAX)
+      .default([])
+      .describe('drop events whose address is under one of these; the longest matching prefix decides'),
+    ports: z.array(portSchema).max(FILTER_ENTRIES_MAX).default([]).describe('keep only events on these ports'),
+    excludePorts: z.array(portSchema).max(FILTER_ENTRIES_MAX).default([]).describe('drop events on these ports'),
+    loopback: z
+      .boolean()
+      .default(true)
+      .describe('keep events whose address is loopback (127.0.0.0/8, ::1, IPv4-mapped too); egress monitors turn it off'),
+  })
+  .strict()
+  .refine((f) => inBoth(f.include, f.exclude).length === 0, {
+    message: 'a prefix cannot be both included and excluded',
+    path: ['exclude'],
+  })
+  .refine((f) => inBoth(f.ports, f.excludePorts).length === 0, {
+    message: 'a port cannot be both included and excluded',
+    path: ['excludePorts'],
+  })
+  .describe(
+    'network kinds: which addresses and ports are recorded; unix sockets pass unless include or ports keeps only some',
+  );
+
+export const filtersSchema = z
+  .object({ network: networkFilterSchema.prefault({}) })
+  .strict()
+  .describe('filters the driver applies before a record is made (records filtered out are not lost); live: setFilters');
+
+export type FiltersInput = z.input<typeof filtersSchema>;
+export type Filters = z.output<typeof filtersSchema>;
 
 export const sessionOptionsSchema = z
   .object({
@@ -81,6 +137,7 @@ export const sessionOptionsSchema = z
       .strict()
       .optional()
       .describe('attach the synthetic source (tests and benchmarks)'),
+    filters: filtersSchema.prefault({}),
     windows: z
       .object({
         mechanism: z.enum(['inverted-call', 'event-pull']).default('inverted-call'),
@@ -103,14 +160,23 @@ export type SessionOptions = z.output<typeof sessionOptionsSchema>;
 
 /** Validates and completes session options; throws KmonOptionsError naming each bad field. */
 export function parseSessionOptions(input: unknown = {}): SessionOptions {
-  const result = sessionOptionsSchema.safeParse(input ?? {});
+  return parseWith(sessionOptionsSchema, input ?? {}, 'options', 'sessionOptionsSchema');
+}
+
+/** Validates and completes filters (for a live change); throws KmonOptionsError naming each bad field. */
+export function parseFilters(input: unknown = {}): Filters {
+  return parseWith(filtersSchema, input ?? {}, 'filters', 'filtersSchema');
+}
+
+function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: string, name: string): z.output<S> {
+  const result = schema.safeParse(input);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
-    const where = issue.path.length > 0 ? issue.path.join('.') : 'options';
+    const where = issue.path.length > 0 ? issue.path.join('.') : what;
     return `${where}: ${issue.message}`;
   });
-  throw new KmonOptionsError(`invalid kmon options: ${problems.join('; ')}`, {
-    hint: 'see sessionOptionsSchema in @kmon/core for every option and its range',
+  throw new KmonOptionsError(`invalid kmon ${what}: ${problems.join('; ')}`, {
+    hint: `see ${name} in @kmon/core for every option and its range`,
     cause: result.error,
   });
 }

@@ -78,6 +78,51 @@ Wakeup ParseWakeup(const Napi::Object& config) {
   throw Napi::TypeError::New(config.Env(), "config.wakeup must be 'each', 'adaptive', 'poll' or 'pull'");
 }
 
+Napi::Array Array(const Napi::Object& object, const char* key) {
+  Napi::Value v = object.Get(key);
+  if (!v.IsArray()) throw Napi::TypeError::New(object.Env(), std::string("filters.") + key + " must be an array");
+  return v.As<Napi::Array>();
+}
+
+std::vector<Filters::Network::Prefix> Prefixes(const Napi::Object& network, const char* key) {
+  std::vector<Filters::Network::Prefix> out;
+  Napi::Array array = Array(network, key);
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    Napi::Value item = array.Get(i);
+    if (!item.IsObject()) throw Napi::TypeError::New(network.Env(), std::string("filters.") + key + " must hold prefixes");
+    Napi::Object prefix = item.As<Napi::Object>();
+    Napi::Array bytes = Array(prefix, "bytes");
+    if (bytes.Length() != 4 && bytes.Length() != 16) throw OutOfRange(prefix, "bytes");
+    Filters::Network::Prefix p;
+    for (uint32_t b = 0; b < bytes.Length(); ++b) p.addr.push_back(static_cast<uint8_t>(U32(bytes, std::to_string(b).c_str(), 0, 255)));
+    p.length = U32(prefix, "prefixLength", 0, bytes.Length() * 8);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::vector<uint16_t> Ports(const Napi::Object& network, const char* key) {
+  std::vector<uint16_t> out;
+  Napi::Array array = Array(network, key);
+  for (uint32_t i = 0; i < array.Length(); ++i) out.push_back(static_cast<uint16_t>(U32(array, std::to_string(i).c_str(), 0, 65535)));
+  return out;
+}
+
+// toNativeFilters in src/index.ts: prefixes already parsed by @kmon/core.
+Filters ParseFilters(const Napi::Value& value) {
+  if (!value.IsObject()) throw Napi::TypeError::New(value.Env(), "filters must be an object");
+  Napi::Value network = value.As<Napi::Object>().Get("network");
+  if (!network.IsObject()) throw Napi::TypeError::New(value.Env(), "filters.network must be an object");
+  Napi::Object n = network.As<Napi::Object>();
+  Filters out;
+  out.network.drop_loopback = !Bool(n, "loopback");
+  out.network.include = Prefixes(n, "include");
+  out.network.exclude = Prefixes(n, "exclude");
+  out.network.ports = Ports(n, "ports");
+  out.network.exclude_ports = Ports(n, "excludePorts");
+  return out;
+}
+
 #ifdef _WIN32
 // src/windows/options.ts: what kmon.sys needs. The wakeup mode only matters
 // to addon.cc there ('pull' or not): the pump thread wakes the loop per batch
@@ -120,6 +165,7 @@ void ParsePlatform(const Napi::Object& config, BackendOptions* o) {
   o->synthetic = o->synth_tgid != 0;
   o->synth_payload = U32(config, "synthPayload", 0, KMON_PAYLOAD_MAX);
   o->exit_fallback = Bool(config, "exitFallback", true);
+  o->filters = ParseFilters(config.Get("filters"));
 }
 #endif
 
@@ -168,6 +214,7 @@ class Session : public Napi::ObjectWrap<Session> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Session",
                        {InstanceMethod<&Session::Read>("read"), InstanceMethod<&Session::Stats>("stats"),
+                        InstanceMethod<&Session::SetFilters>("setFilters"),
                         InstanceMethod<&Session::Detach>("detach"), InstanceMethod<&Session::Close>("close")});
   }
 
@@ -250,6 +297,16 @@ class Session : public Napi::ObjectWrap<Session> {
     cpu.Set("dropped", dropped);
     cpu.Set("truncated", static_cast<double>(c.truncated));
     return cpu;
+  }
+
+  void SetFilters(const Napi::CallbackInfo& info) {
+    if (!backend_) throw ClosedError(info.Env());
+    Filters filters = ParseFilters(info[0]);
+    try {
+      backend_->SetFilters(filters);
+    } catch (const BackendError& e) {
+      throw ToJsError(info.Env(), e);
+    }
   }
 
   void Detach(const Napi::CallbackInfo&) {

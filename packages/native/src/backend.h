@@ -26,6 +26,23 @@ namespace kmon {
 // that records wait and drains them itself (Session::Read).
 enum class Wakeup { kEach, kAdaptive, kPoll, kPull };
 
+// SessionOptions.filters: what the driver drops before a record is made,
+// changeable on a live session (Backend::SetFilters).
+struct Filters {
+  struct Network {
+    struct Prefix {
+      std::vector<uint8_t> addr;  // 4 (IPv4) or 16 (IPv6) bytes, network order, host bits zero
+      uint32_t length = 0;        // prefix bits
+    };
+    bool drop_loopback = false;
+    // Address prefixes and ports; the longest matching prefix decides.
+    std::vector<Prefix> include;
+    std::vector<Prefix> exclude;
+    std::vector<uint16_t> ports;
+    std::vector<uint16_t> exclude_ports;
+  } network;
+};
+
 // SessionOptions from @kmon/core, already validated, flattened for C++.
 struct BackendOptions {
   uint32_t kinds = 0;         // bit (1 << kmon_kind) per kind
@@ -42,6 +59,7 @@ struct BackendOptions {
   uint32_t synth_payload = 0;
   bool exit_fallback = false;  // tests: use the exit detection of kernels without group_dead
   uint64_t batch_bytes = 0;    // the staging buffer Drain fills (>= RecordMax())
+  Filters filters;
 
   // Windows only (kmon.sys); ignored elsewhere.
   struct Windows {
@@ -110,6 +128,8 @@ class Backend {
   // failure (Windows: the pump thread could not go on).
   virtual Drained Drain(uint8_t* dst, size_t cap) = 0;
   virtual BackendStats Stats() = 0;
+  // Replaces the live filters; the next event sees them. Throws BackendError.
+  virtual void SetFilters(const Filters& filters) = 0;
   // Stops the driver producing records; what waits stays drainable. Idempotent.
   virtual void Detach() = 0;
   // Detaches from the kernel and releases every resource. Idempotent.

@@ -13,9 +13,11 @@ import {
   KmonOptionsError,
   KmonPermissionError,
   KmonUnsupportedError,
+  parseCidr,
   refuseUnsupported,
   type BatchSink,
   type BindingCapabilities,
+  type Filters,
   type KernelBinding,
   type KernelSession,
   type RawKernelStats,
@@ -49,11 +51,30 @@ export interface NativeConfig {
   synthPayload: number;
   /** Tests: detect process exits as on kernels whose sched_process_exit lacks group_dead. */
   exitFallback?: boolean;
+  filters: NativeFilters;
+}
+
+/** Filters as kmon.node takes them: prefixes as bytes. */
+export interface NativeFilters {
+  network: {
+    loopback: boolean;
+    include: NativePrefix[];
+    exclude: NativePrefix[];
+    ports: number[];
+    excludePorts: number[];
+  };
+}
+
+interface NativePrefix {
+  /** 4 (IPv4) or 16 (IPv6) bytes, network order. */
+  bytes: number[];
+  prefixLength: number;
 }
 
 interface NativeSession {
   read(): Uint8Array;
   stats(): RawKernelStats;
+  setFilters(filters: NativeFilters): void;
   /** Stops the driver producing for this session; what waits stays readable. */
   detach(): void;
   close(): void;
@@ -112,6 +133,7 @@ export const LINUX_CAPABILITIES: BindingCapabilities = {
     // The source is a generator process's getppid() calls: the driver's timer options are Windows'.
     'synthetic.tgid',
     'synthetic.payloadBytes',
+    'filters.network',
   ],
 };
 
@@ -174,6 +196,26 @@ export function toNativeConfig(options: SessionOptions): NativeConfig {
     batchBytes: options.batchBytes,
     synthTgid: syntheticTgid(options),
     synthPayload: options.synthetic?.payloadBytes ?? 0,
+    filters: toNativeFilters(options.filters),
+  };
+}
+
+/** Filters as kmon.node takes them (@kmon/core has validated the prefixes). */
+export function toNativeFilters(filters: Filters): NativeFilters {
+  const prefixes = (texts: string[]) =>
+    texts.map((text) => {
+      const cidr = parseCidr(text)!;
+      return { bytes: [...cidr.bytes], prefixLength: cidr.prefixLength };
+    });
+  const { network } = filters;
+  return {
+    network: {
+      loopback: network.loopback,
+      include: prefixes(network.include),
+      exclude: prefixes(network.exclude),
+      ports: network.ports,
+      excludePorts: network.excludePorts,
+    },
   };
 }
 
@@ -198,6 +240,7 @@ const STAGE_TEXT: Record<string, string> = {
   ring: 'map the BPF ring buffer',
   wait: 'wait on the ring buffer',
   stats: 'read the driver counters',
+  filters: 'set the filters',
 };
 
 /** Maps an error thrown by kmon.node to the KmonError that says what to do about it. */
@@ -272,6 +315,10 @@ function open(options: SessionOptions, sink: BatchSink): KernelSession {
     read() {
       if (!session) throw new KmonClosedError();
       return callNative(() => session!.read());
+    },
+    setFilters(filters) {
+      if (!session) throw new KmonClosedError();
+      callNative(() => session!.setFilters(toNativeFilters(filters)));
     },
     detach() {
       if (session) callNative(() => session!.detach());

@@ -64,6 +64,21 @@ describe('createKmon (mock binding)', () => {
     expect(binding.current!.options).toMatchObject({ kinds: ['exit'], argvBytes: 128, wakeup: 'adaptive' });
   });
 
+  it('changes the filters of the live session, and a later session starts with them', () => {
+    const kmon = createKmon({ filters: { network: { loopback: false } } }, { binding, graceMs: 100 });
+    const sub = kmon.events$.subscribe();
+    expect(binding.current!.filters.network.loopback).toBe(false);
+    kmon.setFilters({ network: { include: ['10.1.2.3/8'] } });
+    expect(binding.current!.filters.network).toMatchObject({ include: ['10.0.0.0/8'], loopback: true });
+    expect(() => kmon.setFilters({ network: { ports: [70000] } })).toThrow(KmonOptionsError);
+    expect(binding.current!.filters.network.include).toEqual(['10.0.0.0/8']); // a refused change leaves them
+    sub.unsubscribe();
+    vi.advanceTimersByTime(100);
+    kmon.events$.subscribe();
+    expect(binding.sessions).toHaveLength(2);
+    expect(binding.current!.filters.network.include).toEqual(['10.0.0.0/8']);
+  });
+
   it('reports a sequence gap in-band with the kernel drop counts', () => {
     const seen: KmonMessage[] = [];
     createKmon({}, { binding }).events$.subscribe((m) => seen.push(m));

@@ -5,7 +5,10 @@
 import {
   decodeBatch,
   emptyStats,
+  parseFilters,
   parseSessionOptionsFor,
+  refuseUnsupported,
+  type FiltersInput,
   type KernelBinding,
   type KernelSession,
   type KernelStats,
@@ -40,6 +43,13 @@ export interface Kmon {
   readonly readable$: Observable<void>;
   /** Counters of the attached session (all zero when detached). */
   stats(): KernelStats;
+  /**
+   * Replaces the session's filters (validated as the `filters` option is):
+   * the attached session applies them from its next event, a later one
+   * starts with them. Throws KmonOptionsError on bad input, or the
+   * binding's KmonError when it cannot filter so.
+   */
+  setFilters(filters: FiltersInput): void;
   /**
    * Pull model: drains what waits in the kernel now, with the loss notices
    * found since the last read (the session must be attached: subscribe first).
@@ -98,7 +108,7 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
   const pull = parsed.wakeup === 'pull';
   const stop$ = new Subject<void>();
   let listeners = 0;
-  let live: { read(): KmonMessage[]; stats(): KernelStats } | undefined;
+  let live: { read(): KmonMessage[]; stats(): KernelStats; session: KernelSession } | undefined;
 
   const attach = (subscriber: Subscriber<Delivery>) => {
     let session: KernelSession | undefined;
@@ -143,6 +153,7 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
         return [...held.splice(0), ...messages];
       },
       stats: () => accountant.current(),
+      session: opened,
     };
     const interval = setInterval(guarded(() => report(accountant.newLosses())), statsIntervalMs);
     interval.unref();
@@ -195,6 +206,12 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
     events$,
     readable$,
     stats: () => live?.stats() ?? emptyStats(),
+    setFilters(input) {
+      const filters = parseFilters(input);
+      refuseUnsupported(binding.capabilities, { filters: input });
+      live?.session.setFilters(filters);
+      parsed.filters = filters; // the session attached next starts with them
+    },
     read: () => live?.read() ?? [],
     stop: () => stop$.next(),
   };

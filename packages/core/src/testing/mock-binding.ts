@@ -3,11 +3,13 @@
 import type { BatchSink, KernelBinding, KernelSession, RawKernelStats } from '../binding.js';
 import { ALL_CAPABILITIES, type BindingCapabilities } from '../capabilities.js';
 import { KmonClosedError } from '../errors.js';
-import type { SessionOptions } from '../options.js';
+import type { Filters, SessionOptions } from '../options.js';
 import { ABI } from '../abi.js';
 
 export interface MockSession extends KernelSession {
   readonly options: SessionOptions;
+  /** The filters now in force: the options', then each setFilters(). */
+  readonly filters: Filters;
   readonly closed: boolean;
   readonly detached: boolean;
   /** Delivers a batch as the native layer would after a wakeup. */
@@ -48,6 +50,7 @@ export function createMockBinding(config: MockBindingOptions = {}): MockBinding 
     }
     let closed = false;
     let detached = false;
+    let filters = options.filters;
     let stats: RawKernelStats = { cpus: [zeroCpu()], bindingDropped: 0 };
     const pending: Uint8Array[] = [];
     const live = () => {
@@ -60,6 +63,13 @@ export function createMockBinding(config: MockBindingOptions = {}): MockBinding 
       },
       get detached() {
         return detached;
+      },
+      get filters() {
+        return filters;
+      },
+      setFilters(next) {
+        live();
+        filters = next;
       },
       deliver(batch) {
         live();

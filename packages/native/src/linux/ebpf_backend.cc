@@ -15,7 +15,9 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <mutex>
+#include <tuple>
 
 #include "../backend.h"
 #include "kmon_config.h"
@@ -27,6 +29,7 @@ namespace {
 constexpr const char* kVmlinuxBtf = "/sys/kernel/btf/vmlinux";
 constexpr size_t kLogTail = 4096;  // libbpf output kept for an error message
 constexpr int kENOTSUPP = 524;     // kernel-internal "not supported", leaks from bpf()
+constexpr uint32_t kZero = 0;      // key of single-entry array maps
 
 // libbpf logs through one process-wide callback. While a thread brings a
 // backend up, its messages are collected here (the tail ends up in the error
@@ -145,6 +148,39 @@ bool ExitTracepointHasGroupDead() {
   return has;
 }
 
+// The network programs and the kinds each serves: connect and accept also
+// note TCP connections for `close`; the send calls serve send and dns.
+struct NetworkProgram {
+  const char* name;
+  uint32_t kinds;
+};
+constexpr uint32_t Bit(kmon_kind kind) { return 1u << kind; }
+constexpr NetworkProgram kNetworkPrograms[] = {
+    {"sys_exit_connect", Bit(KMON_KIND_CONNECT) | Bit(KMON_KIND_CLOSE)},
+    {"sys_exit_accept", Bit(KMON_KIND_ACCEPT) | Bit(KMON_KIND_CLOSE)},
+    {"sys_exit_accept4", Bit(KMON_KIND_ACCEPT) | Bit(KMON_KIND_CLOSE)},
+    {"sys_exit_bind", Bit(KMON_KIND_BIND)},
+    {"sys_exit_listen", Bit(KMON_KIND_LISTEN)},
+    {"sys_exit_sendto", Bit(KMON_KIND_SEND) | Bit(KMON_KIND_DNS)},
+    {"sys_exit_sendmsg", Bit(KMON_KIND_SEND) | Bit(KMON_KIND_DNS)},
+    {"sys_exit_sendmmsg", Bit(KMON_KIND_SEND) | Bit(KMON_KIND_DNS)},
+    {"kmon_tcp_close", Bit(KMON_KIND_CLOSE)},
+};
+
+// An LPM trie key (struct kmon_net_prefix4 or 6) as bytes, and its map.
+struct PrefixKey {
+  std::vector<uint8_t> key;  // prefixlen (u32, host order), then the address
+  bool v6;
+  bool operator<(const PrefixKey& o) const { return std::tie(v6, key) < std::tie(o.v6, o.key); }
+};
+
+PrefixKey MakePrefixKey(const Filters::Network::Prefix& p) {
+  PrefixKey k{std::vector<uint8_t>(sizeof(uint32_t) + p.addr.size()), p.addr.size() == 16};
+  std::memcpy(k.key.data(), &p.length, sizeof(uint32_t));
+  std::memcpy(k.key.data() + sizeof(uint32_t), p.addr.data(), p.addr.size());
+  return k;
+}
+
 class EbpfBackend final : public Backend {
  public:
   explicit EbpfBackend(const BackendOptions& options) : opts_(options) {}
@@ -166,6 +202,7 @@ class EbpfBackend final : public Backend {
                          MissingFeature(-err));
     }
     RememberIds();
+    WriteFilters(opts_.filters);
     if (int err = kmon_bpf__attach(skel_); err != 0)
       throw BackendError("attach", -err, ErrorText("attaching the BPF programs", -err, log.text()),
                          MissingFeature(-err));
@@ -200,6 +237,10 @@ class EbpfBackend final : public Backend {
                                    stats.cpus.size() * sizeof(kmon_cpu_stats), 0);
     if (err != 0) throw BackendError("stats", -err, ErrorText("reading the per-CPU counters", -err, ""));
     return stats;
+  }
+
+  void SetFilters(const Filters& filters) override {
+    if (skel_ != nullptr) WriteFilters(filters);
   }
 
   void Detach() override {
@@ -242,6 +283,48 @@ class EbpfBackend final : public Backend {
     Autoload(skel_->progs.kmon_exit_live, exits && !group_dead);
     Autoload(skel_->progs.kmon_fork, opts_.kinds & (1u << KMON_KIND_FORK));
     Autoload(skel_->progs.kmon_synth, opts_.synthetic);
+    for (const NetworkProgram& p : kNetworkPrograms) Autoload(Program(p.name), opts_.kinds & p.kinds);
+  }
+
+  bpf_program* Program(const char* name) {
+    bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, name);
+    if (prog == nullptr) throw BackendError("open", ENOENT, std::string("the BPF object has no program ") + name);
+    return prog;
+  }
+
+  // The live network filter: the prefixes and ports first (new ones in,
+  // stale ones out), then the switches that make the programs use them.
+  void WriteFilters(const Filters& filters) {
+    const Filters::Network& f = filters.network;
+    std::map<PrefixKey, uint32_t> prefixes;
+    for (const auto& p : f.include) prefixes[MakePrefixKey(p)] = KMON_NET_INCLUDE;
+    for (const auto& p : f.exclude) prefixes[MakePrefixKey(p)] = KMON_NET_EXCLUDE;
+    std::map<uint16_t, uint32_t> ports;
+    for (uint16_t port : f.ports) ports[port] = KMON_NET_INCLUDE;
+    for (uint16_t port : f.exclude_ports) ports[port] = KMON_NET_EXCLUDE;
+    for (const auto& [key, verdict] : prefixes) Update(PrefixMap(key), key.key.data(), verdict, "an address prefix");
+    for (const auto& [port, verdict] : ports) Update(skel_->maps.kmon_net_ports, &port, verdict, "a port");
+    for (const auto& [key, verdict] : prefixes_)
+      if (prefixes.count(key) == 0) bpf_map__delete_elem(PrefixMap(key), key.key.data(), key.key.size(), 0);
+    for (const auto& [port, verdict] : ports_)
+      if (ports.count(port) == 0) bpf_map__delete_elem(skel_->maps.kmon_net_ports, &port, sizeof(port), 0);
+    prefixes_ = std::move(prefixes);
+    ports_ = std::move(ports);
+    kmon_net_filter value{};
+    value.drop_loopback = f.drop_loopback ? 1 : 0;
+    value.include_addrs = f.include.empty() ? 0 : 1;
+    value.include_ports = f.ports.empty() ? 0 : 1;
+    value.lookup_addrs = prefixes_.empty() ? 0 : 1;
+    value.lookup_ports = ports_.empty() ? 0 : 1;
+    Update(skel_->maps.kmon_net_filter, &kZero, value, "the network filter");
+  }
+
+  bpf_map* PrefixMap(const PrefixKey& key) const { return key.v6 ? skel_->maps.kmon_net_cidr6 : skel_->maps.kmon_net_cidr4; }
+
+  template <typename Key, typename Value>
+  static void Update(bpf_map* map, const Key* key, const Value& value, const char* what) {
+    if (int err = bpf_map__update_elem(map, key, bpf_map__key_size(map), &value, sizeof(value), BPF_ANY); err != 0)
+      throw BackendError("filters", -err, ErrorText((std::string("setting ") + what).c_str(), -err, ""));
   }
 
   void RememberIds() {
@@ -359,6 +442,8 @@ class EbpfBackend final : public Backend {
   ring_buffer* ring_ = nullptr;
   Waker* poll_ = nullptr;
   Waker* timer_ = nullptr;
+  std::map<PrefixKey, uint32_t> prefixes_;  // now in kmon_net_cidr4/6, with their verdicts
+  std::map<uint16_t, uint32_t> ports_;       // now in kmon_net_ports
   std::vector<uint32_t> prog_ids_;  // to wait for their release in Close
   std::vector<uint32_t> map_ids_;
   int wakeup_fd_ = -1;  // edge-triggered epoll on the ring, when the mode has wakeups

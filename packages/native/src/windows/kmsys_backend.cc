@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <memory>
 #include <string>
 #include <vector>
@@ -124,6 +125,11 @@ class KmsysBackend final : public Backend {
     stats.cpus.push_back(c);  // kmon.sys counts per driver, not per CPU
     stats.binding_dropped = queue_->dropped();
     return stats;
+  }
+
+  // kmon.sys has no network events, hence nothing to filter (the TS layer refuses first).
+  void SetFilters(const Filters&) override {
+    throw BackendError("filters", EOPNOTSUPP, "kmon.sys has no live filters");
   }
 
   // kmon.sys records every process whatever we do: stop the synthetic
