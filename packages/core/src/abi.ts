@@ -134,7 +134,7 @@ export const ABI = {
     'image-load': 5,
     'registry-set': 6,
   } satisfies Record<EventKind, number>,
-  kindCount: 7,
+  kindCount: 21,
   flags: {
     truncatedMask: 0xff,
     thread: 1 << 8,
@@ -150,7 +150,7 @@ export const ABI = {
   },
   header,
   records,
-  cpuStats: { cName: 'kmon_cpu_stats', size: 8 * (2 + 7) },
+  cpuStats: { cName: 'kmon_cpu_stats', size: 8 * (2 + 21) },
 } as const;
 
 const kindByNumber = new Map<number, EventKind>(EVENT_KINDS.map((kind) => [ABI.kinds[kind], kind]));

@@ -165,7 +165,7 @@ void ParsePlatform(const Napi::Object& config, BackendOptions* o) {
   o->synthetic = o->synth_tgid != 0;
   o->synth_payload = U32(config, "synthPayload", 0, KMON_PAYLOAD_MAX);
   o->exit_fallback = Bool(config, "exitFallback", true);
-  o->filters = ParseFilters(config.Get("filters"));
+  if (!config.Get("filters").IsUndefined()) o->filters = ParseFilters(config.Get("filters"));  // else none
 }
 #endif
 

@@ -51,7 +51,8 @@ export interface NativeConfig {
   synthPayload: number;
   /** Tests: detect process exits as on kernels whose sched_process_exit lacks group_dead. */
   exitFallback?: boolean;
-  filters: NativeFilters;
+  /** Absent: nothing is filtered. */
+  filters?: NativeFilters;
 }
 
 /** Filters as kmon.node takes them: prefixes as bytes. */

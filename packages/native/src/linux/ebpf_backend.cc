@@ -30,6 +30,7 @@ constexpr const char* kVmlinuxBtf = "/sys/kernel/btf/vmlinux";
 constexpr size_t kLogTail = 4096;  // libbpf output kept for an error message
 constexpr int kENOTSUPP = 524;     // kernel-internal "not supported", leaks from bpf()
 constexpr uint32_t kZero = 0;      // key of single-entry array maps
+constexpr uint32_t kFlowsMax = 65536;  // TCP connections a close session follows at once (LRU beyond)
 
 // libbpf logs through one process-wide callback. While a thread brings a
 // backend up, its messages are collected here (the tail ends up in the error
@@ -284,6 +285,8 @@ class EbpfBackend final : public Backend {
     Autoload(skel_->progs.kmon_fork, opts_.kinds & (1u << KMON_KIND_FORK));
     Autoload(skel_->progs.kmon_synth, opts_.synthetic);
     for (const NetworkProgram& p : kNetworkPrograms) Autoload(Program(p.name), opts_.kinds & p.kinds);
+    // An LRU map is allocated whole at creation: only a session with `close` pays for its table.
+    SetMaxEntries(skel_->maps.kmon_flows, opts_.kinds & Bit(KMON_KIND_CLOSE) ? kFlowsMax : 1);
   }
 
   bpf_program* Program(const char* name) {
