@@ -69,6 +69,7 @@ export function recordingBinding(inner: KernelBinding, writer: CaptureWriter): K
           checkWrites();
           return stats;
         },
+        setFilters: (filters) => opened.setFilters(filters),
         detach: () => opened.detach(),
         close() {
           opened.close();

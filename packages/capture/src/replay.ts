@@ -6,6 +6,7 @@ import {
   ALL_CAPABILITIES,
   KmonError,
   KmonOptionsError,
+  KmonUnsupportedError,
   type BatchSink,
   type KernelBinding,
   type KernelSession,
@@ -210,6 +211,11 @@ export function replayBinding(path: string, replay: ReplayOptions = {}): ReplayB
         pacer.resume();
         paused?.resolve();
         paused = undefined;
+      },
+      setFilters() {
+        throw new KmonUnsupportedError('a replayed capture cannot change its filters', {
+          hint: 'its records were filtered when they were recorded',
+        });
       },
       detach: stop,
       close: stop,
