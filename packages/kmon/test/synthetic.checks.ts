@@ -77,6 +77,7 @@ class CountingBinding implements KernelBinding {
     return {
       read: () => session.read(),
       stats: () => session.stats(),
+      setFilters: (filters) => session.setFilters(filters),
       detach: () => session.detach(),
       close: () => {
         if (!closed) this.closes += 1;
