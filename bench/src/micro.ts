@@ -1,7 +1,7 @@
 // Where the kmon path spends its time per event, layer by layer, in this
 // process with no kernel: the same synthetic records the driver writes,
 // encoded with @kmon/core's test encoder, run through
-//   zod     compiledEventSchema.safeParse on ready-made candidates
+//   zod     the decoder's compiled validator (eventValidator) on ready-made candidates
 //   decode  decodeBatch (framing + field reads + strings + zod)
 //   rx      createKmon (mock binding) -> events$ subscriber counting
 //   (a typical run: node dist/micro.js [MS_PER_STAGE] [--json])
@@ -9,7 +9,7 @@
 //           the lower bound a JS decoder of these objects can reach
 // ns per event and the share of it spent in GC (perf_hooks 'gc' entries).
 import { PerformanceObserver } from 'node:perf_hooks';
-import { compiledEventSchema, createKmon, decodeBatch } from 'kmon';
+import { createKmon, decodeBatch, eventValidator } from 'kmon';
 import { concatBatch, createMockBinding, encodeRecord } from 'kmon/testing';
 
 export interface MicroRow {
@@ -94,8 +94,9 @@ export async function micro(msPerStage = 400): Promise<MicroRow[]> {
       if (candidates.length !== N) throw new Error(`micro: decoded ${candidates.length} of ${N}`);
       const add = (stage: string, r: { ns: number; gcPct: number }) => rows.push({ stage, payload, nsPerEvent: r.ns, gcPct: r.gcPct });
 
+      const validator = eventValidator('synth');
       add('zod safeParse', await time(N, msPerStage, () => {
-        for (const c of candidates) if (!compiledEventSchema.safeParse(c).success) throw new Error('micro: invalid');
+        for (const c of candidates) if (!validator.safeParse(c).success) throw new Error('micro: invalid');
       }));
       add('decodeBatch (incl. zod)', await time(N, msPerStage, () => {
         if (decodeBatch(batch).events.length !== N) throw new Error('micro: decode');

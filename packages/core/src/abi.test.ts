@@ -1,71 +1,56 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ABI, EVENT_KINDS, type FieldType, type StructLayout } from './abi.js';
+import { abiDifferences, readCAbi } from '../test/c-abi.js';
 
-// Compiles the driver's own view of the ABI (kmon_abi.h through abi-dump.c)
-// and checks the decoder's table against it, field by field.
-const dumpSource = fileURLToPath(new URL('../../driver/test/abi-dump.c', import.meta.url));
+// The C header is compiled to BTF and every member of every record struct,
+// every kind number, flag bit and limit is compared with the TS kind
+// definitions (./kinds), which everything in TypeScript derives from.
+const headerPath = fileURLToPath(new URL('../../driver/include/kmon_abi.h', import.meta.url));
+const original = readFileSync(headerPath, 'utf8');
 
-interface CDump {
-  constants: Record<string, number>;
-  structs: Record<string, { size: number; fields: Record<string, [offset: number, size: number]> }>;
+/**
+ * The differences a changed copy of the header has with the TS definitions.
+ * Its static asserts (KMON_PIN*) are dropped, as if the change had updated
+ * them too: the BTF comparison alone must catch it.
+ */
+function differencesAfter(from: string, to: string): string[] {
+  expect(original).toContain(from);
+  const path = join(mkdtempSync(join(tmpdir(), 'kmon-abi-')), 'kmon_abi.h');
+  writeFileSync(path, original.replace(from, to).replace(/^KMON_PIN.*$/gm, ''));
+  return abiDifferences(readCAbi(path));
 }
 
-function dumpCLayout(): CDump {
-  const exe = join(mkdtempSync(join(tmpdir(), 'kmon-abi-')), 'abi-dump');
-  execFileSync('cc', ['-std=c11', '-Wall', '-Werror', dumpSource, '-o', exe]);
-  return JSON.parse(execFileSync(exe, { encoding: 'utf8' })) as CDump;
-}
-
-const typeSize: Record<FieldType, number> = { u8: 1, u16: 2, u32: 4, s32: 4, u64: 8, comm: ABI.commLen };
-
-describe('record ABI: @kmon/core vs packages/driver/include/kmon_abi.h', () => {
-  const c = dumpCLayout();
-  const layouts: StructLayout[] = [ABI.header, ...EVENT_KINDS.map((kind) => ABI.records[kind])];
-
-  it.each(layouts.map((l) => [l.cName, l] as const))('%s has the same size and field offsets', (cName, layout) => {
-    const cStruct = c.structs[cName];
-    expect(cStruct, `${cName} missing from the C dump`).toBeDefined();
-    expect(layout.size).toBe(cStruct!.size);
-    for (const [name, field] of Object.entries(layout.fields)) {
-      expect([field.offset, typeSize[field.type]], `${cName}.${name}`).toEqual(cStruct!.fields[name]);
-    }
+describe('record ABI: kmon_abi.h vs the TypeScript kind definitions', () => {
+  it('agree on every member, variable field, truncation bit, kind number, flag and limit', () => {
+    expect(abiDifferences(readCAbi(headerPath))).toEqual([]);
   });
 
-  it('every C field the dump names is known to the decoder', () => {
-    for (const layout of layouts) {
-      const cFields = Object.keys(c.structs[layout.cName]!.fields).filter((f) => f !== 'hdr');
-      expect(Object.keys(layout.fields).sort(), layout.cName).toEqual(cFields.sort());
-    }
+  it('a reserved slot renamed into use is a difference', () => {
+    const problems = differencesAfter('kmon_u16 value_name_len;   /* field 1 */\n\tkmon_u32 reserved;', 'kmon_u16 value_name_len;   /* field 1 */\n\tkmon_u32 hive;');
+    expect(problems).toEqual([expect.stringMatching(/^kmon_registry_set member 4: C has hive@60:4 int, TS has reserved@60:4 int$/)]);
   });
 
-  it('kind numbers, flags and limits agree', () => {
-    const k = c.constants;
-    expect(ABI.version).toBe(k.KMON_ABI_VERSION);
-    expect(ABI.align).toBe(k.KMON_RECORD_ALIGN);
-    expect(ABI.commLen).toBe(k.KMON_COMM_LEN);
-    expect(ABI.kinds).toEqual({
-      exec: k.KMON_KIND_EXEC,
-      exit: k.KMON_KIND_EXIT,
-      fork: k.KMON_KIND_FORK,
-      synth: k.KMON_KIND_SYNTH,
-      'image-load': k.KMON_KIND_IMAGE_LOAD,
-      'registry-set': k.KMON_KIND_REGISTRY_SET,
-    });
-    expect(ABI.kindCount).toBe(k.KMON_KIND_COUNT);
-    expect(ABI.flags).toEqual({ truncatedMask: k.KMON_F_TRUNCATED_MASK, thread: k.KMON_F_THREAD, coreDumped: k.KMON_F_CORE_DUMPED });
-    expect(ABI.limits).toEqual({
-      pathMax: k.KMON_PATH_MAX,
-      argvMax: k.KMON_ARGV_MAX,
-      argvDefault: k.KMON_ARGV_DEFAULT,
-      payloadMax: k.KMON_PAYLOAD_MAX,
-      keyMax: k.KMON_KEY_MAX,
-      recordMax: k.KMON_RECORD_MAX,
-    });
-    expect(ABI.cpuStats.size).toBe(c.structs.kmon_cpu_stats!.size);
+  it('a signedness change is a difference', () => {
+    const problems = differencesAfter('kmon_s32 exit_code;', 'kmon_u32 exit_code;');
+    expect(problems).toEqual([expect.stringMatching(/^kmon_exit member 1: C has exit_code@56:4 int, TS has exit_code@56:4 signed int$/)]);
+  });
+
+  it('two variable fields swapped is a difference', () => {
+    const problems = differencesAfter(
+      'kmon_u16 path_len;         /* field 0: executable path as passed to exec */\n\tkmon_u16 argv_len;',
+      'kmon_u16 argv_len;\n\tkmon_u16 path_len;',
+    );
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^kmon_exec member 7: C has argv_len/);
+  });
+
+  it('a truncation bit renumbered, a kind renumbered or a new struct without a definition is a difference', () => {
+    expect(differencesAfter('KMON_EXEC_VAR_ARGV = 1', 'KMON_EXEC_VAR_ARGV = 2')).toEqual([expect.stringMatching(/^exec: truncation bits/)]);
+    expect(differencesAfter('KMON_KIND_FORK = 3', 'KMON_KIND_FORK = 9')).toEqual([expect.stringMatching(/^enum kmon_kind is/)]);
+    const extra = differencesAfter('struct kmon_exit {', 'struct kmon_spare {\n\tstruct kmon_header hdr;\n};\n\nstruct kmon_exit {');
+    expect(extra).toEqual(['struct kmon_spare has no TS kind definition']);
   });
 });

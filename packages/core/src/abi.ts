@@ -1,161 +1,98 @@
-// The record ABI as the decoder sees it. Mirrors packages/driver/include/kmon_abi.h;
-// abi.test.ts compiles a dump of that header and fails on any difference, so
-// the offsets below are checked, not trusted.
+// The record ABI as the decoder sees it, derived from the kind definitions
+// (./kinds). abi.test.ts compiles packages/driver/include/kmon_abi.h to BTF and
+// checks every member, constant and kind number below against it.
+import type { CType, StructLayout } from './kinds/define.js';
+import { COMM_LEN } from './kinds/define.js';
+import { KIND_DEFINITIONS, type AnyKindDefinition } from './kinds/index.js';
+import { RECORD_ALIGN, headerLayout } from './kinds/kind.js';
 
-export type FieldType = 'u8' | 'u16' | 'u32' | 's32' | 'u64' | 'comm';
+export type { CType as FieldType } from './kinds/define.js';
 
 export interface FieldLayout {
   readonly offset: number;
-  readonly type: FieldType;
+  readonly type: CType;
+  readonly size: number;
 }
 
-export interface StructLayout {
+/** A C struct as offsets by C member name. */
+export interface CStructLayout {
   /** Name of the C struct in kmon_abi.h. */
   readonly cName: string;
   readonly size: number;
   readonly fields: Readonly<Record<string, FieldLayout>>;
 }
 
-export interface RecordLayout extends StructLayout {
-  /** Length fields of the variable-length data that follows the body, in order. */
+export interface RecordLayout extends CStructLayout {
+  /** Length members of the variable-length data that follows the body, in order. */
   readonly varFields: readonly string[];
 }
 
-const f = (offset: number, type: FieldType): FieldLayout => ({ offset, type });
+type FlagKeys = AnyKindDefinition extends infer D ? (D extends { flags: infer G } ? keyof G & string : never) : never;
 
-const COMM_LEN = 16;
-const EXEC_SIZE = 104;
+/** Every event kind's name, in kind-number order. */
+export type EventKind = AnyKindDefinition['name'];
+export const EVENT_KINDS = KIND_DEFINITIONS.map((d) => d.name) as unknown as readonly [EventKind, ...EventKind[]];
+
+const byCName = (layout: StructLayout): CStructLayout => ({
+  cName: layout.struct,
+  size: layout.size,
+  fields: Object.fromEntries(
+    layout.members.map((m) => [m.field.cName, { offset: m.offset, type: m.field.cType, size: m.field.size }]),
+  ),
+});
+
+const recordLayout = (d: AnyKindDefinition): RecordLayout => ({
+  ...byCName(d.layout),
+  varFields: d.vars.map((v) => v.field.cName),
+});
+
+type HeaderMember = 'abi_version' | 'kind' | 'size' | 'flags' | 'cpu' | 'seq' | 'ts_ns' | 'tgid' | 'tid' | 'cgroup_id';
+
 const PATH_MAX = 4096;
 const ARGV_MAX = 32768;
-const ALIGN = 8;
-const alignUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
-
-export const EVENT_KINDS = ['exec', 'exit', 'fork', 'synth', 'image-load', 'registry-set'] as const;
-export type EventKind = (typeof EVENT_KINDS)[number];
-
-const header = {
-  cName: 'kmon_header',
-  size: 48,
-  fields: {
-    abi_version: f(0, 'u16'),
-    kind: f(2, 'u16'),
-    size: f(4, 'u32'),
-    flags: f(8, 'u32'),
-    cpu: f(12, 'u32'),
-    seq: f(16, 'u64'),
-    ts_ns: f(24, 'u64'),
-    tgid: f(32, 'u32'),
-    tid: f(36, 'u32'),
-    cgroup_id: f(40, 'u64'),
-  },
-} satisfies StructLayout;
-
-const records: Readonly<Record<EventKind, RecordLayout>> = {
-  exec: {
-    cName: 'kmon_exec',
-    size: EXEC_SIZE,
-    fields: {
-      start_ns: f(48, 'u64'),
-      parent_start_ns: f(56, 'u64'),
-      ppid: f(64, 'u32'),
-      uid: f(68, 'u32'),
-      gid: f(72, 'u32'),
-      argc: f(76, 'u32'),
-      comm: f(80, 'comm'),
-      path_len: f(96, 'u16'),
-      argv_len: f(98, 'u16'),
-    },
-    varFields: ['path_len', 'argv_len'],
-  },
-  exit: {
-    cName: 'kmon_exit',
-    size: 80,
-    fields: {
-      start_ns: f(48, 'u64'),
-      exit_code: f(56, 's32'),
-      signal: f(60, 'u32'),
-      comm: f(64, 'comm'),
-    },
-    varFields: [],
-  },
-  fork: {
-    cName: 'kmon_fork',
-    size: 88,
-    fields: {
-      parent_start_ns: f(48, 'u64'),
-      child_start_ns: f(56, 'u64'),
-      child_tgid: f(64, 'u32'),
-      child_tid: f(68, 'u32'),
-      comm: f(72, 'comm'),
-    },
-    varFields: [],
-  },
-  synth: {
-    cName: 'kmon_synth',
-    size: 64,
-    fields: {
-      value: f(48, 'u64'),
-      payload_len: f(56, 'u16'),
-    },
-    varFields: ['payload_len'],
-  },
-  'image-load': {
-    cName: 'kmon_image_load',
-    size: 72,
-    fields: {
-      image_base: f(48, 'u64'),
-      image_size: f(56, 'u64'),
-      path_len: f(64, 'u16'),
-    },
-    varFields: ['path_len'],
-  },
-  'registry-set': {
-    cName: 'kmon_registry_set',
-    size: 64,
-    fields: {
-      value_type: f(48, 'u32'),
-      data_size: f(52, 'u32'),
-      key_len: f(56, 'u16'),
-      value_name_len: f(58, 'u16'),
-    },
-    varFields: ['key_len', 'value_name_len'],
-  },
-};
+const alignUp = (n: number) => Math.ceil(n / RECORD_ALIGN) * RECORD_ALIGN;
+const kindCount = Math.max(...KIND_DEFINITIONS.map((d) => d.number)) + 1;
+const allFlags = KIND_DEFINITIONS.flatMap((d) => Object.entries(d.flags as Record<string, { bit: number }>));
 
 export const ABI = {
   version: 1,
-  align: ALIGN,
+  align: RECORD_ALIGN,
   commLen: COMM_LEN,
-  kinds: {
-    exec: 1,
-    exit: 2,
-    fork: 3,
-    synth: 4,
-    'image-load': 5,
-    'registry-set': 6,
-  } satisfies Record<EventKind, number>,
-  kindCount: 21,
+  kinds: Object.fromEntries(KIND_DEFINITIONS.map((d) => [d.name, d.number])) as Record<EventKind, number>,
+  /** Bound of the per-kind counter arrays (kind 0 is never used). */
+  kindCount,
   flags: {
+    /** Bit N: variable field N of the body was cut at its cap. */
     truncatedMask: 0xff,
-    thread: 1 << 8,
-    coreDumped: 1 << 9,
-  },
+    ...(Object.fromEntries(allFlags.map(([key, f]) => [key, 1 << f.bit])) as Record<FlagKeys, number>),
+  } as { truncatedMask: number } & Record<FlagKeys, number>,
   limits: {
     pathMax: PATH_MAX,
     argvMax: ARGV_MAX,
     argvDefault: 4096,
     payloadMax: 4096,
     keyMax: 1024,
-    recordMax: alignUp(EXEC_SIZE + PATH_MAX + ARGV_MAX),
+    /** The largest record any driver writes: an exec with a full path and argv. */
+    recordMax: alignUp(recordOf('exec').size + PATH_MAX + ARGV_MAX),
   },
-  header,
-  records,
-  cpuStats: { cName: 'kmon_cpu_stats', size: 8 * (2 + 21) },
+  header: byCName(headerLayout) as CStructLayout & { fields: Record<HeaderMember, FieldLayout> },
+  records: Object.fromEntries(KIND_DEFINITIONS.map((d) => [d.name, recordLayout(d)])) as Record<EventKind, RecordLayout>,
+  /** struct kmon_cpu_stats: attempted, dropped[kindCount], truncated. */
+  cpuStats: { cName: 'kmon_cpu_stats', size: 8 * (2 + kindCount) },
 } as const;
 
-const kindByNumber = new Map<number, EventKind>(EVENT_KINDS.map((kind) => [ABI.kinds[kind], kind]));
+function recordOf(name: EventKind): StructLayout {
+  return KIND_DEFINITIONS.find((d) => d.name === name)!.layout;
+}
+
+const definitionByNumber = new Map<number, AnyKindDefinition>(KIND_DEFINITIONS.map((d) => [d.number, d]));
+
+/** The kind definition a header's kind number names, or undefined for an unknown number. */
+export function definitionOfNumber(n: number): AnyKindDefinition | undefined {
+  return definitionByNumber.get(n);
+}
 
 /** The event kind a header's kind number names, or undefined for an unknown number. */
 export function kindOfNumber(n: number): EventKind | undefined {
-  return kindByNumber.get(n);
+  return definitionByNumber.get(n)?.name;
 }

@@ -1,4 +1,4 @@
-export { ABI, EVENT_KINDS, kindOfNumber, type EventKind, type FieldLayout, type RecordLayout, type StructLayout } from './abi.js';
+export { ABI, EVENT_KINDS, definitionOfNumber, kindOfNumber, type EventKind, type FieldLayout, type RecordLayout, type CStructLayout } from './abi.js';
 export {
   ALL_CAPABILITIES,
   parseSessionOptionsFor,
@@ -7,7 +7,7 @@ export {
   type OptionPath,
 } from './capabilities.js';
 export type { BatchSink, CpuCounters, KernelBinding, KernelSession, RawKernelStats } from './binding.js';
-export { decodeBatch, type DecodedBatch } from './decoder.js';
+export { decodeBatch, eventValidator, type DecodedBatch } from './decoder.js';
 export {
   KmonClosedError,
   KmonDriverError,
@@ -50,3 +50,5 @@ export {
 export type { DnsQuery, DnsQuestion } from './network/dns.js';
 export { decodeText, escapeText, safe, SafeText, shellWord } from './text.js';
 export { emptyStats, statsDelta, summarizeStats, type KernelStats } from './stats.js';
+export { KIND_DEFINITIONS, type AnyKindDefinition } from './kinds/index.js';
+export type { EventOf, KindDefinition, HeaderValues } from './kinds/kind.js';

@@ -12,10 +12,15 @@
  * valid UTF-8; the decoder replaces invalid sequences). argv is the
  * NUL-separated argument block as in /proc/PID/cmdline.
  *
+ * A body's `*_len` members are the lengths of its variable fields, in order;
+ * field N's truncation flag is KMON_F_TRUNCATED(N), named per kind by an
+ * `enum kmon_<kind>_var` beside the struct (drivers use those names).
+ *
  * Layout is pinned twice: by the static asserts at the end of this file (so no
- * driver builds against a moved field) and by @kmon/core's layout test, which
- * compiles packages/driver/test/abi-dump.c against this header and compares
- * every size and offset with the decoder's table.
+ * driver builds against a moved field) and by @kmon/core's ABI test, which
+ * compiles this header to BTF and compares every member (name, offset, size,
+ * signedness), every constant and kind number with the TypeScript kind
+ * definitions (packages/core/src/kinds), the one TS description of each kind.
  *
  * Only fixed-width unsigned/signed char, short, int and long long are used:
  * they have the same size on LP64 Linux, LLP64 Windows and BPF.
@@ -93,6 +98,7 @@ struct kmon_exec {
 	kmon_u16 argv_len;         /* field 1: NUL-separated arguments */
 	kmon_u32 reserved;
 };
+enum kmon_exec_var { KMON_EXEC_VAR_PATH = 0, KMON_EXEC_VAR_ARGV = 1 };
 
 struct kmon_exit {
 	struct kmon_header hdr;
@@ -118,6 +124,7 @@ struct kmon_synth {
 	kmon_u16 reserved0;
 	kmon_u32 reserved1;
 };
+enum kmon_synth_var { KMON_SYNTH_VAR_PAYLOAD = 0 };
 
 struct kmon_image_load {
 	struct kmon_header hdr;
@@ -127,6 +134,7 @@ struct kmon_image_load {
 	kmon_u16 reserved0;
 	kmon_u32 reserved1;
 };
+enum kmon_image_load_var { KMON_IMAGE_LOAD_VAR_PATH = 0 };
 
 struct kmon_registry_set {
 	struct kmon_header hdr;
@@ -136,6 +144,7 @@ struct kmon_registry_set {
 	kmon_u16 value_name_len;   /* field 1 */
 	kmon_u32 reserved;
 };
+enum kmon_registry_set_var { KMON_REGISTRY_SET_VAR_KEY = 0, KMON_REGISTRY_SET_VAR_VALUE_NAME = 1 };
 
 /*
  * Network kinds. Flag bits 14..17 belong to them. Addresses are as the

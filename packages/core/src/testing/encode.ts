@@ -2,7 +2,7 @@
 // decoder, for unit tests, the mock binding and recorded captures.
 import { ABI, type EventKind, type FieldLayout, type FieldType } from '../abi.js';
 
-export type FieldValues = Record<string, number | bigint | string>;
+export type FieldValues = Record<string, number | bigint | string | Uint8Array>;
 
 export interface RecordSpec {
   kind: EventKind;
@@ -17,7 +17,8 @@ export interface RecordSpec {
 const encoder = new TextEncoder();
 const asBytes = (v: string | Uint8Array) => (typeof v === 'string' ? encoder.encode(v) : v);
 
-function writeField(view: DataView, bytes: Uint8Array, offset: number, type: FieldType, value: number | bigint | string) {
+function writeField(view: DataView, bytes: Uint8Array, offset: number, type: FieldType, value: number | bigint | string | Uint8Array) {
+  if (value instanceof Uint8Array) return bytes.set(value, offset); // a nested struct, as raw bytes
   switch (type) {
     case 'u8':
       return view.setUint8(offset, Number(value));
@@ -29,6 +30,10 @@ function writeField(view: DataView, bytes: Uint8Array, offset: number, type: Fie
       return view.setInt32(offset, Number(value), true);
     case 'u64':
       return view.setBigUint64(offset, BigInt(value), true);
+    case 's64':
+      return view.setBigInt64(offset, BigInt(value), true);
+    case 'struct':
+      throw new Error('a struct member takes its bytes as a Uint8Array');
     case 'comm':
       return bytes.set(asBytes(String(value)).subarray(0, ABI.commLen - 1), offset);
   }

@@ -32,7 +32,7 @@ static __always_inline __u32 read_path(char *dst, struct linux_binprm *bprm, __u
 	if (n <= 0)
 		return 0;
 	if (n > KMON_PATH_MAX + 1) {
-		*flags |= KMON_F_TRUNCATED(0);
+		*flags |= KMON_F_TRUNCATED(KMON_EXEC_VAR_PATH);
 		return KMON_PATH_MAX;
 	}
 	return n - 1; /* the NUL is not part of the field */
@@ -51,9 +51,9 @@ static __always_inline __u32 read_argv(char *dst, struct task_struct *p, __u32 *
 		cap = KMON_ARGV_MAX;
 	len = avail > cap ? cap : avail;
 	if (avail > cap)
-		*flags |= KMON_F_TRUNCATED(1);
+		*flags |= KMON_F_TRUNCATED(KMON_EXEC_VAR_ARGV);
 	if (len && bpf_probe_read_user(dst, len, (const void *)start)) {
-		*flags |= KMON_F_TRUNCATED(1);
+		*flags |= KMON_F_TRUNCATED(KMON_EXEC_VAR_ARGV);
 		return 0;
 	}
 	return len;

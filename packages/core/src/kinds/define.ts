@@ -1,0 +1,234 @@
+// The vocabulary every event kind is defined with. A kind is written once, as
+// a table of its C struct's members in C order (keyed by the event property
+// each becomes); the decoder's layout, the zod schema, the event type, the
+// kind list, the counter sizes and the field reference are all derived from
+// that table, and abi.test.ts checks it member by member against the C
+// header's BTF.
+import { z } from 'zod';
+import { decodeText } from '../text.js';
+
+/** Fixed-width C member types of kmon_abi.h (kmon_u8 ... kmon_u64, char[16] comm). */
+export type CType = 'u8' | 'u16' | 'u32' | 's32' | 'u64' | 's64' | 'comm' | 'struct';
+
+/** What every member of a record struct knows about its C side. */
+interface Member {
+  /** Member name in the C struct. */
+  readonly cName: string;
+  readonly cType: CType;
+  /** Bytes the member takes in the struct. */
+  readonly size: number;
+  /** Its natural alignment (the struct's layout follows C's rule). */
+  readonly align: number;
+}
+
+/** Reads a member's value from a record at a byte offset of the batch. */
+export type MemberReader<T> = (view: DataView, buf: Buffer, offset: number) => T;
+
+/** A fixed member that becomes an event property. */
+export interface ValueField<T = unknown> extends Member {
+  readonly role: 'value';
+  readonly schema: z.ZodType<T>;
+  readonly read: MemberReader<T>;
+}
+
+/** A u16 length member whose bytes follow the body (a variable-length field). */
+export interface VarField<T = unknown> extends Member {
+  readonly role: 'var';
+  readonly schema: z.ZodType<T>;
+  /** Decodes the field's bytes `buf[start, end)`. */
+  readonly decode: (buf: Buffer, start: number, end: number) => T;
+  /** Each element ends with NUL, the last one too unless the field was cut (flagged). */
+  readonly nulTerminated?: boolean;
+}
+
+/** A member that is not on the event: reserved padding, or header framing. */
+export interface HiddenField extends Member {
+  readonly role: 'hidden';
+}
+
+export type Field = ValueField | VarField | HiddenField;
+export type Fields = Readonly<Record<string, Field>>;
+
+/** A header flag bit (KMON_F_*) that becomes a boolean property. */
+export interface FlagBit {
+  /** The C enum member or macro naming the mask, e.g. KMON_F_THREAD. */
+  readonly cName: string;
+  readonly bit: number;
+}
+export type Flags = Readonly<Record<string, FlagBit>>;
+
+// ---- schemas of the C integer types -------------------------------------------------
+
+const U64_MAX = 0xffff_ffff_ffff_ffffn;
+export const schemas = {
+  u8: z.number().int().min(0).max(0xff),
+  u16: z.number().int().min(0).max(0xffff),
+  u32: z.number().int().min(0).max(0xffff_ffff),
+  s32: z.number().int().min(-0x8000_0000).max(0x7fff_ffff),
+  u64: z.bigint().min(0n).max(U64_MAX),
+  s64: z.bigint().min(-(2n ** 63n)).max(2n ** 63n - 1n),
+};
+
+const scalar = <T>(cName: string, cType: CType, size: number, schema: z.ZodType<T>, read: MemberReader<T>): ValueField<T> => ({
+  role: 'value',
+  cName,
+  cType,
+  size,
+  align: size,
+  schema,
+  read,
+});
+
+// ---- fixed members ----------------------------------------------------------------------
+
+export const u8 = (cName: string, schema: z.ZodType<number> = schemas.u8) =>
+  scalar(cName, 'u8', 1, schema, (view, _buf, at) => view.getUint8(at));
+export const u16 = (cName: string, schema: z.ZodType<number> = schemas.u16) =>
+  scalar(cName, 'u16', 2, schema, (view, _buf, at) => view.getUint16(at, true));
+export const u32 = (cName: string, schema: z.ZodType<number> = schemas.u32) =>
+  scalar(cName, 'u32', 4, schema, (view, _buf, at) => view.getUint32(at, true));
+export const s32 = (cName: string, schema: z.ZodType<number> = schemas.s32) =>
+  scalar(cName, 's32', 4, schema, (view, _buf, at) => view.getInt32(at, true));
+export const u64 = (cName: string, schema: z.ZodType<bigint> = schemas.u64) =>
+  scalar(cName, 'u64', 8, schema, (view, _buf, at) => view.getBigUint64(at, true));
+export const s64 = (cName: string, schema: z.ZodType<bigint> = schemas.s64) =>
+  scalar(cName, 's64', 8, schema, (view, _buf, at) => view.getBigInt64(at, true));
+/** A u64 counter that stays far below 2^53 within a session (sequence numbers): a plain number. */
+export const u64AsNumber = (cName: string) =>
+  scalar(cName, 'u64', 8, z.number().int().min(0), (view, _buf, at) => Number(view.getBigUint64(at, true)));
+
+/** Bytes of a task name (comm): TASK_COMM_LEN, NUL-padded. */
+export const COMM_LEN = 16;
+/** A NUL-padded char[COMM_LEN] process name (at most 15 bytes in the kernel). */
+export const comm = (cName: string): ValueField<string> => ({
+  ...scalar(cName, 'comm', COMM_LEN, z.string().max(64), (_view, buf, at) => fixedString(buf, at, COMM_LEN)),
+  align: 1,
+});
+
+/**
+ * A member of a kind of its own (a nested C struct such as a socket address):
+ * `size`/`align` are the C struct's, `read` turns its bytes into the value.
+ */
+export const custom = <T>(cName: string, size: number, align: number, schema: z.ZodType<T>, read: MemberReader<T>): ValueField<T> => ({
+  role: 'value',
+  cName,
+  cType: 'struct',
+  size,
+  align,
+  schema,
+  read,
+});
+
+/** A member in the C struct that is not on the event: reserved padding or header framing. */
+export const hidden = (cName: string, cType: 'u8' | 'u16' | 'u32' | 'u64'): HiddenField => {
+  const size = { u8: 1, u16: 2, u32: 4, u64: 8 }[cType];
+  return { role: 'hidden', cName, cType, size, align: size };
+};
+/** Reserved padding: must be zero today, may become a field in a later ABI. */
+export const reserved = hidden;
+
+// ---- variable-length fields -------------------------------------------------------------
+
+const varField = <T>(cLen: string, schema: z.ZodType<T>, decode: VarField<T>['decode']): VarField<T> => ({
+  role: 'var',
+  cName: cLen,
+  cType: 'u16',
+  size: 2,
+  align: 2,
+  schema,
+  decode,
+});
+
+/** UTF-8 text (undecodable bytes kept, see text.ts), e.g. a path. */
+export const text = (cLen: string) => varField(cLen, z.string(), (buf, start, end) => decodeText(buf, start, end));
+
+/** NUL-separated strings, each ended by NUL (the last may be cut), e.g. argv. */
+export const strings = (cLen: string): VarField<string[]> => ({
+  ...varField(cLen, z.array(z.string()), splitNulTerminated),
+  nulTerminated: true,
+});
+
+/** Raw bytes (a copy, so the batch buffer can be reused). */
+export const bytes = (cLen: string) =>
+  varField(cLen, z.instanceof(Uint8Array), (buf, start, end) => new Uint8Array(buf.subarray(start, end)));
+
+/** Variable-length bytes with a decoding of their own (e.g. a DNS query). */
+export const varCustom = <T>(cLen: string, schema: z.ZodType<T>, decode: VarField<T>['decode']) => varField(cLen, schema, decode);
+
+// ---- flags ------------------------------------------------------------------------------
+
+/** A header flag bit: `cName` is the mask's name in kmon_abi.h, `bit` its bit number. */
+export const flag = (cName: string, bit: number): FlagBit => ({ cName, bit });
+
+// ---- decoding helpers shared by the constructors -----------------------------------------
+
+function fixedString(buf: Buffer, start: number, max: number): string {
+  let end = buf.indexOf(0, start);
+  if (end < 0 || end > start + max) end = start + max;
+  return decodeText(buf, start, end);
+}
+
+function splitNulTerminated(buf: Buffer, start: number, end: number): string[] {
+  const parts: string[] = [];
+  while (start < end) {
+    let stop = buf.indexOf(0, start);
+    if (stop < 0 || stop > end) stop = end;
+    parts.push(decodeText(buf, start, stop));
+    start = stop + 1;
+  }
+  return parts;
+}
+
+// ---- layout --------------------------------------------------------------------------------
+
+/** Where a member sits, as computed from the table with C's natural-alignment rule. */
+export interface MemberLayout {
+  /** Event property (or `_name` for hidden members). */
+  readonly key: string;
+  readonly field: Field;
+  readonly offset: number;
+}
+
+export interface StructLayout {
+  /** C struct name in kmon_abi.h. */
+  readonly struct: string;
+  readonly size: number;
+  readonly members: readonly MemberLayout[];
+}
+
+const alignUp = (n: number, to: number) => Math.ceil(n / to) * to;
+
+/** Lays members out after `start` bytes the way a C compiler does, and rounds the size to `align`. */
+export function layOut(struct: string, start: number, align: number, fields: Fields): StructLayout {
+  let offset = start;
+  let maxAlign = align;
+  const members = Object.entries(fields).map(([key, field]) => {
+    offset = alignUp(offset, field.align);
+    maxAlign = Math.max(maxAlign, field.align);
+    const member = { key, field, offset };
+    offset += field.size;
+    return member;
+  });
+  return { struct, size: alignUp(offset, maxAlign), members };
+}
+
+// ---- the event type each table defines ------------------------------------------------------
+
+type ValueOf<F> = F extends ValueField<infer T> ? T : F extends VarField<infer T> ? T : never;
+
+/** Event properties of a member table: every member but the hidden ones, with its doc comment. */
+export type FieldValues<F extends Fields> = {
+  -readonly [K in keyof F as F[K] extends HiddenField ? never : K]: ValueOf<F[K]>;
+};
+
+type VarKeys<F extends Fields> = { [K in keyof F]: F[K] extends VarField ? K : never }[keyof F];
+
+/** `truncated.<field>`: the variable field was cut at its cap (only kinds that have variable fields). */
+export type Truncation<F extends Fields> = [VarKeys<F>] extends [never]
+  ? unknown
+  : {
+      /** Which variable-length fields the driver cut at their cap. */
+      truncated: { [K in VarKeys<F>]: boolean };
+    };
+
+export type FlagValues<G extends Flags> = { -readonly [K in keyof G]: boolean };

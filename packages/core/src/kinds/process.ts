@@ -1,0 +1,76 @@
+// Process lifecycle, on every platform: exec, exit, fork.
+import { z } from 'zod';
+import { comm, reserved, s32, strings, text, u32, u64, flag } from './define.js';
+import { defineKind } from './kind.js';
+
+export const exec = defineKind({
+  name: 'exec',
+  number: 1,
+  struct: 'kmon_exec',
+  doc: 'A process replaced its image (execve).',
+  fields: {
+    /** Process start time (same clock as `time`): with pid, the process identity. */
+    startTime: u64('start_ns'),
+    /** The parent's start time: with ppid, the parent's identity. */
+    parentStartTime: u64('parent_start_ns'),
+    /** Parent process id. */
+    ppid: u32('ppid'),
+    /** Real user id (a setuid image changes the effective id only). */
+    uid: u32('uid'),
+    /** Real group id. */
+    gid: u32('gid'),
+    /** Number of arguments passed, also when argv was cut. */
+    argc: u32('argc'),
+    /** Process name after exec (at most 15 bytes). */
+    comm: comm('comm'),
+    /** Executable path as passed to exec. */
+    filename: text('path_len'),
+    /** Arguments, argv[0] first (cut at the session's argvBytes). */
+    argv: strings('argv_len'),
+    _reserved: reserved('reserved', 'u32'),
+  },
+});
+
+export const exit = defineKind({
+  name: 'exit',
+  number: 2,
+  struct: 'kmon_exit',
+  doc: 'A whole process exited (reported once, whichever thread was last).',
+  fields: {
+    /** Process start time: `time - startTime` is its lifetime. */
+    startTime: u64('start_ns'),
+    /** Exit status (0..255 on Linux, an NTSTATUS on Windows) when the process exited rather than being killed. */
+    exitCode: s32('exit_code'),
+    /** Terminating signal, 0 when the process exited by itself. */
+    signal: u32('signal', z.number().int().min(0).max(127)),
+    /** Process name. */
+    comm: comm('comm'),
+  },
+  flags: {
+    /** The process dumped core. */
+    coreDumped: flag('KMON_F_CORE_DUMPED', 9),
+  },
+});
+
+export const fork = defineKind({
+  name: 'fork',
+  number: 3,
+  struct: 'kmon_fork',
+  doc: 'A process (or, with `threads`, a thread) was created; pid/tid are the parent.',
+  fields: {
+    /** The parent's start time: with pid, the parent's identity. */
+    parentStartTime: u64('parent_start_ns'),
+    /** Start of the child *process* (for a thread, its process's): with childPid, the child's identity. */
+    childStartTime: u64('child_start_ns'),
+    /** The child's process id. */
+    childPid: u32('child_tgid'),
+    /** The child's thread id (equals childPid for a process). */
+    childTid: u32('child_tid'),
+    /** The parent process's name. */
+    comm: comm('comm'),
+  },
+  flags: {
+    /** The child is a thread of the parent (reported only with `threads: true`). */
+    thread: flag('KMON_F_THREAD', 8),
+  },
+});
