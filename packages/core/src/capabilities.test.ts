@@ -23,7 +23,7 @@ const refusal = (capabilities: BindingCapabilities, input: object) => {
 describe('parseSessionOptionsFor', () => {
   it('accepts every option of the schema when the binding supports everything', () => {
     const all = { platform: 'all', ...ALL_CAPABILITIES };
-    const input = {
+    const input: SessionOptionsInput = {
       kinds: ['exec', 'registry-set'],
       ringBytes: 1 << 20,
       argvBytes: 64,
@@ -36,7 +36,7 @@ describe('parseSessionOptionsFor', () => {
       batchBytes: 1 << 20,
       synthetic: { tgid: 1, payloadBytes: 1, periodMs: 1, perTick: 1, count: 1 },
       windows: { mechanism: 'event-pull', pendingRequests: 1, queueBatches: 1 },
-    } as const;
+    };
     expect(parseSessionOptionsFor(all, input)).toMatchObject({ kinds: ['exec', 'registry-set'], threads: true });
   });
 
