@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ALL_CAPABILITIES, parseSessionOptionsFor, type BindingCapabilities } from './capabilities.js';
 import { KmonOptionsError, KmonUnsupportedError } from './errors.js';
+import type { SessionOptionsInput } from './options.js';
 
 const linuxLike: BindingCapabilities = {
   platform: 'Penguin',
