@@ -6,6 +6,22 @@ import { concatBatch, encodeRecord, type RecordSpec } from './testing/encode.js'
 
 const header = { cpu: 1, seq: 7, ts_ns: 2n ** 60n + 3n, tgid: 100, tid: 101, cgroup_id: 2n ** 63n + 5n };
 
+/** A struct kmon_sockaddr: family, host-order port, scope id, address bytes. */
+function sockaddr(family: number, port: number, addr: number[], scopeId = 0): Uint8Array {
+  const bytes = new Uint8Array(24);
+  const view = new DataView(bytes.buffer);
+  view.setUint16(0, family, true);
+  view.setUint16(2, port, true);
+  view.setUint32(4, scopeId, true);
+  bytes.set(addr, 8);
+  return bytes;
+}
+const v4 = (port: number, ...addr: number[]) => sockaddr(2, port, addr);
+const mapped = (port: number, ...addr: number[]) => sockaddr(10, port, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...addr]);
+const loopback6 = (port: number) => sockaddr(10, port, [...new Array(15).fill(0), 1], 1);
+const unix = sockaddr(1, 0, []);
+const dnsQuery = Buffer.from('abcd01000001000000000000076578616d706c65036f72670000010001', 'hex'); // example.org A
+
 const specs: Record<(typeof EVENT_KINDS)[number], RecordSpec> = {
   exec: {
     kind: 'exec',
@@ -36,7 +52,49 @@ const specs: Record<(typeof EVENT_KINDS)[number], RecordSpec> = {
     body: { value_type: 4, data_size: 4 },
     vars: ['\\REGISTRY\\MACHINE\\SOFTWARE\\kmon', 'Enabled'],
   },
+  connect: {
+    kind: 'connect',
+    header: { ...header, flags: 1 << 14 },
+    body: { comm: 'curl', local: unix, remote: unix, result: -111, fd: 3, type: 1, protocol: 0 },
+    vars: ['kmon\0name'],
+  },
+  accept: {
+    kind: 'accept',
+    header,
+    body: { comm: 'nginx', local: loopback6(443), remote: loopback6(50000), fd: 6, new_fd: 7, type: 1, protocol: 6 },
+    vars: [''],
+  },
+  listen: {
+    kind: 'listen',
+    header,
+    body: { comm: 'nginx', local: v4(80, 0, 0, 0, 0), result: 0, fd: 6, type: 1, protocol: 6, backlog: 511 },
+    vars: [''],
+  },
+  bind: {
+    kind: 'bind',
+    header,
+    body: { comm: 'sshd', local: v4(22, 10, 0, 0, 1), result: -98, fd: 3, type: 1, protocol: 6 },
+    vars: [''],
+  },
+  close: {
+    kind: 'close',
+    header: { ...header, flags: 1 << 15 },
+    body: { comm: 'nginx', local: mapped(443, 10, 0, 0, 1), remote: mapped(50000, 93, 184, 216, 34), duration_ns: 5n, bytes_sent: 2n ** 40n, bytes_received: 7n },
+  },
+  send: {
+    kind: 'send',
+    header,
+    body: { comm: 'dig', local: v4(40000, 0, 0, 0, 0), remote: v4(53, 1, 1, 1, 1), fd: 5, datagrams: 2, bytes: 80n },
+  },
+  dns: {
+    kind: 'dns',
+    header,
+    body: { comm: 'dig', local: v4(40000, 0, 0, 0, 0), server: v4(53, 1, 1, 1, 1), fd: 5 },
+    vars: [dnsQuery],
+  },
 };
+
+const address = (family: number, address: string, port: number, scopeId = 0) => ({ family, address, port, scopeId });
 
 const common = { cpu: 1, seq: 7, time: 2n ** 60n + 3n, pid: 100, tid: 101, cgroupId: 2n ** 63n + 5n };
 
@@ -83,6 +141,97 @@ const expected = {
     valueType: 4,
     dataSize: 4,
     truncated: { key: true, valueName: false },
+  },
+  connect: {
+    kind: 'connect',
+    ...common,
+    comm: 'curl',
+    local: address(1, '', 0),
+    remote: address(1, '', 0),
+    result: -111,
+    fd: 3,
+    socketType: 1,
+    protocol: 0,
+    path: 'kmon\0name',
+    abstract: true,
+    truncated: { path: false },
+  },
+  accept: {
+    kind: 'accept',
+    ...common,
+    comm: 'nginx',
+    local: address(10, '::1', 443, 1),
+    remote: address(10, '::1', 50000, 1),
+    fd: 6,
+    newFd: 7,
+    socketType: 1,
+    protocol: 6,
+    path: '',
+    abstract: false,
+    truncated: { path: false },
+  },
+  listen: {
+    kind: 'listen',
+    ...common,
+    comm: 'nginx',
+    local: address(2, '0.0.0.0', 80),
+    result: 0,
+    fd: 6,
+    socketType: 1,
+    protocol: 6,
+    path: '',
+    backlog: 511,
+    abstract: false,
+    truncated: { path: false },
+  },
+  bind: {
+    kind: 'bind',
+    ...common,
+    comm: 'sshd',
+    local: address(2, '10.0.0.1', 22),
+    result: -98,
+    fd: 3,
+    socketType: 1,
+    protocol: 6,
+    path: '',
+    abstract: false,
+    truncated: { path: false },
+  },
+  close: {
+    kind: 'close',
+    ...common,
+    comm: 'nginx',
+    local: address(10, '10.0.0.1', 443),
+    remote: address(10, '93.184.216.34', 50000),
+    durationNs: 5n,
+    bytesSent: 2n ** 40n,
+    bytesReceived: 7n,
+    inbound: true,
+  },
+  send: {
+    kind: 'send',
+    ...common,
+    comm: 'dig',
+    local: address(2, '0.0.0.0', 40000),
+    remote: address(2, '1.1.1.1', 53),
+    fd: 5,
+    datagrams: 2,
+    bytes: 80n,
+  },
+  dns: {
+    kind: 'dns',
+    ...common,
+    comm: 'dig',
+    local: address(2, '0.0.0.0', 40000),
+    server: address(2, '1.1.1.1', 53),
+    fd: 5,
+    query: {
+      id: 0xabcd,
+      flags: 0x0100,
+      counts: { questions: 1, answers: 0, authorities: 0, additionals: 0 },
+      questions: [{ name: 'example.org', type: 'A', class: 'IN' }],
+    },
+    truncated: { query: false },
   },
 };
 

@@ -120,7 +120,7 @@ const SUPPORTED_PLATFORMS: readonly NodeJS.Platform[] = ['linux', 'win32'];
 /** What the eBPF driver records and honours (the Windows binding's are in ./windows/options.ts). */
 export const LINUX_CAPABILITIES: BindingCapabilities = {
   platform: 'Linux',
-  kinds: ['exec', 'exit', 'fork', 'synth'],
+  kinds: ['exec', 'exit', 'fork', 'synth', 'connect', 'accept', 'listen', 'bind', 'close', 'send', 'dns'],
   wakeups: ['each', 'adaptive', 'poll', 'pull'],
   options: [
     'ringBytes',

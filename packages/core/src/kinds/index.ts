@@ -5,16 +5,21 @@
 // packages/driver/README.md.
 import type { Fields, Flags } from './define.js';
 import type { EventOf } from './kind.js';
+import * as networkKinds from './network.js';
 import * as processKinds from './process.js';
 import * as synthKinds from './synth.js';
 import * as windowsKinds from './windows.js';
 
 type KindsOf<M> = M[keyof M];
 /** Any one kind definition. Written over the modules' types so field docs reach the published types. */
-export type AnyKindDefinition = KindsOf<typeof processKinds> | KindsOf<typeof synthKinds> | KindsOf<typeof windowsKinds>;
+export type AnyKindDefinition =
+  | KindsOf<typeof processKinds>
+  | KindsOf<typeof synthKinds>
+  | KindsOf<typeof windowsKinds>
+  | KindsOf<typeof networkKinds>;
 
 /** Every kind definition, in kind-number order. */
-export const KIND_DEFINITIONS: readonly AnyKindDefinition[] = [processKinds, synthKinds, windowsKinds]
+export const KIND_DEFINITIONS: readonly AnyKindDefinition[] = [processKinds, synthKinds, windowsKinds, networkKinds]
   .flatMap((family) => Object.values(family) as AnyKindDefinition[])
   .sort((a, b) => a.number - b.number);
 

@@ -115,13 +115,23 @@ export interface SocketAddress {
 /** sizeof(struct kmon_sockaddr): family u16, port u16, scope_id u32, addr u8[16]. */
 export const SOCKADDR_SIZE = 24;
 
+/**
+ * Reads a struct kmon_sockaddr. The driver zeroes what a family does not use
+ * (the port and scope of a unix address, the last 12 bytes of an IPv4 one);
+ * a non-zero byte there comes back as `unusedBytes`, which the schema refuses,
+ * so a corrupt record is a fault rather than an event that looks right.
+ */
 export function readSockaddr(view: DataView, buf: Buffer, at: number): SocketAddress {
   const family = view.getUint16(at, true);
   const bytes = family === AF_INET ? 4 : family === AF_INET6 ? 16 : 0;
-  return {
+  const address: SocketAddress = {
     family,
     address: bytes ? formatIp(buf.subarray(at + 8, at + 8 + bytes)) : '',
     port: view.getUint16(at + 2, true),
     scopeId: view.getUint32(at + 4, true),
   };
+  const unused = buf.subarray(at + 8 + bytes, at + SOCKADDR_SIZE);
+  const unusedHeader = bytes === 0 ? address.port || address.scopeId : bytes === 4 && address.scopeId;
+  if (unusedHeader || unused.some((b) => b !== 0)) return { ...address, unusedBytes: true } as SocketAddress;
+  return address;
 }

@@ -7,11 +7,17 @@ export interface DnsQuestion {
   readonly name: string;
   /** Its record type: 'A', 'AAAA', ... or 'TYPE<n>' for others (RFC 3597). */
   readonly type: string;
+  /** Its class: 'IN', or 'CLASS<n>'. */
+  readonly class: string;
 }
 
 export interface DnsQuery {
   /** The query id, 0 when the datagram is too short to hold one. */
   readonly id: number;
+  /** The header's flag word (QR, opcode, RD, ...), 0 when the datagram is too short. */
+  readonly flags: number;
+  /** The record counts the header claims (additionals: 1 with EDNS). */
+  readonly counts: { questions: number; answers: number; authorities: number; additionals: number };
   /** The questions that could be read (a cut or malformed datagram yields fewer). */
   readonly questions: DnsQuestion[];
 }
@@ -28,17 +34,19 @@ const MAX_JUMPS = 8; // compression pointers followed per name (a loop would nev
 /** The questions of a DNS message in `buf[start, end)`; never throws. */
 export function decodeDnsQuery(buf: Buffer, start: number, end: number): DnsQuery {
   const msg = buf.subarray(start, end);
-  if (msg.length < HEADER) return { id: msg.length >= 2 ? msg.readUInt16BE(0) : 0, questions: [] };
+  const word = (at: number) => (at + 2 <= msg.length ? msg.readUInt16BE(at) : 0);
+  const counts = { questions: word(4), answers: word(6), authorities: word(8), additionals: word(10) };
   const questions: DnsQuestion[] = [];
   let at = HEADER;
-  for (let i = 0; i < Math.min(msg.readUInt16BE(4), MAX_QUESTIONS); i++) {
+  for (let i = 0; msg.length >= HEADER && i < Math.min(counts.questions, MAX_QUESTIONS); i++) {
     const name = readName(msg, at);
     if (!name || name.next + 4 > msg.length) break;
-    const code = msg.readUInt16BE(name.next);
-    questions.push({ name: name.text, type: TYPES[code] ?? `TYPE${code}` });
-    at = name.next + 4; // type and class
+    const type = msg.readUInt16BE(name.next);
+    const klass = msg.readUInt16BE(name.next + 2);
+    questions.push({ name: name.text, type: TYPES[type] ?? `TYPE${type}`, class: klass === 1 ? 'IN' : `CLASS${klass}` });
+    at = name.next + 4;
   }
-  return { id: msg.readUInt16BE(0), questions };
+  return { id: word(0), flags: word(2), counts, questions };
 }
 
 /** A name at `at`: its text and where the message goes on, or undefined if malformed. */

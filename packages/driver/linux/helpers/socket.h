@@ -88,7 +88,7 @@ static __always_inline void sock_local(struct sock *sk, __u16 family, struct kmo
 		*(__u32 *)sa->addr = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
 		return;
 	}
-	BPF_CORE_READ_INTO(sa->addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+	bpf_core_read(sa->addr, sizeof(sa->addr), &sk->__sk_common.skc_v6_rcv_saddr);
 	sa->scope_id = BPF_CORE_READ(sk, __sk_common.skc_bound_dev_if);
 }
 
@@ -103,7 +103,7 @@ static __always_inline void sock_remote(struct sock *sk, __u16 family, struct km
 		*(__u32 *)sa->addr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
 		return;
 	}
-	BPF_CORE_READ_INTO(sa->addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	bpf_core_read(sa->addr, sizeof(sa->addr), &sk->__sk_common.skc_v6_daddr);
 	sa->scope_id = BPF_CORE_READ(sk, __sk_common.skc_bound_dev_if);
 }
 
