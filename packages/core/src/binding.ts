@@ -61,6 +61,11 @@ export interface KernelSession {
    * readable, so a deliberate stop can deliver everything. Idempotent.
    */
   detach(): void;
+  /**
+   * Replaces the session's filters while it runs (options.filters at open).
+   * Throws KmonUnsupportedError for a filter the driver cannot apply.
+   */
+  setFilters(filters: Filters): void;
   /** Detach everything from the kernel and release it. Idempotent. */
   close(): void;
 }

@@ -28,10 +28,12 @@ export {
   networkFilterSchema,
   parseFilters,
   parseSessionOptions,
+  processFilterSchema,
   sessionOptionsSchema,
   wakeupSchema,
   type Filters,
   type FiltersInput,
+  type ProcessFilter,
   type SessionOptions,
   type SessionOptionsInput,
   type Wakeup,
@@ -52,3 +54,4 @@ export { decodeText, escapeText, safe, SafeText, shellWord } from './text.js';
 export { emptyStats, statsDelta, summarizeStats, type KernelStats } from './stats.js';
 export { KIND_DEFINITIONS, type AnyKindDefinition } from './kinds/index.js';
 export type { EventOf, KindDefinition, HeaderValues } from './kinds/kind.js';
+export { containerOfCgroupPath, type ContainerRef, type ContainerRuntime } from './container.js';

@@ -68,8 +68,42 @@ export const networkFilterSchema = z
     'network kinds: which addresses and ports are recorded; unix sockets pass unless include or ports keeps only some',
   );
 
+const id32 = z.number().int().min(0).max(0xffff_ffff);
+
+/** filters.process: which processes' events the kernel lets through. Empty lists are off; the lists that are on must all match. */
+export const processFilterSchema = z
+  .object({
+    pids: z
+      .array(id32.min(1))
+      .max(1024)
+      .default([])
+      .describe('only these processes, and (with children) every process they fork from now on and already forked'),
+    children: z.boolean().default(true).describe('pids: follow descendants (false: only the processes named)'),
+    uids: z.array(id32).max(256).default([]).describe('only processes with one of these real user ids'),
+    cgroups: z
+      .array(z.union([z.string().min(1), z.bigint().min(1n).max(0xffff_ffff_ffff_ffffn)]))
+      .max(256)
+      .default([])
+      .describe(
+        'only processes in these cgroup v2 groups or below them: a path (absolute, or relative to /sys/fs/cgroup) or a cgroup id',
+      ),
+    containers: z
+      .array(z.string().regex(/^[0-9a-f]{4,64}$/u, 'a container id (or unique prefix): lowercase hex'))
+      .max(64)
+      .default([])
+      .describe('only processes in these containers (docker, containerd/CRI, podman), by id or unique id prefix'),
+    comms: z
+      .array(z.string().min(1).max(15, 'the kernel keeps 15 bytes of a process name'))
+      .max(256)
+      .default([])
+      .describe('only processes with one of these names (comm)'),
+  })
+  .strict();
+
+export type ProcessFilter = z.output<typeof processFilterSchema>;
+
 export const filtersSchema = z
-  .object({ network: networkFilterSchema.prefault({}) })
+  .object({ network: networkFilterSchema.prefault({}), process: processFilterSchema.prefault({}) })
   .strict()
   .describe('filters the driver applies before a record is made (records filtered out are not lost); live: setFilters');
 
@@ -179,4 +213,14 @@ function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: string,
     hint: `see ${name} in @kmon/core for every option and its range`,
     cause: result.error,
   });
+}
+
+/** Validates and completes session options; throws KmonOptionsError naming each bad field. */
+export function parseSessionOptions(input: unknown = {}): SessionOptions {
+  return parseWith(sessionOptionsSchema, input, 'options', 'options');
+}
+
+/** Validates and completes filters (as in options.filters); throws KmonOptionsError naming each bad field. */
+export function parseFilters(input: unknown = {}): Filters {
+  return parseWith(filtersSchema, input, 'filters', 'filters');
 }

@@ -20,6 +20,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 #include "maps.h"
 #include "helpers/base.h"
+#include "helpers/filter.h"
 #include "helpers/extract.h"
 #include "helpers/store.h"
 #include "programs/process.h"

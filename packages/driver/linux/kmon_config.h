@@ -69,6 +69,32 @@ struct kmon_net_prefix6 {
 };
 
 /*
+ * In-kernel process filters (session option filters.process), live-updatable:
+ * the loader writes struct kmon_filter in .bss and the filter maps at any
+ * time. A record passes when it passes every active filter; the sets are
+ * ORs. A record filtered out is never numbered nor counted as attempted.
+ */
+enum kmon_filter_bit {
+	KMON_FILTER_SUBTREE = 1 << 0,  /* tgid in kmon_tracked */
+	KMON_FILTER_UID = 1 << 1,      /* real uid in kmon_filter_uids */
+	KMON_FILTER_CGROUP = 1 << 2,   /* cgroup or one of its ancestors in kmon_filter_cgroups */
+	KMON_FILTER_COMM = 1 << 3,     /* comm in kmon_filter_comms */
+	KMON_FILTER_TRACK = 1 << 4,    /* fork adds the child of a tracked process to kmon_tracked */
+};
+
+/* Deepest cgroup level the cgroup filter looks at (root is level 0). */
+#define KMON_CGROUP_DEPTH_MAX 16
+
+struct kmon_comm_key {
+	char comm[KMON_COMM_LEN]; /* NUL-padded */
+};
+
+struct kmon_filter {
+	kmon_u32 active;      /* enum kmon_filter_bit */
+	kmon_u32 generation;  /* kmon_tracked values of the current pid set; a fork copies its parent's */
+};
+
+/*
  * Scratch slots: a record with variable-length fields is assembled in a
  * per-CPU slot and copied into the ring with its exact size. 8 spare bytes
  * let the program zero the record's padding with one store.

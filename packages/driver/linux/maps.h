@@ -126,6 +126,37 @@ struct {
 	__type(value, __u32);
 } kmon_net_ports SEC(".maps");
 
+/* Process filters (kmon_config.h): state and sets, written by the loader at any time. */
+struct kmon_filter kmon_filter = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 16); /* the processes a subtree filter follows at once */
+	__type(key, __u32);           /* tgid */
+	__type(value, __u32);         /* kmon_filter.generation when it was added */
+} kmon_tracked SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32); /* uid */
+	__type(value, __u8);
+} kmon_filter_uids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64); /* cgroup v2 id */
+	__type(value, __u8);
+} kmon_filter_cgroups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, struct kmon_comm_key);
+	__type(value, __u8);
+} kmon_filter_comms SEC(".maps");
+
 /* Counter echoed in kmon_synth.value, so a consumer can spot lost records. */
 __u64 kmon_synth_next = 0;
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "backend.h"
 #ifdef _WIN32
@@ -108,6 +109,36 @@ std::vector<uint16_t> Ports(const Napi::Object& network, const char* key) {
   return out;
 }
 
+std::vector<uint32_t> U32List(const Napi::Object& object, const char* key) {
+  std::vector<uint32_t> out;
+  Napi::Array array = Array(object, key);
+  for (uint32_t i = 0; i < array.Length(); ++i) out.push_back(U32(array, std::to_string(i).c_str()));
+  return out;
+}
+
+// filters.process (toNativeFilters in src/index.ts): cgroup ids arrive as bigints.
+Filters::Process ParseProcessFilter(const Napi::Object& filter) {
+  Filters::Process f;
+  f.pids = U32List(filter, "pids");
+  f.children = Bool(filter, "children");
+  f.uids = U32List(filter, "uids");
+  Napi::Array cgroups = Array(filter, "cgroups");
+  Napi::Array comms = Array(filter, "comms");
+  for (uint32_t i = 0; i < cgroups.Length(); ++i) {
+    Napi::Value id = cgroups.Get(i);
+    bool lossless = false;
+    if (!id.IsBigInt()) throw Napi::TypeError::New(filter.Env(), "filters.process.cgroups must hold bigints");
+    f.cgroups.push_back(id.As<Napi::BigInt>().Uint64Value(&lossless));
+    if (!lossless) throw Napi::RangeError::New(filter.Env(), "filters.process.cgroups: a cgroup id is out of range");
+  }
+  for (uint32_t i = 0; i < comms.Length(); ++i) {
+    Napi::Value comm = comms.Get(i);
+    if (!comm.IsString()) throw Napi::TypeError::New(filter.Env(), "filters.process.comms must hold strings");
+    f.comms.push_back(comm.As<Napi::String>().Utf8Value());
+  }
+  return f;
+}
+
 // toNativeFilters in src/index.ts: prefixes already parsed by @kmon/core.
 Filters ParseFilters(const Napi::Value& value) {
   if (!value.IsObject()) throw Napi::TypeError::New(value.Env(), "filters must be an object");
@@ -120,6 +151,11 @@ Filters ParseFilters(const Napi::Value& value) {
   out.network.exclude = Prefixes(n, "exclude");
   out.network.ports = Ports(n, "ports");
   out.network.exclude_ports = Ports(n, "excludePorts");
+  Napi::Value process = value.As<Napi::Object>().Get("process");
+  if (!process.IsUndefined()) {
+    if (!process.IsObject()) throw Napi::TypeError::New(value.Env(), "filters.process must be an object");
+    out.process = ParseProcessFilter(process.As<Napi::Object>());
+  }
   return out;
 }
 

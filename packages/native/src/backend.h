@@ -41,6 +41,16 @@ struct Filters {
     std::vector<uint16_t> ports;
     std::vector<uint16_t> exclude_ports;
   } network;
+
+  // options.filters.process, resolved (cgroup paths and containers are ids
+  // by now). Empty sets are off; a record passes every set that is on.
+  struct Process {
+    std::vector<uint32_t> pids;  // these processes (and, with `children`, their descendants)
+    bool children = true;
+    std::vector<uint32_t> uids;
+    std::vector<uint64_t> cgroups;  // a cgroup matches itself and its descendants
+    std::vector<std::string> comms;
+  } process;
 };
 
 // SessionOptions from @kmon/core, already validated, flattened for C++.

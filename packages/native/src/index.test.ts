@@ -2,18 +2,22 @@
 // BTF, as in CI. Records are decoded with @kmon/core's decoder, so these
 // tests also pin the driver to the ABI the decoder expects.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
+import { cgroupRoot } from './linux/filters.js';
 import { heldKernelObjects } from './testing.js';
 import {
   ABI,
   KmonClosedError,
   KmonDriverError,
+  KmonOptionsError,
   KmonPermissionError,
   KmonUnsupportedError,
   decodeBatch,
+  parseFilters,
   parseSessionOptions,
   type BatchSink,
   type KernelSession,
@@ -378,6 +382,112 @@ describe('nativeBinding (Linux eBPF)', () => {
     spawn('sh', ['-c', 'exit 0']);
     await eventually(() => expect(errors).toEqual([boom]));
     expect(() => session.read()).toThrow(KmonClosedError);
+  });
+});
+
+/** Resolves once `pid` has a child process, with its pid. */
+async function firstChild(pid: number): Promise<number> {
+  for (;;) {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    if (children) return Number(children.split(' ')[0]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const attempted = (session: KernelSession) => session.stats().cpus.reduce((n, c) => n + c.attempted, 0);
+
+/**
+ * sh (P) -> sh (a child already running when the session opens, blocked on
+ * stdin) -> echo: P's grandchild and its child run only once `go` writes.
+ */
+async function processTree(marker: string) {
+  const root = spawn('sh', ['-c', `sh -c "read go; /bin/echo ${marker}-grandchild; true"; /bin/echo ${marker}-child`], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  const child = await firstChild(root.pid!);
+  const done = exited(root);
+  return { pid: root.pid!, child, go: () => root.stdin!.end('\n'), done };
+}
+
+describe('process filters in the kernel', () => {
+  it('pids follows descendants, old and new, and nothing else is ever numbered', async () => {
+    const marker = `kmon-subtree-${process.pid}`;
+    const tree = await processTree(marker);
+    const sink = new Collector();
+    const session = open({ kinds: ['exec', 'exit', 'fork'], wakeup: 'each', filters: { process: { pids: [tree.pid] } } }, sink);
+    spawnSync('/bin/echo', [`${marker}-unrelated`]); // our child: outside the subtree
+    tree.go();
+    await tree.done;
+    await sink.until(is('exit', (e) => e.pid === tree.pid));
+
+    const execs = sink.events.filter(is('exec', () => true)).map((e) => e.argv.join(' '));
+    expect(execs).toEqual([`/bin/echo ${marker}-grandchild`, `/bin/echo ${marker}-child`]);
+    const inTree = new Set([tree.pid, tree.child, ...sink.events.flatMap((e) => (e.kind === 'fork' ? [e.childPid] : []))]);
+    expect(sink.events.filter((e) => !inTree.has(e.pid))).toEqual([]);
+    // The kernel numbered exactly what it delivered: the rest never entered the ring.
+    expect(attempted(session)).toBe(sink.events.length);
+  });
+
+  it('children: false keeps only the processes named', async () => {
+    const marker = `kmon-nochildren-${process.pid}`;
+    const tree = await processTree(marker);
+    const sink = new Collector();
+    const session = open({ kinds: ['exec', 'exit'], wakeup: 'each', filters: { process: { pids: [tree.pid], children: false } } }, sink);
+    tree.go();
+    await tree.done;
+    await sink.until(is('exit', (e) => e.pid === tree.pid));
+    expect(sink.events.map((e) => `${e.kind} ${e.pid}`)).toEqual([`exit ${tree.pid}`]);
+    expect(attempted(session)).toBe(1);
+  });
+
+  it('setFilters changes a running session, attaching fork tracking an exec-only session lacked', async () => {
+    const marker = `kmon-live-${process.pid}`;
+    const tree = await processTree(marker);
+    const sink = new Collector();
+    const session = open({ kinds: ['exec'], wakeup: 'each' }, sink);
+    session.setFilters(parseFilters({ process: { pids: [tree.pid] } }));
+    const before = attempted(session);
+    spawnSync('/bin/echo', [`${marker}-unrelated`]);
+    tree.go();
+    await sink.until(is('exec', (e) => e.argv[1] === `${marker}-child`));
+    const execs = sink.events.filter(is('exec', (e) => e.argv[1]?.startsWith(marker) ?? false)).map((e) => e.argv[1]);
+    expect(execs).toEqual([`${marker}-grandchild`, `${marker}-child`]);
+    expect(attempted(session) - before).toBe(2);
+
+    session.setFilters(parseFilters({})); // off again: everything passes
+    spawnSync('/bin/echo', [`${marker}-after`]);
+    await sink.until(is('exec', (e) => e.argv[1] === `${marker}-after`));
+  });
+
+  it('uids, comms and cgroups (by path, with sub-cgroups) select processes', async () => {
+    const cgroup = join(cgroupRoot(), `kmon-test-${process.pid}`);
+    mkdirSync(join(cgroup, 'inner'), { recursive: true });
+    try {
+      const marker = `kmon-sets-${process.pid}`;
+      const sink = new Collector();
+      const session = open(
+        { kinds: ['exec'], wakeup: 'each', filters: { process: { cgroups: [cgroup], uids: [0], comms: ['echo'] } } },
+        sink,
+      );
+      const inCgroup = `echo $$ > ${cgroup}/inner/cgroup.procs; /bin/echo ${marker}-in; /bin/cat /dev/null; true`;
+      spawnSync('sh', ['-c', inCgroup]);
+      spawnSync('/bin/echo', [`${marker}-out`]); // right comm and uid, wrong cgroup
+      const asNobody = `setpriv --reuid=65534 --regid=65534 --clear-groups sh -c '/bin/echo ${marker}-nobody; true'`;
+      spawnSync('sh', ['-c', `echo $$ > ${cgroup}/cgroup.procs; exec ${asNobody}`]); // right cgroup and comm, wrong uid
+      await eventually(() => expect(sink.events.length).toBeGreaterThan(0));
+      spawnSync('sh', ['-c', inCgroup]);
+      await eventually(() => expect(sink.events.length).toBe(2));
+      expect(sink.events.map((e) => (e as EventOf<'exec'>).argv[1])).toEqual([`${marker}-in`, `${marker}-in`]);
+      expect(attempted(session)).toBe(2);
+    } finally {
+      rmdirSync(join(cgroup, 'inner'));
+      rmdirSync(cgroup);
+    }
+  });
+
+  it('refuses a cgroup path that is no cgroup, and a container no runtime runs', () => {
+    expect(() => open({ filters: { process: { cgroups: ['/nonexistent/kmon'] } } })).toThrow(KmonOptionsError);
+    expect(() => open({ filters: { process: { containers: ['0123456789ab'] } } })).toThrow(/no running container/);
   });
 });
 

@@ -23,6 +23,7 @@ import {
   type RawKernelStats,
   type SessionOptions,
 } from '@kmon/core';
+import { toNativeFilter, type NativeProcessFilter } from './linux/filters.js';
 import { isWindowsNativeError, windowsKmonError } from './windows/errors.js';
 import {
   WINDOWS_ADDON_PATH,
@@ -57,6 +58,7 @@ export interface NativeConfig {
 
 /** Filters as kmon.node takes them: prefixes as bytes. */
 export interface NativeFilters {
+  process: NativeProcessFilter;
   network: {
     loopback: boolean;
     include: NativePrefix[];
@@ -78,6 +80,8 @@ interface NativeSession {
   setFilters(filters: NativeFilters): void;
   /** Stops the driver producing for this session; what waits stays readable. */
   detach(): void;
+  /** Linux: replaces the in-kernel process filter. */
+  setFilter(filter: NativeProcessFilter): void;
   close(): void;
 }
 
@@ -135,6 +139,7 @@ export const LINUX_CAPABILITIES: BindingCapabilities = {
     'synthetic.tgid',
     'synthetic.payloadBytes',
     'filters.network',
+    'filters.process',
   ],
 };
 
@@ -210,6 +215,7 @@ export function toNativeFilters(filters: Filters): NativeFilters {
     });
   const { network } = filters;
   return {
+    process: toNativeFilter(filters.process),
     network: {
       loopback: network.loopback,
       include: prefixes(network.include),

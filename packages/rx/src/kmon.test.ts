@@ -79,6 +79,21 @@ describe('createKmon (mock binding)', () => {
     expect(binding.current!.filters.network.include).toEqual(['10.0.0.0/8']);
   });
 
+  it('process filters set before the first subscriber are the ones the session opens with', () => {
+    const kmon = createKmon({}, { binding, graceMs: 0 });
+    kmon.setFilters({ process: { pids: [7] } }); // detached: kept for the attach
+    const subscription = kmon.events$.subscribe();
+    expect(binding.current!.options.filters.process.pids).toEqual([7]);
+    kmon.setFilters({ process: { uids: [0], children: false } });
+    expect(binding.current!.filters.process).toMatchObject({ pids: [], uids: [0], children: false });
+    expect(() => kmon.setFilters({ process: { pids: [-1] } })).toThrow(KmonOptionsError);
+    expect(binding.current!.filters.process.uids).toEqual([0]);
+    subscription.unsubscribe();
+    vi.advanceTimersByTime(0);
+    kmon.events$.subscribe();
+    expect(binding.current!.options.filters.process.uids).toEqual([0]);
+  });
+
   it('reports a sequence gap in-band with the kernel drop counts', () => {
     const seen: KmonMessage[] = [];
     createKmon({}, { binding }).events$.subscribe((m) => seen.push(m));

@@ -22,9 +22,10 @@ static __always_inline void *net_slot(void)
 	return bpf_map_lookup_elem(&kmon_net_buf, &zero);
 }
 
+/* The process filter first; a TCP close is reported only for flows opened by a wanted task. */
 static __always_inline int net_task_wanted(void)
 {
-	return (bpf_get_current_pid_tgid() >> 32) != kmon_cfg.self_tgid;
+	return (bpf_get_current_pid_tgid() >> 32) != kmon_cfg.self_tgid && process_wanted();
 }
 
 static __always_inline void net_header(struct kmon_header *h, __u16 kind, char *comm)

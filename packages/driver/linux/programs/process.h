@@ -15,7 +15,7 @@ int BPF_PROG(kmon_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	__u32 path_len, argv_len, end;
 	char *var;
 
-	if (!kind_enabled(KMON_KIND_EXEC) || tgid == kmon_cfg.self_tgid)
+	if (!kind_enabled(KMON_KIND_EXEC) || tgid == kmon_cfg.self_tgid || !process_wanted())
 		return 0;
 	e = bpf_map_lookup_elem(&kmon_exec_buf, &cpu);
 	if (!e)
@@ -51,7 +51,7 @@ static __always_inline void emit_exit(struct task_struct *p)
 	__u32 tgid = p->tgid;
 	int code;
 
-	if (!kind_enabled(KMON_KIND_EXIT) || tgid == kmon_cfg.self_tgid)
+	if (!kind_enabled(KMON_KIND_EXIT) || tgid == kmon_cfg.self_tgid || !process_wanted())
 		return;
 	fill_header(&e.hdr, KMON_KIND_EXIT, tgid, p->pid);
 	code = process_exit_code(p);
@@ -73,8 +73,10 @@ static __always_inline void emit_exit(struct task_struct *p)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(kmon_exit, struct task_struct *p, bool group_dead)
 {
-	if (group_dead)
+	if (group_dead) {
 		emit_exit(p);
+		untrack_exit(p->tgid);
+	}
 	return 0;
 }
 
@@ -87,8 +89,10 @@ int BPF_PROG(kmon_exit, struct task_struct *p, bool group_dead)
 SEC("?tp_btf/sched_process_exit") /* "?": not loaded unless the loader asks */
 int BPF_PROG(kmon_exit_live, struct task_struct *p)
 {
-	if (p->signal->live.counter == 0)
+	if (p->signal->live.counter == 0) {
 		emit_exit(p);
+		untrack_exit(p->tgid);
+	}
 	return 0;
 }
 
@@ -100,9 +104,12 @@ int BPF_PROG(kmon_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 child_tid = child->pid;
 	int thread = child_tgid != child_tid;
 
+	if (thread && !kmon_cfg.threads)
+		return 0;
+	if (!thread)
+		track_fork(parent->tgid, child_tgid); /* before the filter: the child is in the subtree now */
 	/* The child's tgid decides: the monitor's own children are still reported. */
-	if (!kind_enabled(KMON_KIND_FORK) || (thread && !kmon_cfg.threads) ||
-	    child_tgid == kmon_cfg.self_tgid)
+	if (!kind_enabled(KMON_KIND_FORK) || child_tgid == kmon_cfg.self_tgid || !process_wanted())
 		return 0;
 	fill_header(&f.hdr, KMON_KIND_FORK, parent->tgid, parent->pid);
 	if (thread)

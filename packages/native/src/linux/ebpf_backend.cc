@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -15,9 +16,12 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <tuple>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "../backend.h"
 #include "kmon_config.h"
@@ -182,6 +186,28 @@ PrefixKey MakePrefixKey(const Filters::Network::Prefix& p) {
   return k;
 }
 
+// tgid -> parent tgid of every process now, from /proc/PID/stat (field 4,
+// after the comm, which may itself contain ") ").
+std::unordered_map<uint32_t, uint32_t> ParentsNow() {
+  std::unordered_map<uint32_t, uint32_t> parents;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return parents;
+  while (dirent* entry = readdir(proc)) {
+    char* end = nullptr;
+    unsigned long pid = std::strtoul(entry->d_name, &end, 10);
+    if (pid == 0 || *end != '\0') continue;
+    std::ifstream stat(std::string("/proc/") + entry->d_name + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;  // exited meanwhile
+    size_t close = line.rfind(')');
+    unsigned long ppid = 0;
+    if (close != std::string::npos && std::sscanf(line.c_str() + close + 1, " %*c %lu", &ppid) == 1)
+      parents[static_cast<uint32_t>(pid)] = static_cast<uint32_t>(ppid);
+  }
+  closedir(proc);
+  return parents;
+}
+
 class EbpfBackend final : public Backend {
  public:
   explicit EbpfBackend(const BackendOptions& options) : opts_(options) {}
@@ -207,6 +233,8 @@ class EbpfBackend final : public Backend {
     if (int err = kmon_bpf__attach(skel_); err != 0)
       throw BackendError("attach", -err, ErrorText("attaching the BPF programs", -err, log.text()),
                          MissingFeature(-err));
+    // Processes forked between the walk above and the attach: fork tracking sees every later one.
+    if (Tracking(opts_.filters.process)) TrackSubtree(opts_.filters.process.pids);
     ring_ = ring_buffer__new(bpf_map__fd(skel_->maps.kmon_ring), OnRecord, this, nullptr);
     if (ring_ == nullptr) throw BackendError("ring", errno, ErrorText("mapping the ring buffer", errno, log.text()));
     if (opts_.wakeup != Wakeup::kPoll) OpenWakeupFd();
@@ -241,11 +269,17 @@ class EbpfBackend final : public Backend {
   }
 
   void SetFilters(const Filters& filters) override {
-    if (skel_ != nullptr) WriteFilters(filters);
+    if (skel_ == nullptr) return;
+    if (Tracking(filters.process) && !detached_) {
+      AttachLate(skel_->progs.kmon_fork, &skel_->links.kmon_fork);
+      AttachLate(ExitProgram(), ExitLink());
+    }
+    WriteFilters(filters);
   }
 
   void Detach() override {
     if (skel_ != nullptr) kmon_bpf__detach(skel_);  // links go; the ring and counters stay
+    detached_ = true;
   }
 
   void Close() override {
@@ -278,11 +312,15 @@ class EbpfBackend final : public Backend {
     SetMaxEntries(skel_->maps.kmon_exec_buf, static_cast<uint32_t>(ncpus_));
     // Programs of kinds not asked for are neither loaded nor attached: zero cost.
     Autoload(skel_->progs.kmon_exec, opts_.kinds & (1u << KMON_KIND_EXEC));
-    bool exits = opts_.kinds & (1u << KMON_KIND_EXIT);
-    bool group_dead = exits && !opts_.exit_fallback && ExitTracepointHasGroupDead();
-    Autoload(skel_->progs.kmon_exit, exits && group_dead);
-    Autoload(skel_->progs.kmon_exit_live, exits && !group_dead);
-    Autoload(skel_->progs.kmon_fork, opts_.kinds & (1u << KMON_KIND_FORK));
+    group_dead_ = !opts_.exit_fallback && ExitTracepointHasGroupDead();
+    // Fork and exit also keep the subtree filter's process set: always
+    // loaded, so a filter set later can attach them, but attached only when
+    // a kind or the filter needs them.
+    bool tracking = Tracking(opts_.filters.process);
+    Autoload(skel_->progs.kmon_exit, group_dead_);
+    Autoload(skel_->progs.kmon_exit_live, !group_dead_);
+    bpf_program__set_autoattach(ExitProgram(), (opts_.kinds & (1u << KMON_KIND_EXIT)) || tracking);
+    bpf_program__set_autoattach(skel_->progs.kmon_fork, (opts_.kinds & (1u << KMON_KIND_FORK)) || tracking);
     Autoload(skel_->progs.kmon_synth, opts_.synthetic);
     for (const NetworkProgram& p : kNetworkPrograms) Autoload(Program(p.name), opts_.kinds & p.kinds);
     // An LRU map is allocated whole at creation: only a session with `close` pays for its table.
@@ -295,10 +333,14 @@ class EbpfBackend final : public Backend {
     return prog;
   }
 
+  void WriteFilters(const Filters& filters) {
+    WriteNetworkFilter(filters.network);
+    WriteProcessFilter(filters.process);
+  }
+
   // The live network filter: the prefixes and ports first (new ones in,
   // stale ones out), then the switches that make the programs use them.
-  void WriteFilters(const Filters& filters) {
-    const Filters::Network& f = filters.network;
+  void WriteNetworkFilter(const Filters::Network& f) {
     std::map<PrefixKey, uint32_t> prefixes;
     for (const auto& p : f.include) prefixes[MakePrefixKey(p)] = KMON_NET_INCLUDE;
     for (const auto& p : f.exclude) prefixes[MakePrefixKey(p)] = KMON_NET_EXCLUDE;
@@ -328,6 +370,119 @@ class EbpfBackend final : public Backend {
   static void Update(bpf_map* map, const Key* key, const Value& value, const char* what) {
     if (int err = bpf_map__update_elem(map, key, bpf_map__key_size(map), &value, sizeof(value), BPF_ANY); err != 0)
       throw BackendError("filters", -err, ErrorText((std::string("setting ") + what).c_str(), -err, ""));
+  }
+
+  bpf_program* ExitProgram() const { return group_dead_ ? skel_->progs.kmon_exit : skel_->progs.kmon_exit_live; }
+  bpf_link** ExitLink() const { return group_dead_ ? &skel_->links.kmon_exit : &skel_->links.kmon_exit_live; }
+
+  static bool Tracking(const Filters::Process& filter) { return !filter.pids.empty() && filter.children; }
+
+  // The skeleton owns the link, so detach and close release it like the others.
+  static void AttachLate(bpf_program* prog, bpf_link** link) {
+    if (*link != nullptr) return;
+    LogCapture log;
+    bpf_link* attached = bpf_program__attach(prog);
+    if (attached == nullptr)
+      throw BackendError("attach", errno, ErrorText(bpf_program__name(prog), errno, log.text()), MissingFeature(errno));
+    *link = attached;
+  }
+
+  // While the filter changes, the set filters are off and the subtree filter
+  // stays on only if it was on and will be: a record may pass that neither
+  // filter wanted, never the reverse beyond the pid walk. Then the sets, the
+  // pid set of a new generation, the bits of the new filter; stale pids last.
+  void WriteProcessFilter(const Filters::Process& filter) {
+    uint32_t active = 0;
+    if (!filter.pids.empty()) active |= KMON_FILTER_SUBTREE;
+    if (Tracking(filter)) active |= KMON_FILTER_TRACK;
+    if (!filter.uids.empty()) active |= KMON_FILTER_UID;
+    if (!filter.cgroups.empty()) active |= KMON_FILTER_CGROUP;
+    if (!filter.comms.empty()) active |= KMON_FILTER_COMM;
+    kmon_filter& state = skel_->bss->kmon_filter;
+    uint32_t generation = state.generation + 1;
+    __atomic_store_n(&state.generation, generation, __ATOMIC_RELEASE);
+    // TRACK goes on before the walk, so a fork during it is followed by the kernel.
+    uint32_t meanwhile = (state.active & active & KMON_FILTER_SUBTREE) | (active & KMON_FILTER_TRACK);
+    __atomic_store_n(&state.active, meanwhile, __ATOMIC_RELEASE);
+    ReplaceSet(skel_->maps.kmon_filter_uids, filter.uids);
+    ReplaceSet(skel_->maps.kmon_filter_cgroups, filter.cgroups);
+    std::vector<kmon_comm_key> comms;
+    for (const std::string& comm : filter.comms) {
+      kmon_comm_key key{};
+      std::memcpy(key.comm, comm.data(), std::min(comm.size(), sizeof(key.comm) - 1));
+      comms.push_back(key);
+    }
+    ReplaceSet(skel_->maps.kmon_filter_comms, comms);
+    if (Tracking(filter))
+      TrackSubtree(filter.pids);
+    else
+      Track(filter.pids);
+    __atomic_store_n(&state.active, active, __ATOMIC_RELEASE);
+    PruneTracked(generation);
+  }
+
+  // Puts every key of `keys` in a set map and removes the others.
+  template <typename Key>
+  void ReplaceSet(bpf_map* map, const std::vector<Key>& keys) {
+    uint8_t one = 1;
+    for (const Key& key : keys)
+      if (int err = bpf_map__update_elem(map, &key, sizeof(key), &one, sizeof(one), BPF_ANY); err != 0)
+        throw BackendError("filters", -err, ErrorText(bpf_map__name(map), -err, ""));
+    std::vector<Key> stale;
+    Key key{};
+    for (void* prev = nullptr; bpf_map__get_next_key(map, prev, &key, sizeof(key)) == 0; prev = &key)
+      if (std::find_if(keys.begin(), keys.end(), [&](const Key& k) { return std::memcmp(&k, &key, sizeof(key)) == 0; }) ==
+          keys.end())
+        stale.push_back(key);
+    for (const Key& k : stale) bpf_map__delete_elem(map, &k, sizeof(k), 0);
+  }
+
+  // Adds these tgids with the current generation; returns how many were new to this walk.
+  size_t Track(const std::vector<uint32_t>& tgids) {
+    uint32_t generation = skel_->bss->kmon_filter.generation;
+    for (uint32_t tgid : tgids)
+      if (int err = bpf_map__update_elem(skel_->maps.kmon_tracked, &tgid, sizeof(tgid), &generation,
+                                         sizeof(generation), BPF_ANY);
+          err != 0)
+        throw BackendError("filters", -err,
+                           ErrorText("adding a process to the followed subtree (65536 at most)", -err, ""));
+    return tgids.size();
+  }
+
+  // The roots and all their living descendants, until a walk of /proc finds
+  // none that is not tracked yet: from then on, every fork of a tracked
+  // process is tracked by the kernel itself.
+  void TrackSubtree(const std::vector<uint32_t>& roots) {
+    std::unordered_set<uint32_t> tracked(roots.begin(), roots.end());
+    Track(roots);
+    for (int round = 0; round < 16; ++round) {
+      std::unordered_map<uint32_t, uint32_t> parents = ParentsNow();
+      std::vector<uint32_t> found;
+      for (bool grew = true; grew;) {  // descendants of descendants within this walk
+        grew = false;
+        for (const auto& [pid, ppid] : parents)
+          if (tracked.count(ppid) != 0 && tracked.insert(pid).second) {
+            found.push_back(pid);
+            grew = true;
+          }
+      }
+      if (found.empty()) return;
+      Track(found);
+    }
+  }
+
+  // Removes the tgids of earlier generations (a fork copies its parent's, so
+  // children of today's set carry today's).
+  void PruneTracked(uint32_t generation) {
+    bpf_map* map = skel_->maps.kmon_tracked;
+    std::vector<uint32_t> stale;
+    uint32_t key = 0;
+    for (void* prev = nullptr; bpf_map__get_next_key(map, prev, &key, sizeof(key)) == 0; prev = &key) {
+      uint32_t value = 0;
+      if (bpf_map__lookup_elem(map, &key, sizeof(key), &value, sizeof(value), 0) == 0 && value != generation)
+        stale.push_back(key);
+    }
+    for (uint32_t k : stale) bpf_map__delete_elem(map, &k, sizeof(k), 0);
   }
 
   void RememberIds() {
@@ -450,6 +605,8 @@ class EbpfBackend final : public Backend {
   std::vector<uint32_t> prog_ids_;  // to wait for their release in Close
   std::vector<uint32_t> map_ids_;
   int wakeup_fd_ = -1;  // edge-triggered epoll on the ring, when the mode has wakeups
+  bool group_dead_ = true;  // which exit program is loaded
+  bool detached_ = false;
   int ncpus_ = 0;
   uint64_t binding_dropped_ = 0;
   // The batch being filled by Drain.
