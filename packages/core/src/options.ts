@@ -214,13 +214,3 @@ function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: string,
     cause: result.error,
   });
 }
-
-/** Validates and completes session options; throws KmonOptionsError naming each bad field. */
-export function parseSessionOptions(input: unknown = {}): SessionOptions {
-  return parseWith(sessionOptionsSchema, input, 'options', 'options');
-}
-
-/** Validates and completes filters (as in options.filters); throws KmonOptionsError naming each bad field. */
-export function parseFilters(input: unknown = {}): Filters {
-  return parseWith(filtersSchema, input, 'filters', 'filters');
-}

@@ -79,7 +79,6 @@ class CountingBinding implements KernelBinding {
       stats: () => session.stats(),
       setFilters: (filters) => session.setFilters(filters),
       detach: () => session.detach(),
-      setFilters: (filters) => session.setFilters(filters),
       close: () => {
         if (!closed) this.closes += 1;
         closed = true;

@@ -225,8 +225,12 @@ describe('nativeBinding (Linux eBPF)', () => {
   it.each([false, true])('reports one exit per process, also when the main thread exits first (fallback: %s)', async (fallback) => {
     const sink = new Collector();
     const session = openRaw({ kinds: ['exit'], wakeup: 'poll', pollIntervalMs: 10_000 }, sink, { exitFallback: fallback });
-    const progs = bpftool('prog').filter((p) => ownKernelObjects().includes(`prog ${p.id}`));
-    expect(progs.map((p) => p.name)).toEqual([fallback ? 'kmon_exit_live' : 'kmon_exit']);
+    // Fork is loaded too (a process filter set later may need it) but attached only when needed.
+    const mine = ownKernelObjects();
+    const progs = bpftool('prog').filter((p) => mine.includes(`prog ${p.id}`));
+    expect(progs.map((p) => p.name)).toEqual([fallback ? 'kmon_exit_live' : 'kmon_exit', 'kmon_fork']);
+    const attached = bpftool('link').filter((l) => mine.includes(`link ${l.id}`));
+    expect(attached.map((l) => progs.find((p) => p.id === l.prog_id)?.name)).toEqual([fallback ? 'kmon_exit_live' : 'kmon_exit']);
     // The main thread leaves with pthread_exit; the last thread ends the process with status 7.
     const script = [
       'import ctypes, os, threading, time',

@@ -12,8 +12,6 @@ export interface MockSession extends KernelSession {
   readonly filters: Filters;
   readonly closed: boolean;
   readonly detached: boolean;
-  /** The filters of the last setFilters() call, or of open. */
-  readonly filters: Filters;
   /** Delivers a batch as the native layer would after a wakeup. */
   deliver(batch: Uint8Array): void;
   /** Queues a batch for the next read() (pull model), telling the sink it is readable. */
@@ -54,7 +52,6 @@ export function createMockBinding(config: MockBindingOptions = {}): MockBinding 
     let detached = false;
     let filters = options.filters;
     let stats: RawKernelStats = { cpus: [zeroCpu()], bindingDropped: 0 };
-    let filters = options.filters;
     const pending: Uint8Array[] = [];
     const live = () => {
       if (closed) throw new KmonClosedError('the mock session');
