@@ -99,10 +99,23 @@ describe('kmon watch (mock binding)', () => {
     expect(binding.current!.closed).toBe(true);
   });
 
-  it('--pid and --kinds reach the filter and the session options', async () => {
-    const r = await runWith(binding, ['watch', '--pid', '2', '--kinds', 'exit', '-f', 'jsonl'], [concatBatch([exit(1, 0), exit(2, 0)])]);
-    expect(r.out().trim().split('\n').map((l) => JSON.parse(l).pid)).toEqual([2]);
+  it('--pid, --no-children, --uid, --container and --comm become the kernel process filter; --kinds the kinds', async () => {
+    const argv = ['watch', '--pid', '2', '--no-children', '-u', '0', '--container', 'abcd', '-c', 'sh', '--kinds', 'exit', '-f', 'jsonl'];
+    const r = await runWith(binding, argv, [concatBatch([exit(1, 0), exit(2, 0)])]);
     expect(binding.current!.options.kinds).toEqual(['exit']);
+    expect(binding.current!.options.filters.process).toEqual({ pids: [2], children: false, uids: [0], cgroups: [], containers: ['abcd'], comms: ['sh'] });
+    // The kernel filters: what it delivers is printed as is.
+    expect(r.out().trim().split('\n').map((l) => JSON.parse(l).pid)).toEqual([1, 2]);
+  });
+
+  it('watch -- <command> runs it, follows its tree from kmon\'s own, and exits with its exit code', async () => {
+    const mem = memoryIo();
+    const code = await createProgram(mem.io, { binding, graceMs: 0 }).run(['watch', '-q', '--', 'sh', '-c', 'exit 4']);
+    expect(code).toBe(4);
+    const narrowed = binding.current!.filters.process; // from kmon's own tree to the command's
+    expect(narrowed).toMatchObject({ pids: [expect.any(Number)], children: true });
+    expect(narrowed.pids[0]).not.toBe(process.pid);
+    expect(mem.err()).toMatch(/watching sh -c exit 4/);
   });
 
   it('prints drops in-band and counts them in the summary', async () => {

@@ -51,6 +51,12 @@ interface SessionFlags {
   wakeup?: SessionOptionsInput['wakeup'];
   threads?: boolean;
   self?: boolean;
+  /** The process filter, applied in the kernel when the binding can. */
+  pid?: number[];
+  children?: boolean;
+  uid?: number[];
+  container?: string[];
+  comm?: string[];
 }
 
 /** What is printed: shared by watch and replay. */
@@ -73,7 +79,7 @@ function sessionOptions(command: Command, capabilities: BindingCapabilities): Co
   const kinds: readonly EventKind[] = capabilities.kinds.filter((kind) => kind !== 'synth');
   // The commands are pushed to; 'pull' needs a read loop.
   const wakeups = capabilities.wakeups.filter((wakeup) => wakeup !== 'pull');
-  const offers = (path: OptionPath) => capabilities.options.includes(path);
+  const offers = (path: OptionPath) => honours(capabilities, path);
   command.addOption(
     new Option('-k, --kinds <list>', `event kinds, comma-separated (${kinds.join(', ')})`)
       .argParser(kindList(kinds, platform))
@@ -84,7 +90,22 @@ function sessionOptions(command: Command, capabilities: BindingCapabilities): Co
   if (wakeups.length > 1) command.addOption(new Option('--wakeup <mode>', 'when the kernel wakes kmon').choices(wakeups));
   if (offers('threads')) command.option('--threads', 'also report thread creation');
   if (offers('excludeSelf')) command.option('--self', "include kmon's own process");
+  if (offers('filters.process')) processFilterOptions(command);
   return command;
+}
+
+/** Whether the binding honours an option: listed itself or a group above it ("filters" covers "filters.process"). */
+const honours = (capabilities: BindingCapabilities, path: OptionPath) =>
+  capabilities.options.some((option) => option === path || path.startsWith(`${option}.`));
+
+/** The process filter the kernel applies: what is filtered out never reaches kmon. */
+function processFilterOptions(command: Command): Command {
+  return command
+    .option('-p, --pid <pid>', 'only this process and its descendants, now and to come (repeatable)', collect(positiveInt))
+    .option('--no-children', '--pid: only the processes named, not their descendants')
+    .option('-u, --uid <uid>', 'only processes of this real user id (repeatable)', collect(userId))
+    .option('--container <id>', 'only processes in this container, by id or unique prefix (repeatable)', collect(String))
+    .option('-c, --comm <name>', 'only processes with this name (repeatable)', collect(String));
 }
 
 function stopOptions(command: Command): Command {
@@ -94,15 +115,34 @@ function stopOptions(command: Command): Command {
     .option('-q, --quiet', 'no status line (it is shown only when stderr is a terminal)');
 }
 
-function outputOptions(command: Command): Command {
-  return stopOptions(command)
-    .option('-p, --pid <pid>', 'only this process (repeatable); fork events match on the child too', collect(positiveInt))
-    .option('-c, --comm <name>', 'only processes with this name (repeatable)', collect(String))
-    .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('text'));
+/** What is printed; `jsFilters`: --pid and --comm select events in JavaScript (a replay, a binding without process filters). */
+function outputOptions(command: Command, jsFilters = true): Command {
+  stopOptions(command);
+  if (jsFilters) {
+    command
+      .option('-p, --pid <pid>', 'only this process (repeatable); fork events match on the child too', collect(positiveInt))
+      .option('-c, --comm <name>', 'only processes with this name (repeatable)', collect(String));
+  }
+  return command.addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('text'));
 }
 
-const toSession = (flags: SessionFlags): SessionOptionsInput => ({
+function userId(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffff_ffff) throw new InvalidArgumentError('expected a numeric user id');
+  return n;
+}
+
+const toProcessFilter = (flags: SessionFlags) => ({
+  ...(flags.pid && { pids: flags.pid }),
+  ...(flags.children === false && { children: false }),
+  ...(flags.uid && { uids: flags.uid }),
+  ...(flags.container && { containers: flags.container }),
+  ...(flags.comm && { comms: flags.comm }),
+});
+
+const toSession = (flags: SessionFlags, kernelFilters: boolean): SessionOptionsInput => ({
   kinds: flags.kinds,
+  ...(kernelFilters && Object.keys(toProcessFilter(flags)).length > 0 && { filters: { process: toProcessFilter(flags) } }),
   ...(flags.self && { excludeSelf: false }),
   ...(flags.threads && { threads: true }),
   ...(flags.argvBytes !== undefined && { argvBytes: flags.argvBytes }),
@@ -116,7 +156,12 @@ const toStop = (flags: Pick<OutputFlags, 'count' | 'duration' | 'quiet'>) => ({
   ...(flags.quiet !== undefined && { quiet: flags.quiet }),
 });
 
-const toOutput = (flags: OutputFlags) => ({ format: flags.format, pids: flags.pid ?? [], comms: flags.comm ?? [], ...toStop(flags) });
+const toOutput = (flags: OutputFlags, jsFilters = true) => ({
+  format: flags.format,
+  pids: jsFilters ? (flags.pid ?? []) : [],
+  comms: jsFilters ? (flags.comm ?? []) : [],
+  ...toStop(flags),
+});
 
 /** "12M" -> bytes. */
 function byteSize(value: string): number {
@@ -156,12 +201,16 @@ export function createProgram(io: Io, config: KmonConfig = {}) {
   const attempt = (work: () => Promise<void>) => work().catch(fail);
   const { capabilities } = config.binding ?? nativeBinding;
 
-  sessionOptions(outputOptions(program.command('watch')), capabilities)
+  const kernelFilters = honours(capabilities, 'filters.process');
+  sessionOptions(outputOptions(program.command('watch'), !kernelFilters), capabilities)
     .description('print live kernel events until Ctrl-C; a summary goes to stderr')
-    .action((flags: SessionFlags & OutputFlags) =>
+    .argument('[command...]', 'run this command (after --) and watch only it and its descendants; kmon then exits with its exit code')
+    .action((command: string[], flags: SessionFlags & OutputFlags) =>
       attempt(async () => {
-        const summary = await watch({ session: toSession(flags), ...toOutput(flags) }, io, config);
+        const options = { session: toSession(flags, kernelFilters), ...toOutput(flags, !kernelFilters) };
+        const summary = await watch({ ...options, ...(command.length > 0 && { command }) }, io, config);
         io.stderr.write(`kmon: ${describeSummary(summary)}\n`);
+        if (summary.commandExit !== undefined) exitCode = summary.commandExit;
       }),
     );
 
@@ -171,7 +220,7 @@ export function createProgram(io: Io, config: KmonConfig = {}) {
     .option('--max-size <size>', 'stop once the capture reaches this size (e.g. 100M; it may pass it by one block)', byteSize)
     .action((flags: SessionFlags & Pick<OutputFlags, 'count' | 'duration' | 'quiet'> & { output: string; maxSize?: number }) =>
       attempt(async () => {
-        const options = { session: toSession(flags), file: flags.output, ...toStop(flags) };
+        const options = { session: toSession(flags, kernelFilters), file: flags.output, ...toStop(flags) };
         const summary = await record({ ...options, ...(flags.maxSize !== undefined && { maxBytes: flags.maxSize }) }, io, config);
         const { capture } = summary;
         io.stderr.write(

@@ -48,6 +48,8 @@ export interface StreamHooks {
   shouldStop?: () => boolean;
   /** Written to stderr once the session is attached. */
   banner: string;
+  /** Called once the session is attached. */
+  onAttached?: () => void;
 }
 
 /** Runs until stopped; resolves with what was seen, rejects with the stream's error. */
@@ -102,6 +104,7 @@ export function runStream(kmon: Kmon, options: OutputOptions, io: Io, hooks: Str
     if (subscription.closed) return;
     io.stderr.write(`kmon: ${hooks.banner}\n`);
     status = statusLine(io.stderr, options.quiet === true, hooks.status);
+    hooks.onAttached?.();
   });
 }
 

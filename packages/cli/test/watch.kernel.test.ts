@@ -82,4 +82,25 @@ describe('pnpm kmon watch (real kernel)', () => {
     expect(seen.out).toContain(`${dir}/fake\\nline`);
     expect(seen.out).toContain('comm=x\\e[31mEVIL\\e[');
   });
+
+  it('watch -- <command> exits with its exit code and shows only its process tree', () => {
+    const script = '/bin/echo kmon-watch-marker >&2; sh -c "/bin/true; true"; exit 4';
+    const run = spawnSync('pnpm', ['--silent', 'kmon', 'watch', '-q', '--format', 'jsonl', '--', 'sh', '-c', script], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
+    expect(run.status, run.stderr).toBe(4);
+    expect(run.stderr).toContain('kmon-watch-marker'); // the command's output goes to stderr
+    const events = run.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const execs = events.filter((e) => e.kind === 'exec').map((e) => (e.argv as string[]).join(' '));
+    expect(execs).toEqual([`sh -c ${script}`, '/bin/echo kmon-watch-marker', 'sh -c /bin/true; true', '/bin/true']);
+    // Every event comes from the tree: the command, the processes it forked, and kmon's fork of it.
+    const forks = events.filter((e) => e.kind === 'fork');
+    const kmonPid = forks[0]!.pid;
+    const tree = new Set([kmonPid, ...forks.map((e) => e.childPid)]);
+    expect(events.filter((e) => !tree.has(e.pid as number))).toEqual([]);
+    expect(events.filter((e) => e.pid === kmonPid).map((e) => e.kind)).toEqual(['fork']);
+    expect(events.at(-1)).toMatchObject({ kind: 'exit', pid: forks[0]!.childPid, exitCode: 4 });
+    expect(run.stderr).toMatch(/kmon: \d+ events, 0 lost\n$/);
+  });
 });
