@@ -57,6 +57,16 @@ export interface KernelSession {
    */
   setFilters(filters: Filters): void;
   /**
+   * Backpressure: stop handing batches to the sink (and telling it records
+   * are readable) until resume(). Records wait in the kernel meanwhile; once
+   * its buffer is full the driver drops them and counts them, so the
+   * consumer's memory stays bounded whatever it does. A batch being handed
+   * over when pause() is called still arrives; read() still drains. Idempotent.
+   */
+  pause(): void;
+  /** Deliver again, starting with what waited. Idempotent. */
+  resume(): void;
+  /**
    * Stops the driver producing records while what already waits stays
    * readable, so a deliberate stop can deliver everything. Idempotent.
    */

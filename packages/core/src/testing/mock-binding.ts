@@ -12,7 +12,8 @@ export interface MockSession extends KernelSession {
   readonly filters: Filters;
   readonly closed: boolean;
   readonly detached: boolean;
-  /** Delivers a batch as the native layer would after a wakeup. */
+  readonly paused: boolean;
+  /** Delivers a batch as the native layer would after a wakeup; while paused it waits until resume(). */
   deliver(batch: Uint8Array): void;
   /** Queues a batch for the next read() (pull model), telling the sink it is readable. */
   queue(batch: Uint8Array): void;
@@ -51,6 +52,9 @@ export function createMockBinding(config: MockBindingOptions = {}): MockBinding 
     let closed = false;
     let detached = false;
     let filters = options.filters;
+    let paused = false;
+    /** Batches delivered while paused: they wait "in the kernel". */
+    const waiting: Uint8Array[] = [];
     let stats: RawKernelStats = { cpus: [zeroCpu()], bindingDropped: 0 };
     const pending: Uint8Array[] = [];
     const live = () => {
@@ -71,9 +75,20 @@ export function createMockBinding(config: MockBindingOptions = {}): MockBinding 
         live();
         filters = next;
       },
+      get paused() {
+        return paused;
+      },
       deliver(batch) {
         live();
-        sink.onBatch(batch);
+        if (paused) waiting.push(batch);
+        else sink.onBatch(batch);
+      },
+      pause() {
+        paused = true;
+      },
+      resume() {
+        paused = false;
+        while (!paused && !closed && waiting.length > 0) sink.onBatch(waiting.shift()!);
       },
       queue(batch) {
         pending.push(batch);
