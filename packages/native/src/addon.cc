@@ -251,6 +251,7 @@ class Session : public Napi::ObjectWrap<Session> {
     return DefineClass(env, "Session",
                        {InstanceMethod<&Session::Read>("read"), InstanceMethod<&Session::Stats>("stats"),
                         InstanceMethod<&Session::SetFilters>("setFilters"),
+                        InstanceMethod<&Session::Pause>("pause"), InstanceMethod<&Session::Resume>("resume"),
                         InstanceMethod<&Session::Detach>("detach"), InstanceMethod<&Session::Close>("close")});
   }
 
@@ -345,6 +346,31 @@ class Session : public Napi::ObjectWrap<Session> {
     }
   }
 
+  // Backpressure: no batch (nor readable notice) is handed to JS while
+  // paused; the backend stops waking us, records wait in the driver.
+  void Pause(const Napi::CallbackInfo& info) {
+    if (!backend_ || paused_) return;
+    paused_ = true;
+    try {
+      backend_->Pause();
+    } catch (const BackendError& e) {
+      throw ToJsError(info.Env(), e);
+    }
+  }
+
+  // The driver will not necessarily wake us for what waited (a full ring
+  // takes no more records, so it sends no wakeups): drain from the loop now.
+  void Resume(const Napi::CallbackInfo& info) {
+    if (!backend_ || !paused_) return;
+    paused_ = false;
+    try {
+      backend_->Resume();
+    } catch (const BackendError& e) {
+      throw ToJsError(info.Env(), e);
+    }
+    if (resume_) uv_async_send(resume_);
+  }
+
   void Detach(const Napi::CallbackInfo&) {
     if (backend_) backend_->Detach();
   }
@@ -366,8 +392,10 @@ class Session : public Napi::ObjectWrap<Session> {
     Napi::Env env = self->Env();
     Napi::HandleScope scope(env);
     Napi::Object keep_alive = self->Value();  // close() in the callback drops our own reference
+    if (self->paused_) return;  // a wakeup (or resume) queued before pause(): Resume drains
     if (!self->on_readable_.IsEmpty()) return self->TellReadable(env, keep_alive);
-    for (int turn = 0; turn < kBatchesPerTurn && self->backend_; ++turn) {
+    // pause() in a batch's callback ends the drain after that batch.
+    for (int turn = 0; turn < kBatchesPerTurn && self->backend_ && !self->paused_; ++turn) {
       Drained drained{0, false};
       try {
         drained = self->backend_->Drain(self->staging_.data(), self->staging_.size());
@@ -380,7 +408,7 @@ class Session : public Napi::ObjectWrap<Session> {
       }
       if (!drained.more) return;
     }
-    if (self->resume_) uv_async_send(self->resume_);
+    if (self->resume_ && !self->paused_) uv_async_send(self->resume_);
   }
 
   static void OnResume(uv_async_t* async) {
@@ -481,6 +509,7 @@ class Session : public Napi::ObjectWrap<Session> {
   Napi::FunctionReference on_error_;     // optional
   Napi::FunctionReference on_readable_;  // pull mode only
   bool readable_told_ = false;
+  bool paused_ = false;
   std::unique_ptr<Napi::AsyncContext> async_;
   bool hooked_ = false;
   bool referenced_ = false;

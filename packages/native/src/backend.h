@@ -140,6 +140,11 @@ class Backend {
   virtual BackendStats Stats() = 0;
   // Replaces the live filters; the next event sees them. Throws BackendError.
   virtual void SetFilters(const Filters& filters) = 0;
+  // Backpressure: stop calling `notify` until Resume, so records wait in the
+  // driver (and are dropped and counted there once it is full). Resume also
+  // wakes for what waits. addon.cc calls them only on a change.
+  virtual void Pause() = 0;
+  virtual void Resume() = 0;
   // Stops the driver producing records; what waits stays drainable. Idempotent.
   virtual void Detach() = 0;
   // Detaches from the kernel and releases every resource. Idempotent.

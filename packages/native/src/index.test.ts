@@ -318,6 +318,31 @@ describe('nativeBinding (Linux eBPF)', () => {
     });
   });
 
+  it.each(['each', 'adaptive', 'poll'] as const)(
+    'pause() in %s mode: records wait in the kernel and drop there, counted; resume() delivers what waited',
+    async (wakeup) => {
+      const calls = 2000; // ~2 MB of records into a 64 KiB ring
+      const sink = new Collector();
+      const session = open(
+        { kinds: ['synth'], ringBytes: 64 * 1024, wakeup, maxLatencyMs: 1, pollIntervalMs: 1, synthetic: { tgid: process.pid, payloadBytes: 1000 } },
+        sink,
+      );
+      session.pause();
+      session.pause(); // idempotent
+      for (let i = 0; i < calls; i++) void process.ppid;
+      // Unpaused, the pending wakeup or the 1 ms timer would deliver within these loop turns.
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(sink.batches).toBe(0);
+      const dropped = () => session.stats().cpus.reduce((n, c) => n + (c.dropped[ABI.kinds.synth] ?? 0), 0);
+      expect(dropped()).toBeGreaterThan(calls / 2);
+
+      session.resume();
+      await eventually(() => expect(sink.events.length + dropped()).toBe(calls));
+      expect(sink.events.length).toBeGreaterThan(0);
+      expect(sink.faults).toEqual([]);
+    },
+  );
+
   it('gives the event loop a turn while a full ring drains, and still delivers every record', async () => {
     const calls = 20_000; // ~1.3 MB of records: dozens of minimum-size batches
     const sink = new Collector();

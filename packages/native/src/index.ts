@@ -78,6 +78,9 @@ interface NativeSession {
   read(): Uint8Array;
   stats(): RawKernelStats;
   setFilters(filters: NativeFilters): void;
+  /** Stops delivering (and telling) until resume(); records wait in the driver. */
+  pause(): void;
+  resume(): void;
   /** Stops the driver producing for this session; what waits stays readable. */
   detach(): void;
   /** Linux: replaces the in-kernel process filter. */
@@ -326,6 +329,12 @@ function open(options: SessionOptions, sink: BatchSink): KernelSession {
     setFilters(filters) {
       if (!session) throw new KmonClosedError();
       callNative(() => session!.setFilters(toNativeFilters(filters)));
+    },
+    pause() {
+      if (session) callNative(() => session!.pause());
+    },
+    resume() {
+      if (session) callNative(() => session!.resume());
     },
     detach() {
       if (session) callNative(() => session!.detach());

@@ -277,6 +277,21 @@ class EbpfBackend final : public Backend {
     WriteFilters(filters);
   }
 
+  // No wakeups while paused: the ring fills, then the BPF programs drop and count.
+  void Pause() override {
+    if (poll_ != nullptr) uv_poll_stop(&poll_->h.poll);
+    if (timer_ != nullptr) uv_timer_stop(&timer_->h.timer);
+  }
+
+  // A wakeup the kernel sent while paused is still pending on our epoll fd
+  // and fires the poll again; addon.cc drains what waits in any case.
+  void Resume() override {
+    if (poll_ != nullptr)
+      if (int err = uv_poll_start(&poll_->h.poll, UV_READABLE, OnPoll); err != 0) throw WaitError(err);
+    if (timer_ != nullptr)
+      if (int err = uv_timer_again(&timer_->h.timer); err != 0) throw WaitError(err);
+  }
+
   void Detach() override {
     if (skel_ != nullptr) kmon_bpf__detach(skel_);  // links go; the ring and counters stay
     detached_ = true;

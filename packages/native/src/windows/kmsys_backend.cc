@@ -132,6 +132,13 @@ class KmsysBackend final : public Backend {
     throw BackendError("filters", EOPNOTSUPP, "kmon.sys has no live filters");
   }
 
+  // The pump thread never blocks on the queue (batch_queue.h): while the
+  // session is paused (addon.cc ignores the queue's wakeups), records wait in
+  // the queue, bounded, and past it are dropped and counted as binding drops.
+  // Resume has addon.cc drain the queue.
+  void Pause() override {}
+  void Resume() override {}
+
   // kmon.sys records every process whatever we do: stop the synthetic
   // source and stop asking for more. What the queue holds stays drainable.
   void Detach() override {
