@@ -7,7 +7,10 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, filter, lastValueFrom, scan, type Observable } from 'rxjs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { threadStormProgram } from '@kmon/native/testing';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { pausingWriter } from '../src/backpressure.js';
 import { createKmon, type KmonMessage, type ExecEvent, type ExitEvent, type ForkEvent } from '../src/index.js';
 
 const openFds = () => readdirSync('/proc/self/fd').length;
@@ -159,6 +162,80 @@ describe('pull model on the kernel', () => {
     expect(pulled.some((m) => m.kind === 'exec' && m.argv[1] === 'pulled')).toBe(true);
     pushed.unsubscribe();
     kmon.stop();
+  });
+});
+
+/** A stream that takes `stalled()` chunks and holds the rest until release() (a reader that stops reading). */
+function stallingStream(highWaterMark: number) {
+  const held: Array<() => void> = [];
+  let stalled = true;
+  let longest = 0;
+  const stream = new Writable({
+    highWaterMark,
+    write: (_chunk, _encoding, done) => (stalled ? held.push(done) : done()),
+  });
+  return {
+    write(chunk: string) {
+      const ok = stream.write(chunk);
+      longest = Math.max(longest, stream.writableLength);
+      return ok;
+    },
+    once: (event: 'drain', listener: () => void) => stream.once(event, listener),
+    /** The most the stream ever buffered (bytes). */
+    longest: () => longest,
+    release() {
+      stalled = false;
+      for (const done of held.splice(0)) done();
+    },
+  };
+}
+
+describe('backpressure on the kernel', () => {
+  it('a reader that stops reading pauses the session: the kernel drops and counts, the stream stays bounded, produced = delivered + lost', async () => {
+    const threads = 20_000; // ~1.4 MB of fork records into a 64 KiB ring
+    const kmon = createKmon({ kinds: ['fork'], threads: true, ringBytes: 64 * 1024 }, { graceMs: 0 });
+    const stream = stallingStream(16 * 1024);
+    const write = pausingWriter(kmon, stream);
+    const tally = { delivered: 0, lost: 0, storm: 0, ringFull: 0, attemptedAtEnd: -1 };
+    let stormPid = -1;
+    const done = new Promise<void>((resolve, reject) =>
+      kmon.events$.subscribe({
+        next(m) {
+          if (m.kind === 'lost') {
+            tally.lost += m.count;
+            if (m.cause === 'ring-full') tally.ringFull += m.count;
+          } else {
+            tally.delivered++;
+            if (m.pid === stormPid) tally.storm++;
+          }
+          write(`${m.kind} ${'.'.repeat(80)}\n`);
+        },
+        error: reject,
+        complete() {
+          tally.attemptedAtEnd = kmon.stats().attempted; // detached: final
+          resolve();
+        },
+      }),
+    );
+
+    const storm = spawn(threadStormProgram(), [String(threads)], { stdio: 'ignore' });
+    stormPid = storm.pid!;
+    const [code] = (await once(storm, 'exit')) as [number];
+    expect(code).toBe(0);
+    // The stream took 16 KiB and stopped: kmon paused, the kernel counted the rest as dropped.
+    const paused = kmon.stats();
+    expect(paused.dropped).toBeGreaterThan(threads / 2);
+    expect(tally.delivered).toBeLessThan(threads / 2);
+    // Bounded by the high-water mark plus the rest of one batch (at most the 64 KiB ring's worth of lines).
+    expect(stream.longest()).toBeLessThan(16 * 1024 + 2 * 1024 * 100);
+
+    stream.release();
+    await vi.waitFor(() => expect(tally.ringFull).toBeGreaterThanOrEqual(paused.dropped), { timeout: 8000, interval: 20 });
+    kmon.stop();
+    await done;
+    expect(tally.attemptedAtEnd).toBe(tally.delivered + tally.lost);
+    expect(tally.storm + tally.lost).toBeGreaterThanOrEqual(threads);
+    expect(tally.storm).toBeLessThanOrEqual(threads);
   });
 });
 

@@ -78,6 +78,8 @@ class CountingBinding implements KernelBinding {
       read: () => session.read(),
       stats: () => session.stats(),
       setFilters: (filters) => session.setFilters(filters),
+      pause: () => session.pause(),
+      resume: () => session.resume(),
       detach: () => session.detach(),
       close: () => {
         if (!closed) this.closes += 1;

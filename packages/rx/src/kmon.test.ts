@@ -223,4 +223,44 @@ describe('createKmon (mock binding)', () => {
     binding.current!.deliver(exitRecord(2));
     expect((await two).map((batch) => batch.length)).toEqual([2, 1]);
   });
+
+  describe('pause', () => {
+    it('stops delivery until resumed, keeps loss for the resumed stream, and resumes once every pause is resumed', () => {
+      const kmon = createKmon({}, { binding, statsIntervalMs: 10 });
+      const seen: KmonMessage[] = [];
+      kmon.events$.subscribe((m) => seen.push(m));
+      const resumeA = kmon.pause();
+      const resumeB = kmon.pause();
+      expect(binding.current!.paused).toBe(true);
+      binding.current!.deliver(exitRecord(0));
+      binding.current!.setStats(dropped(5));
+      vi.advanceTimersByTime(100); // the periodic check finds the drops, and keeps them for the resume
+      expect(seen).toEqual([]);
+      resumeA();
+      resumeA(); // a second call of one resume does not count
+      expect(binding.current!.paused).toBe(true);
+      resumeB();
+      expect(binding.current!.paused).toBe(false);
+      vi.advanceTimersByTime(10);
+      expect(seen.map((m) => m.kind)).toEqual(['exit', 'lost']);
+      expect(seen[1]).toMatchObject({ cause: 'ring-full', count: 5 });
+    });
+
+    it('a pause taken before the session attaches applies to it', () => {
+      const kmon = createKmon({}, { binding });
+      kmon.pause();
+      kmon.events$.subscribe();
+      expect(binding.current!.paused).toBe(true);
+    });
+
+    it('stop() still delivers everything that waited', () => {
+      const kmon = createKmon({}, { binding });
+      const seen: KmonMessage[] = [];
+      kmon.events$.subscribe((m) => seen.push(m));
+      kmon.pause();
+      binding.current!.queue(exitRecord(0)); // waits in the "ring": stop's drain reads it
+      kmon.stop();
+      expect(seen.map((m) => m.kind)).toEqual(['exit']);
+    });
+  });
 });

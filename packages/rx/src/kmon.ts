@@ -56,6 +56,16 @@ export interface Kmon {
    */
   read(): KmonMessage[];
   /**
+   * Backpressure: stop taking records from the kernel until the returned
+   * function is called. Meanwhile records wait in the kernel ring; once it is
+   * full the driver drops and counts them, and the loss is reported in-band
+   * (`ring-full`, with the sequence gaps) when reading resumes. Memory in JS
+   * stays bounded however long the pause. A batch being delivered when
+   * pause() is called is delivered to its end. Pauses nest: reading resumes
+   * once every pause has been resumed. Calling a resume twice does nothing.
+   */
+  pause(): () => void;
+  /**
    * Deliberate stop: detaches from the kernel hooks, delivers every record
    * left in the ring and the final loss notices, completes every subscriber,
    * and releases the session.
@@ -109,6 +119,7 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
   const stop$ = new Subject<void>();
   let listeners = 0;
   let live: { read(): KmonMessage[]; stats(): KernelStats; session: KernelSession } | undefined;
+  let pauses = 0;
 
   const attach = (subscriber: Subscriber<Delivery>) => {
     let session: KernelSession | undefined;
@@ -124,6 +135,8 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
       subscriber.next(messages);
     };
     const report = (notices: KmonMessage[]) => (pull ? held.push(...notices) : deliver(notices));
+    // While paused the counters are read but not reported: the notice comes with the resumed stream.
+    const reportNewLosses = () => pauses === 0 && report(accountant.newLosses());
     const guarded = (work: () => void) => () => {
       try {
         work();
@@ -145,6 +158,7 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
       return;
     }
     const opened = session;
+    if (pauses > 0) opened.pause();
     live = {
       read() {
         const { messages, more } = drain(opened, accountant, MAX_BATCHES_PER_READ);
@@ -155,14 +169,15 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
       stats: () => accountant.current(),
       session: opened,
     };
-    const interval = setInterval(guarded(() => report(accountant.newLosses())), statsIntervalMs);
+    const interval = setInterval(guarded(reportNewLosses), statsIntervalMs);
     interval.unref();
     const stopping = stop$.subscribe(
       guarded(() => {
         opened.detach();
-        // Nothing produces any more: drain to the end, then the final counts.
-        const rest = [...held.splice(0), ...drain(opened, accountant, Infinity).messages, ...accountant.newLosses()];
-        deliver(rest);
+        // Nothing produces any more: drain to the end (paused or not), batch by batch, then the final counts.
+        deliver(held.splice(0));
+        for (let batch = opened.read(); batch.length > 0; batch = opened.read()) deliver(toMessages(batch, accountant));
+        deliver(accountant.newLosses());
         subscriber.complete();
       }),
     );
@@ -213,6 +228,15 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
       parsed.filters = filters; // the session attached next starts with them
     },
     read: () => live?.read() ?? [],
+    pause: () => {
+      if (pauses++ === 0) live?.session.pause();
+      let resumed = false;
+      return () => {
+        if (resumed) return;
+        resumed = true;
+        if (--pauses === 0) live?.session.resume();
+      };
+    },
     stop: () => stop$.next(),
   };
 }
