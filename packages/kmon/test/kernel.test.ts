@@ -10,8 +10,7 @@ import { firstValueFrom, filter, lastValueFrom, scan, type Observable } from 'rx
 import { Writable } from 'node:stream';
 import { threadStormProgram } from '@kmon/native/testing';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { pausingWriter } from '../src/backpressure.js';
-import { createKmon, type KmonMessage, type ExecEvent, type ExitEvent, type ForkEvent } from '../src/index.js';
+import { createKmon, pausingWriter, type KmonMessage, type ExecEvent, type ExitEvent, type ForkEvent } from '../src/index.js';
 
 const openFds = () => readdirSync('/proc/self/fd').length;
 

@@ -1,0 +1,76 @@
+// `kmon watch` writing to a reader that stops reading, on the real kernel:
+// watch must pause the session (records wait and drop, counted, in the
+// kernel ring) rather than buffer its output without limit, and report the
+// loss in-band and in the summary.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { Writable } from 'node:stream';
+import { threadStormProgram } from '@kmon/native/testing';
+import { describe, expect, it, vi } from 'vitest';
+import type { Io } from '../src/io.js';
+import { createProgram } from '../src/program.js';
+
+/** stdout of a reader that stops reading until release(); records the most it ever buffered. */
+function stallingStdout(highWaterMark: number) {
+  const held: Array<() => void> = [];
+  let stalled = true;
+  let longest = 0;
+  let text = '';
+  const stream = new Writable({
+    highWaterMark,
+    decodeStrings: false,
+    write: (chunk: string, _encoding, done) => {
+      text += chunk;
+      if (stalled) held.push(done);
+      else done();
+    },
+  });
+  return {
+    stdout: {
+      write(chunk: string) {
+        const ok = stream.write(chunk);
+        longest = Math.max(longest, stream.writableLength);
+        return ok;
+      },
+      once: (event: 'drain', listener: () => void) => stream.once(event, listener),
+    },
+    longest: () => longest,
+    text: () => text,
+    release() {
+      stalled = false;
+      for (const done of held.splice(0)) done();
+    },
+  };
+}
+
+describe('kmon watch with a reader that stops reading (real kernel)', () => {
+  it('pauses: its output buffer stays bounded, the kernel drops and counts, the loss is printed and summed', async () => {
+    const threads = 20_000;
+    const out = stallingStdout(16 * 1024);
+    let err = '';
+    let interrupt = () => {};
+    const io: Io = {
+      stdout: out.stdout,
+      stderr: { write: (s: string) => (err += s), once: () => undefined },
+      onStopSignal: (stop) => ((interrupt = stop), { dispose: () => undefined }),
+    };
+    const done = createProgram(io, { graceMs: 0 }).run(['watch', '-f', 'jsonl', '--kinds', 'fork', '--threads', '--ring-bytes', '65536']);
+    const storm = spawn(threadStormProgram(), [String(threads)], { stdio: 'ignore' });
+    expect((await once(storm, 'exit'))[0]).toBe(0);
+    // One batch at most (the 64 KiB ring's records as JSON lines) beyond the high-water mark.
+    expect(out.longest()).toBeLessThan(16 * 1024 + 64 * 1024 * 4);
+
+    out.release();
+    const lines = () => out.text().trimEnd().split('\n').map((l) => JSON.parse(l) as { kind: string; pid?: number; cause?: string; count?: number });
+    await vi.waitFor(() => expect(lines().some((l) => l.kind === 'lost' && l.cause === 'ring-full')).toBe(true), { timeout: 8000, interval: 20 });
+    interrupt();
+    expect(await done).toBe(0);
+
+    const all = lines();
+    const lost = all.filter((l) => l.kind === 'lost').reduce((n, l) => n + l.count!, 0);
+    const stormForks = all.filter((l) => l.kind === 'fork' && l.pid === storm.pid).length;
+    expect(lost).toBeGreaterThan(threads / 2);
+    expect(stormForks + lost).toBeGreaterThanOrEqual(threads); // nothing the storm made went unaccounted
+    expect(err).toMatch(new RegExp(`kmon: ${all.length - all.filter((l) => l.kind === 'lost').length} events, ${lost} lost\\n$`));
+  });
+});
