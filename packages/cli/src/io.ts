@@ -1,6 +1,8 @@
 // What the CLI needs from its process, so tests can run commands in-process.
 export interface Output {
+  /** false when the stream's buffer is full: watch then pauses until 'drain'. */
   write(chunk: string): unknown;
+  once(event: 'drain', listener: () => void): unknown;
   isTTY?: boolean;
   on?(event: 'error', listener: (error: Error) => void): unknown;
 }

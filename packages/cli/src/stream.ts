@@ -2,7 +2,7 @@
 // or is stopped (Ctrl-C, --count, --duration, a caller's condition), print
 // (or only count) its messages, keep the status line, and say what was seen.
 // Every loss is printed in-band and counted.
-import { whereComm, wherePid, type Kmon, type EventKind, type KmonMessage, type LostNotice } from 'kmon';
+import { pausingWriter, whereComm, wherePid, type Kmon, type EventKind, type KmonMessage, type LostNotice } from 'kmon';
 import { type MonoTypeOperatorFunction, filter, identity, takeWhile, tap } from 'rxjs';
 import { createPrinter, systemClock, type Clock, type Format } from './format.js';
 import type { Io } from './io.js';
@@ -55,7 +55,8 @@ export interface StreamHooks {
 /** Runs until stopped; resolves with what was seen, rejects with the stream's error. */
 export function runStream(kmon: Kmon, options: OutputOptions, io: Io, hooks: StreamHooks): Promise<StreamSummary> {
   const stdoutIsTerminal = io.stdout.isTTY === true;
-  const printer = createPrinter(options.format, (chunk) => io.stdout.write(chunk), stdoutIsTerminal, options.clock ?? systemClock());
+  // A reader slower than the kernel pauses the session: records wait (and drop, counted) in the ring, not in stdout's buffer.
+  const printer = createPrinter(options.format, pausingWriter(kmon, io.stdout), stdoutIsTerminal, options.clock ?? systemClock());
   const summary: StreamSummary = { events: 0, lost: 0, lostByCause: {}, seconds: 0 };
   const limit = options.count ?? Infinity;
   const started = performance.now();
