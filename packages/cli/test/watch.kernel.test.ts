@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+/** pnpm alone takes seconds to start on a loaded machine: these tests wait for what they need, bounded by this. */
+const SPAWN_TIMEOUT_MS = 60_000;
 
 /** Resolves when `text()` satisfies `ready`, checking on every chunk. */
 function waitFor(stream: NodeJS.ReadableStream, text: () => string, ready: (s: string) => boolean) {
@@ -34,7 +36,7 @@ async function startWatch(args: string[]) {
   return { watcher, seen };
 }
 
-describe('pnpm kmon watch (real kernel)', () => {
+describe('pnpm kmon watch (real kernel)', { timeout: SPAWN_TIMEOUT_MS }, () => {
   it('--format jsonl prints valid JSON lines for real processes and exits cleanly on SIGINT', async () => {
     const { watcher, seen } = await startWatch(['--format', 'jsonl', '--kinds', 'exec,exit']);
 
