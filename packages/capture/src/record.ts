@@ -70,6 +70,8 @@ export function recordingBinding(inner: KernelBinding, writer: CaptureWriter): K
           return stats;
         },
         setFilters: (filters) => opened.setFilters(filters),
+        pause: () => opened.pause(),
+        resume: () => opened.resume(),
         detach: () => opened.detach(),
         close() {
           opened.close();

@@ -15,8 +15,8 @@ function memoryIo() {
   const err: string[] = [];
   let stop: (() => void) | undefined;
   const io: Io = {
-    stdout: { write: (s: string) => out.push(s) },
-    stderr: { write: (s: string) => err.push(s) },
+    stdout: { write: (s: string) => out.push(s), once: () => undefined },
+    stderr: { write: (s: string) => err.push(s), once: () => undefined },
     onStopSignal: (fn) => ((stop = fn), { dispose: () => (stop = undefined) }),
   };
   return { io, out: () => out.join(''), err: () => err.join(''), interrupt: () => stop?.() };
