@@ -71,6 +71,6 @@ describe('kmon watch with a reader that stops reading (real kernel)', () => {
     const stormForks = all.filter((l) => l.kind === 'fork' && l.pid === storm.pid).length;
     expect(lost).toBeGreaterThan(threads / 2);
     expect(stormForks + lost).toBeGreaterThanOrEqual(threads); // nothing the storm made went unaccounted
-    expect(err).toMatch(new RegExp(`kmon: ${all.length - all.filter((l) => l.kind === 'lost').length} events, ${lost} lost\\n$`));
+    expect(err).toContain(`kmon: ${all.length - all.filter((l) => l.kind === 'lost').length} events, ${lost} lost`);
   });
 });
