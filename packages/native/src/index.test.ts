@@ -191,11 +191,24 @@ describe('nativeBinding (Linux eBPF)', () => {
     }
   });
 
-  it('adaptive mode wakes on crossing wakeupBytes, long before maxLatencyMs', async () => {
+  it('adaptive mode wakes the consumer once wakeupBytes wait, not before and not by its timer', { timeout: 5_000 }, async () => {
+    const synth = { synthetic: { tgid: process.pid } };
+    const probe = open({ ...synth, kinds: ['synth'], wakeup: 'poll' });
+    void process.ppid;
+    const recordBytes = probe.read().length;
+    probe.close();
+    // Ring entries carry an 8-byte header: the watermark falls inside the 4th record's data.
+    const wakeupBytes = 3 * (recordBytes + 8) + recordBytes;
     const sink = new Collector();
-    open({ wakeup: 'adaptive', wakeupBytes: 1, maxLatencyMs: 10_000 }, sink); // the timer alone would outlast the test
-    const child = spawn('sh', ['-c', 'exit 0']);
-    await sink.until(is('exit', (e) => e.pid === child.pid));
+    // The timer (10 s) would outlast the test (5 s): only the kernel's wakeup can deliver in time.
+    open({ ...synth, kinds: ['synth'], wakeup: 'adaptive', wakeupBytes, maxLatencyMs: 10_000 }, sink);
+    for (let i = 0; i < 3; i++) void process.ppid;
+    // A woken ring fd is handled in the loop's poll phase, before the check phase runs immediates.
+    for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(sink.batches, 'records below wakeupBytes wait in the ring').toBe(0);
+    void process.ppid;
+    await sink.until((e): e is KmonEvent => sink.events.length === 4);
+    expect(sink.batches, 'the four records came in one wakeup').toBe(1);
   });
 
   it('a partial read() leaves the rest to the wakeup already pending', async () => {
