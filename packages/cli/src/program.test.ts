@@ -130,7 +130,9 @@ describe('kmon watch (mock binding)', () => {
   });
 
   it('a missing privilege is one clear message with a hint, exit code 1', async () => {
-    binding.failNextOpen(new KmonPermissionError('the kernel refused to load the BPF programs (EPERM)'));
+    binding.failNextOpen(
+      new KmonPermissionError('the kernel refused to load the BPF programs (EPERM)', { hint: 'run as root, or grant CAP_BPF+CAP_PERFMON' }),
+    );
     const r = await runWith(binding, ['watch'], [], false);
     expect(r.code).toBe(1);
     expect(r.err()).toMatch(/EPERM[\s\S]*hint: run as root, or grant CAP_BPF\+CAP_PERFMON/);

@@ -37,10 +37,7 @@ export class KmonError extends Error {
 export class KmonPermissionError extends KmonError {
   override readonly name = 'KmonPermissionError';
   constructor(message: string, details: KmonErrorDetails = {}) {
-    super('KMON_PERMISSION', message, {
-      hint: 'run as root, or grant CAP_BPF+CAP_PERFMON (e.g. `sudo setcap cap_bpf,cap_perfmon+ep $(which node)`)',
-      ...details,
-    });
+    super('KMON_PERMISSION', message, details);
   }
 }
 

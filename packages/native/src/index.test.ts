@@ -603,7 +603,9 @@ describe('toNativeConfig', () => {
 describe('toKmonError', () => {
   it('maps a refusal to KmonPermissionError, a missing feature to KmonUnsupportedError', () => {
     const native = (fields: object) => Object.assign(new Error('x'), fields);
-    expect(toKmonError(native({ stage: 'load', code: 'EPERM', errno: 1 }))).toBeInstanceOf(KmonPermissionError);
+    const refused = toKmonError(native({ stage: 'load', code: 'EPERM', errno: 1 }));
+    expect(refused).toBeInstanceOf(KmonPermissionError);
+    expect(refused.hint).toMatch(/run as root, or grant CAP_BPF\+CAP_PERFMON/);
     expect(toKmonError(native({ stage: 'btf', code: 'ENOENT', errno: 2, missing: 'kernel BTF' }))).toBeInstanceOf(
       KmonUnsupportedError,
     );
