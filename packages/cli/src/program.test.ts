@@ -194,3 +194,13 @@ describe('kmon watch offers what the binding supports', () => {
     expect(binding.current!.options.kinds).toEqual(['exec', 'exit']);
   });
 });
+
+describe('kmon doctor (mock binding)', () => {
+  it("renders the binding's own checks, then opens a session; exit 1 when one fails", async () => {
+    const binding = createMockBinding({ checks: [{ name: 'widget', ok: false, detail: 'no widget', fix: 'install a widget' }] });
+    const r = await runWith(binding, ['doctor'], [], false);
+    expect(r.code).toBe(1);
+    expect(r.out()).toBe('✗ widget: no widget\n    fix: install a widget\n✓ driver attach: mock: a session opened, attached and closed\n');
+    expect(binding.sessions.map((s) => s.closed)).toEqual([true]);
+  });
+});

@@ -80,6 +80,15 @@ export interface KernelSession {
   close(): void;
 }
 
+/** One prerequisite of a binding on this machine, as `kmon doctor` shows it. */
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** What to do when the check fails. */
+  fix?: string;
+}
+
 export interface KernelBinding {
   /** Short name for messages, e.g. "linux-ebpf", "windows-kmon.sys", "mock". */
   readonly name: string;
@@ -90,4 +99,10 @@ export interface KernelBinding {
    * Throws a KmonError (permission, unsupported feature, driver failure).
    */
   open(options: SessionOptions, sink: BatchSink): KernelSession;
+  /**
+   * Checks what this backend needs from the machine (privileges, kernel
+   * features, driver), each with how to fix it. Opening a session is the
+   * final check and is not among them.
+   */
+  checks?(): Promise<Check[]>;
 }

@@ -585,6 +585,15 @@ describe('kmon.node lifetime', () => {
   });
 });
 
+describe('nativeBinding.checks (Linux)', () => {
+  it('knows what eBPF needs: privilege, kernel version, BTF (all present on the CI machine)', async () => {
+    const checks = await nativeBinding.checks!();
+    expect(checks.map((c) => c.name)).toEqual(['privilege', 'kernel version', 'kernel BTF']);
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(checks.every((c) => c.fix)).toBe(true);
+  });
+});
+
 describe('toNativeConfig', () => {
   it('flattens options: kind bits, our tgid for excludeSelf, synthetic implies synth', () => {
     const config = toNativeConfig(

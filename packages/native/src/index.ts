@@ -23,6 +23,8 @@ import {
   type RawKernelStats,
   type SessionOptions,
 } from '@kmon/core';
+import { linuxChecks } from './linux/checks.js';
+import { windowsChecks } from './windows/checks.js';
 import { toNativeFilter, type NativeProcessFilter } from './linux/filters.js';
 import { isWindowsNativeError, windowsKmonError } from './windows/errors.js';
 import {
@@ -366,4 +368,5 @@ export const nativeBinding: KernelBinding = {
   name: IS_WINDOWS ? 'windows-kmon.sys' : 'linux-ebpf',
   capabilities: IS_WINDOWS ? WINDOWS_CAPABILITIES : LINUX_CAPABILITIES,
   open,
+  checks: IS_WINDOWS ? windowsChecks : linuxChecks,
 };

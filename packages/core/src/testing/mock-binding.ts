@@ -1,6 +1,6 @@
 // A KernelBinding with no kernel behind it: tests push batches and counters
 // into it and observe what the layers above do with them.
-import type { BatchSink, KernelBinding, KernelSession, RawKernelStats } from '../binding.js';
+import type { BatchSink, Check, KernelBinding, KernelSession, RawKernelStats } from '../binding.js';
 import { ALL_CAPABILITIES, type BindingCapabilities } from '../capabilities.js';
 import { KmonClosedError } from '../errors.js';
 import type { Filters, SessionOptions } from '../options.js';
@@ -36,6 +36,8 @@ const zeroCpu = () => ({ attempted: 0, dropped: new Array<number>(ABI.kindCount)
 export interface MockBindingOptions {
   /** What the mock claims to support; by default everything the options schema has. */
   capabilities?: Partial<BindingCapabilities>;
+  /** What its checks() reports; without them it has no checks(). */
+  checks?: Check[];
 }
 
 export function createMockBinding(config: MockBindingOptions = {}): MockBinding {
@@ -125,6 +127,7 @@ export function createMockBinding(config: MockBindingOptions = {}): MockBinding 
   return {
     name: 'mock',
     capabilities,
+    ...(config.checks && { checks: async () => config.checks ?? [] }),
     sessions,
     get current() {
       return sessions.at(-1);
