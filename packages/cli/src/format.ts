@@ -1,5 +1,6 @@
 // Renders kmon messages for people (text) and for programs (json, jsonl).
-import { formatDuration, safe, shellWord, type KmonEvent, type KmonMessage, type SafeText } from 'kmon';
+import { constants } from 'node:os';
+import { formatDuration, safe, shellWord, type KmonEvent, type KmonMessage, type SafeText, type SocketAddress } from 'kmon';
 
 export const FORMATS = ['text', 'json', 'jsonl'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -24,6 +25,25 @@ export function toJson(message: KmonMessage): string {
   });
 }
 
+const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
+/** A socket call's result: ok, in progress, or the errno's name (ECONNREFUSED). */
+function socketOutcome(result: number): SafeText {
+  if (result >= 0) return safe`ok`;
+  if (result === -constants.errno.EINPROGRESS) return safe`in progress`;
+  return safe`${ERRNO_NAMES.get(-result) ?? `errno ${-result}`}`;
+}
+
+/** One end of a socket: 10.0.0.5:443, [::1]:443, a unix path, @abstract, or - (none). */
+function endpoint(a: SocketAddress, path = '', abstract = false): SafeText {
+  if (a.address) return a.address.includes(':') ? safe`[${a.address}]:${a.port}` : safe`${a.address}:${a.port}`;
+  if (path || abstract) return abstract ? safe`@${path}` : safe`${path}`;
+  return safe`-`;
+}
+
+type Net = { comm: string; pid: number };
+const who = (e: Net) => safe`${e.comm}(${e.pid})`;
+
 // Each kind's text line. The SafeText return type makes every renderer, of
 // today's kinds and of those to come, build its line with `safe` (every
 // kernel-supplied value escaped) or shellWord: no raw string reaches a terminal.
@@ -40,6 +60,15 @@ const describeEvent: { [K in KmonEvent['kind']]: (e: Extract<KmonEvent, { kind: 
   synth: (e) => safe`pid=${e.pid} value=${e.value} payload=${Buffer.byteLength(e.payload)}B`,
   'image-load': (e) => safe`pid=${e.pid} ${e.path}`,
   'registry-set': (e) => safe`pid=${e.pid} ${e.key}\\\\${e.valueName} type=${e.valueType} size=${e.dataSize}`,
+  connect: (e) => safe`${who(e)} ${endpoint(e.local)} -> ${endpoint(e.remote, e.path, e.abstract)} ${socketOutcome(e.result)}`,
+  accept: (e) => safe`${who(e)} ${endpoint(e.local, e.path, e.abstract)} <- ${endpoint(e.remote)} fd=${e.newFd}`,
+  listen: (e) => safe`${who(e)} ${endpoint(e.local, e.path, e.abstract)} backlog=${e.backlog} ${socketOutcome(e.result)}`,
+  bind: (e) => safe`${who(e)} ${endpoint(e.local, e.path, e.abstract)} ${socketOutcome(e.result)}`,
+  close: (e) =>
+    safe`${who(e)} ${endpoint(e.local)} ${e.inbound ? '<-' : '->'} ${endpoint(e.remote)} sent=${e.bytesSent}B received=${e.bytesReceived}B after ${formatDuration(e.durationNs)}`,
+  send: (e) => safe`${who(e)} ${endpoint(e.local)} -> ${endpoint(e.remote)} ${e.datagrams} datagram(s) ${e.bytes}B`,
+  dns: (e) =>
+    safe`${who(e)} ${e.query.questions.map((q) => safe`${q.name} ${q.type}`)} @ ${endpoint(e.server)}${e.truncated.query ? ' (cut)' : ''}`,
 };
 
 const colours: Record<string, string> = { exec: '32', exit: '33', fork: '36', lost: '31;1' };

@@ -36,9 +36,55 @@ async function runWith(binding: MockBinding, argv: string[], batches: Uint8Array
   return { code: await done, ...mem };
 }
 
+/** A struct kmon_sockaddr for an IPv4 address. */
+function inet(address: string, port: number): Uint8Array {
+  const bytes = new Uint8Array(24);
+  new DataView(bytes.buffer).setUint16(0, 2, true);
+  new DataView(bytes.buffer).setUint16(2, port, true);
+  bytes.set(address.split('.').map(Number), 8);
+  return bytes;
+}
+
 describe('kmon watch (mock binding)', () => {
   let binding: MockBinding;
   beforeEach(() => (binding = createMockBinding()));
+
+  it('--kinds network, --port, --cidr and --no-loopback become the session kinds and network filter', async () => {
+    const r = await runWith(binding, ['watch', '--kinds', 'network,exec', '--port', '443', '--cidr', '10.1.2.3/8', '--no-loopback']);
+    expect(r.code).toBe(0);
+    expect(binding.current!.options.kinds).toEqual(['connect', 'accept', 'listen', 'bind', 'close', 'send', 'dns', 'exec']);
+    expect(binding.current!.options.filters.network).toEqual({
+      include: ['10.0.0.0/8'],
+      exclude: [],
+      ports: [443],
+      excludePorts: [],
+      loopback: false,
+    });
+  });
+
+  it('refuses a prefix that is not one, naming it', async () => {
+    const r = await runWith(binding, ['watch', '--kinds', 'network', '--cidr', '10.0.0.0/40'], [], false);
+    expect(r.code).toBe(1);
+    expect(r.err()).toMatch(/'10.0.0.0\/40' is not an address prefix/);
+  });
+
+  it('text shows who connected where and how it went', async () => {
+    const connect = encodeRecord({
+      kind: 'connect',
+      header: { tgid: 1234, tid: 1234 },
+      body: { comm: 'curl', local: inet('10.0.0.5', 44012), remote: inet('93.184.216.34', 443), result: 0, type: 1, protocol: 6 },
+      vars: [''],
+    });
+    const refused = encodeRecord({
+      kind: 'connect',
+      header: { tgid: 1234, tid: 1234 },
+      body: { comm: 'curl', local: inet('10.0.0.5', 0), remote: inet('10.0.0.9', 81), result: -111, type: 1, protocol: 6 },
+      vars: [''],
+    });
+    const r = await runWith(binding, ['watch', '--kinds', 'connect'], [concatBatch([connect, refused])]);
+    expect(r.out()).toContain('connect curl(1234) 10.0.0.5:44012 -> 93.184.216.34:443 ok');
+    expect(r.out()).toContain('connect curl(1234) 10.0.0.5:0 -> 10.0.0.9:81 ECONNREFUSED');
+  });
 
   it('--format jsonl prints one valid JSON object per line, 64-bit values as exact strings', async () => {
     const r = await runWith(binding, ['watch', '--format', 'jsonl'], [concatBatch([exec(7, ['sh', '-c', 'exit 3']), exit(7, 3)])]);

@@ -26,18 +26,34 @@ function positiveInt(value: string): number {
   return n;
 }
 
-/** Parses --kinds: kinds kmon knows and this platform records. */
+/** Names that stand for several kinds in --kinds ('all': every kind offered here). */
+const KIND_GROUPS: Readonly<Record<string, readonly EventKind[]>> = {
+  process: ['exec', 'exit', 'fork'],
+  network: ['connect', 'accept', 'listen', 'bind', 'close', 'send', 'dns'],
+};
+
+/** Parses --kinds: kinds (or groups of them) kmon knows and this platform records. */
 const kindList = (offered: readonly EventKind[], platform: string) => (value: string) => {
-  const kinds = value.split(',').map((k) => k.trim());
+  const names = value.split(',').map((k) => k.trim());
+  const kinds: string[] = names.flatMap((name) =>
+    name === 'all' ? [...offered] : (KIND_GROUPS[name]?.filter((k) => offered.includes(k)) ?? [name]),
+  );
   for (const kind of kinds) {
     if (offered.includes(kind as EventKind)) continue;
     const known = (EVENT_KINDS as readonly string[]).includes(kind);
     throw new InvalidArgumentError(
-      `${known ? `${platform} has no ${kind} events` : `unknown kind ${kind}`} (known here: ${offered.join(', ')})`,
+      `${known ? `${platform} has no ${kind} events` : `unknown kind ${kind}`} (known here: ${offered.join(', ')}); groups: ${[...Object.keys(KIND_GROUPS), 'all'].join(', ')}`,
     );
   }
-  return kinds as EventKind[];
+  return [...new Set(kinds)] as EventKind[];
 };
+
+/** Parses --port. */
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('expected a port number (1-65535)');
+  return n;
+}
 
 const collect =
   <T>(parse: (v: string) => T) =>
@@ -46,6 +62,10 @@ const collect =
 /** Session options shared by watch and record: what the driver records. */
 interface SessionFlags {
   kinds: EventKind[];
+  port?: number[];
+  cidr?: string[];
+  excludeCidr?: string[];
+  loopback?: boolean;
   argvBytes?: number;
   ringBytes?: number;
   wakeup?: SessionOptionsInput['wakeup'];
@@ -91,6 +111,13 @@ function sessionOptions(command: Command, capabilities: BindingCapabilities): Co
   if (offers('threads')) command.option('--threads', 'also report thread creation');
   if (offers('excludeSelf')) command.option('--self', "include kmon's own process");
   if (offers('filters.process')) processFilterOptions(command);
+  if (offers('filters.network')) {
+    command
+      .option('--port <port>', 'network events: only this port (repeatable)', collect(port))
+      .option('--cidr <prefix>', 'network events: only addresses under this prefix, e.g. 10.0.0.0/8 (repeatable)', collect(String))
+      .option('--exclude-cidr <prefix>', 'network events: not addresses under this prefix (repeatable)', collect(String))
+      .option('--no-loopback', 'network events: leave out loopback addresses (127.0.0.0/8, ::1), as for egress');
+  }
   return command;
 }
 
@@ -126,6 +153,23 @@ function outputOptions(command: Command, jsFilters = true): Command {
   return command.addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('text'));
 }
 
+/** The network filter the flags ask for (prefixes are checked by @kmon/core's schema). */
+const toNetworkFilter = (flags: SessionFlags) => ({
+  ...(flags.cidr && { include: flags.cidr }),
+  ...(flags.excludeCidr && { exclude: flags.excludeCidr }),
+  ...(flags.port && { ports: flags.port }),
+  ...(flags.loopback === false && { loopback: false }),
+});
+
+/** The kernel filters the flags ask for: network ones always, process ones where the binding has them. */
+function filtersOf(flags: SessionFlags, processFilters: boolean) {
+  const filters = {
+    ...(processFilters && Object.keys(toProcessFilter(flags)).length > 0 && { process: toProcessFilter(flags) }),
+    ...(Object.keys(toNetworkFilter(flags)).length > 0 && { network: toNetworkFilter(flags) }),
+  };
+  return Object.keys(filters).length > 0 ? { filters } : {};
+}
+
 function userId(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 0xffff_ffff) throw new InvalidArgumentError('expected a numeric user id');
@@ -140,9 +184,9 @@ const toProcessFilter = (flags: SessionFlags) => ({
   ...(flags.comm && { comms: flags.comm }),
 });
 
-const toSession = (flags: SessionFlags, kernelFilters: boolean): SessionOptionsInput => ({
+const toSession = (flags: SessionFlags, processFilters: boolean): SessionOptionsInput => ({
   kinds: flags.kinds,
-  ...(kernelFilters && Object.keys(toProcessFilter(flags)).length > 0 && { filters: { process: toProcessFilter(flags) } }),
+  ...filtersOf(flags, processFilters),
   ...(flags.self && { excludeSelf: false }),
   ...(flags.threads && { threads: true }),
   ...(flags.argvBytes !== undefined && { argvBytes: flags.argvBytes }),
