@@ -57,6 +57,10 @@ const describeEvent: { [K in KmonEvent['kind']]: (e: Extract<KmonEvent, { kind: 
       e.signal ? safe`signal=${e.signal}${e.coreDumped ? ' (core dumped)' : ''}` : safe`code=${e.exitCode}`
     } lifetime=${formatDuration(e.time - e.startTime)}`,
   fork: (e) => safe`pid=${e.pid} comm=${e.comm} -> ${e.thread ? 'thread' : 'child'}=${e.thread ? e.childTid : e.childPid}`,
+  'exec-failed': (e) =>
+    safe`pid=${e.pid} comm=${e.comm} ${e.filename} ${e.argv.map(shellWord)} errno=${e.error}${
+      e.truncated.argv ? safe` …(argv cut, argc=${e.argc})` : ''
+    }`,
   synth: (e) => safe`pid=${e.pid} value=${e.value} payload=${Buffer.byteLength(e.payload)}B`,
   'image-load': (e) => safe`pid=${e.pid} ${e.path}`,
   'registry-set': (e) => safe`pid=${e.pid} ${e.key}\\\\${e.valueName} type=${e.valueType} size=${e.dataSize}`,

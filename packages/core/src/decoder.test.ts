@@ -39,6 +39,12 @@ const specs: Record<(typeof EVENT_KINDS)[number], RecordSpec> = {
     header: { ...header, flags: ABI.flags.thread },
     body: { parent_start_ns: 10n, child_start_ns: 12n, child_tgid: 100, child_tid: 102, comm: 'node' },
   },
+  'exec-failed': {
+    kind: 'exec-failed',
+    header: { ...header, flags: 0b01 },
+    body: { error: 13, argc: 2, comm: 'make' },
+    vars: ['./build.sh', './build.sh\0--fast\0'],
+  },
   synth: { kind: 'synth', header, body: { value: 42n }, vars: ['/usr/lib/x86_64'] },
   'image-load': {
     kind: 'image-load',
@@ -123,6 +129,16 @@ const expected = {
     childTid: 102,
     thread: true,
     comm: 'node',
+  },
+  'exec-failed': {
+    kind: 'exec-failed',
+    ...common,
+    error: 13,
+    argc: 2,
+    comm: 'make',
+    filename: './build.sh',
+    argv: ['./build.sh', '--fast'],
+    truncated: { filename: true, argv: false },
   },
   synth: { kind: 'synth', ...common, value: 42n, payload: '/usr/lib/x86_64', truncated: { payload: false } },
   'image-load': {

@@ -61,7 +61,8 @@ enum kmon_kind {
 	KMON_KIND_CLOSE = 18,       /* a TCP connection this session saw open was closed */
 	KMON_KIND_SEND = 19,        /* UDP datagrams were sent to one destination by one call */
 	KMON_KIND_DNS = 20,         /* a UDP datagram was sent to port 53: a DNS query */
-	KMON_KIND_COUNT = 21        /* array bound for per-kind counters; kind 0 is never used */
+	KMON_KIND_EXEC_FAILED = 21, /* an execve/execveat failed */
+	KMON_KIND_COUNT = 22        /* array bound for per-kind counters; kind 0 is never used */
 };
 
 /* Header flags. Bits 0..7: variable-length field N of the body was cut at its cap. */
@@ -251,6 +252,18 @@ struct kmon_dns {
 };
 enum kmon_dns_var { KMON_DNS_VAR_QUERY = 0 };
 
+/* A failed exec: what was attempted and why it failed (the process goes on with its old image). */
+struct kmon_exec_failed {
+	struct kmon_header hdr;
+	kmon_s32 error;            /* errno of the failure (ENOENT, EACCES, ENOEXEC...), positive */
+	kmon_u32 argc;             /* arguments read from the caller's argv, even when argv was cut */
+	char comm[KMON_COMM_LEN];  /* the caller's name */
+	kmon_u16 path_len;         /* field 0: the path as passed */
+	kmon_u16 argv_len;         /* field 1: NUL-separated arguments */
+	kmon_u32 reserved;
+};
+enum kmon_exec_failed_var { KMON_EXEC_FAILED_VAR_PATH = 0, KMON_EXEC_FAILED_VAR_ARGV = 1 };
+
 /* Drop and truncation counters, one instance per CPU (Linux) or per driver (Windows). */
 struct kmon_cpu_stats {
 	kmon_u64 attempted;                 /* records the driver tried to emit (next seq) */
@@ -290,6 +303,7 @@ KMON_PIN_SIZE(kmon_bind, 104);
 KMON_PIN_SIZE(kmon_close, 136);
 KMON_PIN_SIZE(kmon_send, 128);
 KMON_PIN_SIZE(kmon_dns, 120);
+KMON_PIN_SIZE(kmon_exec_failed, 80);
 KMON_PIN_SIZE(kmon_cpu_stats, 8 * (2 + KMON_KIND_COUNT));
 
 #endif /* KMON_ABI_H */

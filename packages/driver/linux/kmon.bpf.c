@@ -24,5 +24,6 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #include "helpers/extract.h"
 #include "helpers/store.h"
 #include "programs/process.h"
+#include "programs/exec_failed.h"
 #include "programs/network.h"
 #include "programs/synth.h"

@@ -100,6 +100,16 @@ struct kmon_filter {
  * let the program zero the record's padding with one store.
  */
 #define KMON_EXEC_SCRATCH (KMON_RECORD_MAX + 8)
+
+/*
+ * Failed execs: argv is read from the caller's array, so it is capped lower.
+ * The slot has room for a whole cap after any argument offset: the verifier
+ * does not relate an argument's offset to the room left after it.
+ */
+#define KMON_EXEC_FAILED_ARGS_MAX 32
+#define KMON_EXEC_FAILED_ARGV_MAX 1024
+#define KMON_EXEC_FAILED_SCRATCH \
+	(sizeof(struct kmon_exec_failed) + KMON_PATH_MAX + 2 + 2 * KMON_EXEC_FAILED_ARGV_MAX + 8)
 #define KMON_NET_SCRATCH 1024 /* a network body (<= 128) + KMON_DNS_MAX + 8, rounded up */
 #define KMON_SYNTH_SCRATCH (sizeof(struct kmon_synth) + KMON_PAYLOAD_MAX + 8)
 

@@ -157,6 +157,31 @@ struct {
 	__type(value, __u8);
 } kmon_filter_comms SEC(".maps");
 
+/* An exec in flight per thread (sys_enter_execve*), until its sys_exit says whether it failed. */
+struct kmon_exec_call {
+	__u64 filename; /* user pointers, as passed */
+	__u64 argv;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32); /* tid */
+	__type(value, struct kmon_exec_call);
+} kmon_exec_calls SEC(".maps");
+
+struct kmon_exec_failed_slot {
+	char data[KMON_EXEC_FAILED_SCRATCH];
+};
+
+/* Failed exec records are built here, by syscall-exit programs only (as kmon_net_buf). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kmon_exec_failed_slot);
+} kmon_exec_failed_buf SEC(".maps");
+
 /* Counter echoed in kmon_synth.value, so a consumer can spot lost records. */
 __u64 kmon_synth_next = 0;
 

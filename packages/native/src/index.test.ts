@@ -2,7 +2,8 @@
 // BTF, as in CI. Records are decoded with @kmon/core's decoder, so these
 // tests also pin the driver to the ABI the decoder expects.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -530,6 +531,29 @@ describe('process filters in the kernel', () => {
   it('refuses a cgroup path that is no cgroup, and a container no runtime runs', () => {
     expect(() => open({ filters: { process: { cgroups: ['/nonexistent/kmon'] } } })).toThrow(KmonOptionsError);
     expect(() => open({ filters: { process: { containers: ['0123456789ab'] } } })).toThrow(/no running container/);
+  });
+});
+
+describe('failed execs', () => {
+  it('reports a missing path (ENOENT) and a non-executable file (EACCES) with the path and argv attempted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmon-exec-'));
+    const notExecutable = join(dir, 'plain.txt');
+    writeFileSync(notExecutable, 'not a program\n', { mode: 0o644 });
+    const missing = join(dir, 'missing');
+    const sink = new Collector();
+    const session = open({ kinds: ['exec-failed'], wakeup: 'each' }, sink);
+    spawnSync(missing, ["one", "two"]); // the exec fails in the forked child
+    spawnSync(notExecutable, ['three']);
+    spawnSync('/bin/true'); // succeeds: not a failed exec
+    await sink.until(is('exec-failed', (e) => e.filename === notExecutable));
+    expect(sink.faults).toEqual([]);
+    const failed = sink.events.filter(is('exec-failed', (e) => e.filename.startsWith(dir)));
+    expect(failed).toMatchObject([
+      { filename: missing, argv: [missing, 'one', 'two'], argc: 3, error: 2 },
+      { filename: notExecutable, argv: [notExecutable, 'three'], argc: 2, error: 13 },
+    ]);
+    expect(sink.events.filter(is('exec-failed', (e) => e.filename === '/bin/true'))).toEqual([]);
+    expect(attempted(session)).toBe(sink.events.length);
   });
 });
 

@@ -129,7 +129,7 @@ const SUPPORTED_PLATFORMS: readonly NodeJS.Platform[] = ['linux', 'win32'];
 /** What the eBPF driver records and honours (the Windows binding's are in ./windows/options.ts). */
 export const LINUX_CAPABILITIES: BindingCapabilities = {
   platform: 'Linux',
-  kinds: ['exec', 'exit', 'fork', 'synth', 'connect', 'accept', 'listen', 'bind', 'close', 'send', 'dns'],
+  kinds: ['exec', 'exit', 'fork', 'synth', 'exec-failed', 'connect', 'accept', 'listen', 'bind', 'close', 'send', 'dns'],
   wakeups: ['each', 'adaptive', 'poll', 'pull'],
   options: [
     'ringBytes',

@@ -74,3 +74,23 @@ export const fork = defineKind({
     thread: flag('KMON_F_THREAD', 8),
   },
 });
+
+export const execFailed = defineKind({
+  name: 'exec-failed',
+  number: 21,
+  struct: 'kmon_exec_failed',
+  doc: 'An exec (execve, execveat) failed; the caller goes on with its old image.',
+  fields: {
+    /** errno of the failure, positive (2 ENOENT: no such file, 13 EACCES: not executable or no permission, 8 ENOEXEC: unknown format). */
+    error: s32('error'),
+    /** Number of arguments read from the caller's argv, also when argv was cut. */
+    argc: u32('argc'),
+    /** The caller's process name. */
+    comm: comm('comm'),
+    /** The path exec was asked to run, as passed. */
+    filename: text('path_len'),
+    /** The arguments passed, argv[0] first (at most 32 and 1024 bytes). */
+    argv: strings('argv_len'),
+    _reserved: reserved('reserved', 'u32'),
+  },
+});

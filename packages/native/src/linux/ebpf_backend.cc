@@ -338,6 +338,10 @@ class EbpfBackend final : public Backend {
     bpf_program__set_autoattach(skel_->progs.kmon_fork, (opts_.kinds & (1u << KMON_KIND_FORK)) || tracking);
     Autoload(skel_->progs.kmon_synth, opts_.synthetic);
     for (const NetworkProgram& p : kNetworkPrograms) Autoload(Program(p.name), opts_.kinds & p.kinds);
+    bool failed_execs = opts_.kinds & (1u << KMON_KIND_EXEC_FAILED);
+    for (bpf_program* prog : {skel_->progs.kmon_execve_enter, skel_->progs.kmon_execveat_enter, skel_->progs.kmon_execve_exit,
+                              skel_->progs.kmon_execveat_exit})
+      Autoload(prog, failed_execs);
     // An LRU map is allocated whole at creation: only a session with `close` pays for its table.
     SetMaxEntries(skel_->maps.kmon_flows, opts_.kinds & Bit(KMON_KIND_CLOSE) ? kFlowsMax : 1);
   }
