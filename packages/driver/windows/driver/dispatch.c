@@ -72,15 +72,10 @@ static NTSTATUS dispatch_close(PDEVICE_OBJECT dev, PIRP irp)
 	return STATUS_SUCCESS;
 }
 
-static NTSTATUS ioctl_get_info(PIRP irp, struct kmon_file *f, PVOID buf, ULONG in_len, ULONG out_len,
-			       ULONG_PTR *information)
+static NTSTATUS ioctl_get_info(struct kmon_ioctl *io)
 {
 	struct kmon_info info;
 
-	UNREFERENCED_PARAMETER(irp);
-	UNREFERENCED_PARAMETER(f);
-	UNREFERENCED_PARAMETER(in_len);
-	UNREFERENCED_PARAMETER(out_len);
 	RtlZeroMemory(&info, sizeof(info));
 	info.abi_version = KMON_ABI_VERSION;
 	info.ioctl_version = KMON_IOCTL_VERSION;
@@ -88,24 +83,19 @@ static NTSTATUS ioctl_get_info(PIRP irp, struct kmon_file *f, PVOID buf, ULONG i
 	info.record_max = KMON_WIN_RECORD_MAX;
 	info.sources = kmon.sources;
 	info.mechanisms = kmon.mechanisms;
-	RtlCopyMemory(buf, &info, sizeof(info));
-	*information = sizeof(info);
+	RtlCopyMemory(io->buf, &info, sizeof(info));
+	io->reply = sizeof(info);
 	return STATUS_SUCCESS;
 }
 
-static NTSTATUS ioctl_get_stats(PIRP irp, struct kmon_file *f, PVOID buf, ULONG in_len, ULONG out_len,
-				ULONG_PTR *information)
+static NTSTATUS ioctl_get_stats(struct kmon_ioctl *io)
 {
 	KIRQL irql;
 
-	UNREFERENCED_PARAMETER(irp);
-	UNREFERENCED_PARAMETER(f);
-	UNREFERENCED_PARAMETER(in_len);
-	UNREFERENCED_PARAMETER(out_len);
 	KeAcquireSpinLock(&kmon.lock, &irql);
-	RtlCopyMemory(buf, &kmon.stats, sizeof(kmon.stats));
+	RtlCopyMemory(io->buf, &kmon.stats, sizeof(kmon.stats));
 	KeReleaseSpinLock(&kmon.lock, irql);
-	*information = sizeof(kmon.stats);
+	io->reply = sizeof(kmon.stats);
 	return STATUS_SUCCESS;
 }
 
@@ -155,21 +145,20 @@ static NTSTATUS dispatch_ioctl(PDEVICE_OBJECT dev, PIRP irp)
 {
 	PIO_STACK_LOCATION sp = IoGetCurrentIrpStackLocation(irp);
 	ULONG code = sp->Parameters.DeviceIoControl.IoControlCode;
-	ULONG in_len = sp->Parameters.DeviceIoControl.InputBufferLength;
-	ULONG out_len = sp->Parameters.DeviceIoControl.OutputBufferLength;
-	NTSTATUS status = verdict_status(kmon_ioctl_check(code, in_len, out_len));
+	struct kmon_ioctl io = { irp, file_context(irp), irp->AssociatedIrp.SystemBuffer,
+				 sp->Parameters.DeviceIoControl.OutputBufferLength, 0 };
+	NTSTATUS status = verdict_status(
+		kmon_ioctl_check(code, sp->Parameters.DeviceIoControl.InputBufferLength, io.out_len));
 	kmon_ioctl_fn *fn = find_handler(code);
-	ULONG_PTR information = 0;
 
 	UNREFERENCED_PARAMETER(dev);
 	if (NT_SUCCESS(status) && fn)
-		status = fn(irp, file_context(irp), irp->AssociatedIrp.SystemBuffer, in_len, out_len,
-			    &information);
+		status = fn(&io);
 	else if (NT_SUCCESS(status))
 		status = STATUS_INVALID_DEVICE_REQUEST;
 	if (status == STATUS_PENDING)
 		return status;
-	kmon_complete(irp, status, NT_SUCCESS(status) ? kmon_ioctl_reply_len((kmon_u32)information, out_len) : 0);
+	kmon_complete(irp, status, NT_SUCCESS(status) ? kmon_ioctl_reply_len((kmon_u32)io.reply, io.out_len) : 0);
 	return status;
 }
 

@@ -64,9 +64,18 @@ void kmon_dispatch_init(PDRIVER_OBJECT driver);
 void kmon_complete(PIRP irp, NTSTATUS status, ULONG_PTR information);
 PFILE_OBJECT kmon_irp_file(PIRP irp);
 
-/* Every IOCTL handler: buffers already checked against kmon_ioctl_rules. */
-typedef NTSTATUS kmon_ioctl_fn(PIRP irp, struct kmon_file *f, PVOID buf, ULONG in_len, ULONG out_len,
-			       ULONG_PTR *information);
+/*
+ * One IOCTL as its handler sees it, its buffer sizes already checked against
+ * kmon_ioctl_rules (so the input length is the rule's, never looked at again).
+ */
+struct kmon_ioctl {
+	PIRP irp;
+	struct kmon_file *file;
+	PVOID buf;       /* METHOD_BUFFERED system buffer: the input, then the reply */
+	ULONG out_len;   /* room for the reply */
+	ULONG_PTR reply; /* bytes of reply written (set by the handler) */
+};
+typedef NTSTATUS kmon_ioctl_fn(struct kmon_ioctl *io);
 
 /* mech_client_event.c: mechanism a */
 kmon_ioctl_fn kmon_ioctl_register_event, kmon_ioctl_unregister_event, kmon_ioctl_pull;

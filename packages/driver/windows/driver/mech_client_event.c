@@ -19,18 +19,14 @@ static void swap_client_event(struct kmon_file *f, PKEVENT event)
 		ObDereferenceObject(old);
 }
 
-NTSTATUS kmon_ioctl_register_event(PIRP irp, struct kmon_file *f, PVOID buf, ULONG in_len, ULONG out_len,
-				   ULONG_PTR *information)
+NTSTATUS kmon_ioctl_register_event(struct kmon_ioctl *io)
 {
-	const struct kmon_event_reg *reg = buf;
+	const struct kmon_event_reg *reg = io->buf;
 	PKEVENT event;
 	NTSTATUS status;
 
-	UNREFERENCED_PARAMETER(in_len);
-	UNREFERENCED_PARAMETER(out_len);
-	UNREFERENCED_PARAMETER(information);
 	/* A handle value only names an object in the process that sent it. */
-	if (IoGetRequestorProcess(irp) != PsGetCurrentProcess())
+	if (IoGetRequestorProcess(io->irp) != PsGetCurrentProcess())
 		return STATUS_ACCESS_DENIED;
 	/*
 	 * The requestor's mode makes the object manager check the handle and its
@@ -38,10 +34,10 @@ NTSTATUS kmon_ioctl_register_event(PIRP irp, struct kmon_file *f, PVOID buf, ULO
 	 * the type rejects handles to anything but an event.
 	 */
 	status = ObReferenceObjectByHandle((HANDLE)(ULONG_PTR)reg->handle, EVENT_MODIFY_STATE, KMON_EVENT_TYPE,
-					   irp->RequestorMode, (PVOID *)&event, NULL);
+					   io->irp->RequestorMode, (PVOID *)&event, NULL);
 	if (!NT_SUCCESS(status))
 		return status;
-	swap_client_event(f, event);
+	swap_client_event(io->file, event);
 	return STATUS_SUCCESS;
 }
 
@@ -50,15 +46,9 @@ void kmon_client_event_release(struct kmon_file *f)
 	swap_client_event(f, NULL);
 }
 
-NTSTATUS kmon_ioctl_unregister_event(PIRP irp, struct kmon_file *f, PVOID buf, ULONG in_len, ULONG out_len,
-				     ULONG_PTR *information)
+NTSTATUS kmon_ioctl_unregister_event(struct kmon_ioctl *io)
 {
-	UNREFERENCED_PARAMETER(irp);
-	UNREFERENCED_PARAMETER(buf);
-	UNREFERENCED_PARAMETER(in_len);
-	UNREFERENCED_PARAMETER(out_len);
-	UNREFERENCED_PARAMETER(information);
-	kmon_client_event_release(f);
+	kmon_client_event_release(io->file);
 	return STATUS_SUCCESS;
 }
 
@@ -77,16 +67,12 @@ void kmon_client_event_signal_all(void)
 	KeReleaseSpinLock(&kmon.lock, irql);
 }
 
-NTSTATUS kmon_ioctl_pull(PIRP irp, struct kmon_file *f, PVOID buf, ULONG in_len, ULONG out_len,
-			 ULONG_PTR *information)
+NTSTATUS kmon_ioctl_pull(struct kmon_ioctl *io)
 {
 	KIRQL irql;
 
-	UNREFERENCED_PARAMETER(irp);
-	UNREFERENCED_PARAMETER(f);
-	UNREFERENCED_PARAMETER(in_len);
 	KeAcquireSpinLock(&kmon.lock, &irql);
-	*information = kmon_ring_read(&kmon.ring, buf, out_len);
+	io->reply = kmon_ring_read(&kmon.ring, io->buf, io->out_len);
 	KeReleaseSpinLock(&kmon.lock, irql);
 	return STATUS_SUCCESS;
 }

@@ -91,20 +91,18 @@ static void unmap(PVOID va, PEPROCESS owner)
 	ObDereferenceObject(owner);
 }
 
-NTSTATUS kmon_ioctl_map_ring(PIRP irp, struct kmon_file *f, PVOID buf, ULONG in_len, ULONG out_len,
-			     ULONG_PTR *information)
+NTSTATUS kmon_ioctl_map_ring(struct kmon_ioctl *io)
 {
+	struct kmon_file *f = io->file;
 	struct kmon_ring_map map;
 	PEPROCESS me = PsGetCurrentProcess();
 	PVOID va;
 	BOOLEAN raced;
 	KIRQL irql;
 
-	UNREFERENCED_PARAMETER(in_len);
-	UNREFERENCED_PARAMETER(out_len);
 	if (!(kmon.mechanisms & KMON_MECH_MAPPED_RING))
 		return STATUS_NOT_SUPPORTED;
-	if (IoGetRequestorProcess(irp) != me)
+	if (IoGetRequestorProcess(io->irp) != me)
 		return STATUS_ACCESS_DENIED;
 	va = map_into_current_process();
 	if (!va)
@@ -124,8 +122,8 @@ NTSTATUS kmon_ioctl_map_ring(PIRP irp, struct kmon_file *f, PVOID buf, ULONG in_
 	RtlZeroMemory(&map, sizeof(map));
 	map.address = (kmon_u64)(ULONG_PTR)va; /* a user address of the caller: no kernel pointer leaves */
 	map.size = (kmon_u32)MmGetMdlByteCount(kmon.ring_mdl);
-	RtlCopyMemory(buf, &map, sizeof(map));
-	*information = sizeof(map);
+	RtlCopyMemory(io->buf, &map, sizeof(map));
+	io->reply = sizeof(map);
 	return STATUS_SUCCESS;
 }
 
@@ -145,31 +143,20 @@ void kmon_named_unmap(struct kmon_file *f)
 		unmap(va, owner);
 }
 
-NTSTATUS kmon_ioctl_unmap_ring(PIRP irp, struct kmon_file *f, PVOID buf, ULONG in_len, ULONG out_len,
-			       ULONG_PTR *information)
+NTSTATUS kmon_ioctl_unmap_ring(struct kmon_ioctl *io)
 {
-	UNREFERENCED_PARAMETER(irp);
-	UNREFERENCED_PARAMETER(buf);
-	UNREFERENCED_PARAMETER(in_len);
-	UNREFERENCED_PARAMETER(out_len);
-	UNREFERENCED_PARAMETER(information);
-	kmon_named_unmap(f);
+	kmon_named_unmap(io->file);
 	return STATUS_SUCCESS;
 }
 
-NTSTATUS kmon_ioctl_consume(PIRP irp, struct kmon_file *f, PVOID buf, ULONG in_len, ULONG out_len,
-			    ULONG_PTR *information)
+NTSTATUS kmon_ioctl_consume(struct kmon_ioctl *io)
 {
-	const struct kmon_consume *c = buf;
+	const struct kmon_consume *c = io->buf;
 	KIRQL irql;
 	int bad;
 
-	UNREFERENCED_PARAMETER(irp);
-	UNREFERENCED_PARAMETER(in_len);
-	UNREFERENCED_PARAMETER(out_len);
-	UNREFERENCED_PARAMETER(information);
 	KeAcquireSpinLock(&kmon.lock, &irql);
-	bad = !f->map_address || kmon_ring_consume_to(&kmon.ring, c->pos);
+	bad = !io->file->map_address || kmon_ring_consume_to(&kmon.ring, c->pos);
 	KeReleaseSpinLock(&kmon.lock, irql);
 	return bad ? STATUS_INVALID_PARAMETER : STATUS_SUCCESS;
 }

@@ -22,13 +22,9 @@ static NTSTATUS queue_for_records(PIRP irp, PVOID buf, ULONG len)
 	return status;
 }
 
-NTSTATUS kmon_ioctl_wait(PIRP irp, struct kmon_file *f, PVOID buf, ULONG in_len, ULONG out_len,
-			 ULONG_PTR *information)
+NTSTATUS kmon_ioctl_wait(struct kmon_ioctl *io)
 {
-	UNREFERENCED_PARAMETER(f);
-	UNREFERENCED_PARAMETER(in_len);
-	UNREFERENCED_PARAMETER(information);
-	return queue_for_records(irp, buf, out_len);
+	return queue_for_records(io->irp, io->buf, io->out_len);
 }
 
 NTSTATUS kmon_dispatch_read(PDEVICE_OBJECT dev, PIRP irp)

@@ -1,16 +1,30 @@
 /* SPDX-License-Identifier: (MIT OR GPL-2.0) */
 /*
- * Synthetic source (after the WDK 'event' sample, seeds 003/004): a periodic
- * kernel timer whose DPC emits a burst of KMON_KIND_SYNTH records, for tests
- * and benchmarks. Switched on and off by IOCTL.
+ * Synthetic source: a periodic kernel timer whose DPC emits a burst of
+ * KMON_KIND_SYNTH records, for tests and benchmarks. Switched on and off by
+ * IOCTL.
  */
 #include "kmon.h"
 
-static KTIMER timer;
-static KDPC dpc;
-/* Under kmon.lock: the DPC and the IOCTLs both use them. */
-static struct kmon_synth_config config;
-static kmon_u64 emitted;
+/*
+ * A periodic timer's DPC may start again on another CPU before its previous
+ * run has returned (under Wine every expiry runs on a thread-pool thread of
+ * its own). Were values claimed under one lock and the records emitted after
+ * it was released, two runs would interleave their records in the ring and
+ * value order would no longer be ring order, nor sequence order. So `lock`
+ * covers a whole burst, from claiming its values to the last record in the
+ * ring: bursts leave one after the other, each in value order. A waiting
+ * DPC spins for at most one burst (KMON_SYNTH_BURST_MAX records).
+ */
+struct synth {
+	KSPIN_LOCK lock; /* taken before kmon.lock, never after it */
+	KTIMER timer;
+	KDPC dpc;
+	struct kmon_synth_config config;
+	kmon_u64 emitted;
+};
+
+static struct synth synth;
 
 static void emit_one(kmon_u64 value, kmon_u32 payload_len)
 {
@@ -29,20 +43,13 @@ static void emit_one(kmon_u64 value, kmon_u32 payload_len)
 	kmon_emit(&body, sizeof(body), &payload, 1);
 }
 
-/* The burst this tick may emit; the counter is the records' value. */
-static kmon_u32 claim_burst(kmon_u64 *first, kmon_u32 *payload_len)
+/* Records this tick may emit (the counter is their value). Under s->lock. */
+static kmon_u32 burst_size(const struct synth *s)
 {
-	kmon_u64 burst;
-	KIRQL irql;
+	kmon_u64 burst = s->config.records_per_tick;
 
-	KeAcquireSpinLock(&kmon.lock, &irql);
-	burst = config.records_per_tick;
-	if (config.count && config.count - emitted < burst)
-		burst = config.count - emitted;
-	*first = emitted;
-	*payload_len = config.payload_len;
-	emitted += burst;
-	KeReleaseSpinLock(&kmon.lock, irql);
+	if (s->config.count && s->config.count - s->emitted < burst)
+		burst = s->config.count - s->emitted;
 	return (kmon_u32)burst;
 }
 
@@ -51,32 +58,37 @@ static kmon_u32 claim_burst(kmon_u64 *first, kmon_u32 *payload_len)
  * the timer is not cancelled from its own DPC (that deadlocks under Wine,
  * and the IOCTL path has to cancel and flush anyway).
  */
-static void synth_dpc(PKDPC d, PVOID ctx, PVOID arg1, PVOID arg2)
+static void synth_dpc(PKDPC dpc, PVOID ctx, PVOID arg1, PVOID arg2)
 {
-	kmon_u64 first;
-	kmon_u32 payload_len, i, burst = claim_burst(&first, &payload_len);
+	struct synth *s = ctx;
+	kmon_u32 i, burst;
+	KIRQL irql;
 
-	UNREFERENCED_PARAMETER(d);
-	UNREFERENCED_PARAMETER(ctx);
+	UNREFERENCED_PARAMETER(dpc);
 	UNREFERENCED_PARAMETER(arg1);
 	UNREFERENCED_PARAMETER(arg2);
+	KeAcquireSpinLock(&s->lock, &irql);
+	burst = burst_size(s);
 	for (i = 0; i < burst; i++)
-		emit_one(first + i, payload_len);
+		emit_one(s->emitted + i, s->config.payload_len);
+	s->emitted += burst;
+	KeReleaseSpinLock(&s->lock, irql);
 	if (burst)
 		kmon_notify();
 }
 
 void kmon_synth_init(void)
 {
-	KeInitializeTimerEx(&timer, NotificationTimer);
-	KeInitializeDpc(&dpc, synth_dpc, NULL);
+	KeInitializeSpinLock(&synth.lock);
+	KeInitializeTimerEx(&synth.timer, NotificationTimer);
+	KeInitializeDpc(&synth.dpc, synth_dpc, &synth);
 	kmon.sources |= KMON_SRC_SYNTH;
 }
 
 /* Returns with the timer stopped and no DPC of it running anywhere. */
 static void stop(void)
 {
-	KeCancelTimer(&timer);
+	KeCancelTimer(&synth.timer);
 	KeFlushQueuedDpcs();
 }
 
@@ -93,40 +105,28 @@ static int config_valid(const struct kmon_synth_config *c)
 	       c->records_per_tick <= KMON_SYNTH_BURST_MAX && c->payload_len <= KMON_PAYLOAD_MAX && !c->reserved;
 }
 
-NTSTATUS kmon_ioctl_synth_start(PIRP irp, struct kmon_file *f, PVOID buf, ULONG in_len, ULONG out_len,
-				ULONG_PTR *information)
+NTSTATUS kmon_ioctl_synth_start(struct kmon_ioctl *io)
 {
 	struct kmon_synth_config c;
 	LARGE_INTEGER due;
 	KIRQL irql;
 
-	UNREFERENCED_PARAMETER(irp);
-	UNREFERENCED_PARAMETER(f);
-	UNREFERENCED_PARAMETER(in_len);
-	UNREFERENCED_PARAMETER(out_len);
-	UNREFERENCED_PARAMETER(information);
-	RtlCopyMemory(&c, buf, sizeof(c));
+	RtlCopyMemory(&c, io->buf, sizeof(c));
 	if (!config_valid(&c))
 		return STATUS_INVALID_PARAMETER;
 	stop();
-	KeAcquireSpinLock(&kmon.lock, &irql);
-	config = c;
-	emitted = 0;
-	KeReleaseSpinLock(&kmon.lock, irql);
+	KeAcquireSpinLock(&synth.lock, &irql);
+	synth.config = c;
+	synth.emitted = 0;
+	KeReleaseSpinLock(&synth.lock, irql);
 	due.QuadPart = -10000LL * c.period_ms; /* relative, 100 ns units */
-	KeSetTimerEx(&timer, due, (LONG)c.period_ms, &dpc);
+	KeSetTimerEx(&synth.timer, due, (LONG)c.period_ms, &synth.dpc);
 	return STATUS_SUCCESS;
 }
 
-NTSTATUS kmon_ioctl_synth_stop(PIRP irp, struct kmon_file *f, PVOID buf, ULONG in_len, ULONG out_len,
-			       ULONG_PTR *information)
+NTSTATUS kmon_ioctl_synth_stop(struct kmon_ioctl *io)
 {
-	UNREFERENCED_PARAMETER(irp);
-	UNREFERENCED_PARAMETER(f);
-	UNREFERENCED_PARAMETER(buf);
-	UNREFERENCED_PARAMETER(in_len);
-	UNREFERENCED_PARAMETER(out_len);
-	UNREFERENCED_PARAMETER(information);
+	UNREFERENCED_PARAMETER(io);
 	stop();
 	return STATUS_SUCCESS;
 }
