@@ -5,32 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kmon_frame.h"
 #include "kmonctl.h"
-
-/* Fixed body size and the offsets of its u16 length fields, per kind. */
-static const struct {
-	unsigned body;
-	unsigned nlens;
-	unsigned lens[2];
-} layout[KMON_KIND_COUNT] = {
-	[KMON_KIND_EXEC] = { sizeof(struct kmon_exec), 2,
-			     { offsetof(struct kmon_exec, path_len), offsetof(struct kmon_exec, argv_len) } },
-	[KMON_KIND_EXIT] = { sizeof(struct kmon_exit), 0, { 0, 0 } },
-	[KMON_KIND_SYNTH] = { sizeof(struct kmon_synth), 1, { offsetof(struct kmon_synth, payload_len), 0 } },
-	[KMON_KIND_IMAGE_LOAD] = { sizeof(struct kmon_image_load), 1,
-				   { offsetof(struct kmon_image_load, path_len), 0 } },
-	[KMON_KIND_REGISTRY_SET] = { sizeof(struct kmon_registry_set), 2,
-				     { offsetof(struct kmon_registry_set, key_len),
-				       offsetof(struct kmon_registry_set, value_name_len) } },
-};
-
-static kmon_u16 u16_at(const void *rec, unsigned off)
-{
-	kmon_u16 v;
-
-	memcpy(&v, (const unsigned char *)rec + off, sizeof(v));
-	return v;
-}
 
 static int synth_payload_ok(const struct kmon_synth *s)
 {
@@ -43,29 +19,22 @@ static int synth_payload_ok(const struct kmon_synth *s)
 	return 1;
 }
 
-/* Empty string if the record at rec (avail bytes left in the batch) is well-formed. */
+/*
+ * Empty string if the record at h (avail bytes left in the batch) frames and
+ * decodes (kmon_frame_check, the rules @kmon/core's decoder applies) and is
+ * what kmon.sys must write: padded to the next boundary and no further, and
+ * a synthetic payload that follows its pattern.
+ */
 static void validate(const struct kmon_header *h, size_t avail, char *why, size_t n)
 {
-	unsigned i, want;
+	struct kmon_frame f = kmon_frame_check(h, avail);
 
 	why[0] = 0;
-	if (avail < sizeof(*h) || h->size < sizeof(*h) || h->size > avail || h->size % KMON_RECORD_ALIGN) {
-		snprintf(why, n, "bad size %u (avail %zu)", avail >= 8 ? h->size : 0, avail);
-		return;
-	}
-	if (h->abi_version != KMON_ABI_VERSION || h->kind == 0 || h->kind >= KMON_KIND_COUNT ||
-	    !layout[h->kind].body) {
-		snprintf(why, n, "bad abi %u / kind %u", h->abi_version, h->kind);
-		return;
-	}
-	want = layout[h->kind].body;
-	for (i = 0; i < layout[h->kind].nlens; i++)
-		want += u16_at(h, layout[h->kind].lens[i]);
-	if (h->size != KMON_ALIGN_UP(want)) {
-		snprintf(why, n, "seq %llu: size %u, fields say %u", h->seq, h->size, KMON_ALIGN_UP(want));
-		return;
-	}
-	if (h->kind == KMON_KIND_SYNTH && !synth_payload_ok((const struct kmon_synth *)h))
+	if (f.verdict != KMON_FRAME_RECORD)
+		snprintf(why, n, "%s: %s", f.verdict == KMON_FRAME_SKIP ? "malformed record" : "broken framing", f.field);
+	else if (f.size != KMON_ALIGN_UP(f.used))
+		snprintf(why, n, "seq %llu: size %u, fields say %u", h->seq, f.size, KMON_ALIGN_UP(f.used));
+	else if (h->kind == KMON_KIND_SYNTH && !synth_payload_ok((const struct kmon_synth *)h))
 		snprintf(why, n, "seq %llu: synthetic payload corrupt", h->seq);
 }
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: (MIT OR GPL-2.0) */
 #include "kmon_ring.h"
 
+#include "kmon_frame.h"
+
 #include <string.h>
 
 #define PAD_HEADER_BYTES 8u /* abi_version, kind, size: all a pad needs */
@@ -71,17 +73,17 @@ void kmon_ring_publish(struct kmon_ring *r)
 	store_release(&r->shared->head, r->head);
 }
 
-/* Size of the record at pos, or 0 if what is there cannot be a record. */
+/* Size of the record (or pad) at pos, or 0 if what is there cannot be one. */
 static kmon_u32 record_size_at(const struct kmon_ring *r, kmon_u64 pos)
 {
 	kmon_u32 off = offset_of(r, pos);
+	kmon_u64 left = r->head - pos < r->size - off ? r->head - pos : r->size - off;
 	struct kmon_header h;
 
 	memcpy(&h, r->data + off, PAD_HEADER_BYTES);
-	if (h.size < PAD_HEADER_BYTES || h.size % KMON_RECORD_ALIGN || h.size > r->size - off ||
-	    h.size > r->head - pos || (h.kind != KMON_KIND_PAD && h.size < sizeof(struct kmon_header)))
-		return 0;
-	return h.size;
+	if (h.kind == KMON_KIND_PAD)
+		return h.size >= PAD_HEADER_BYTES && h.size % KMON_RECORD_ALIGN == 0 && h.size <= left ? h.size : 0;
+	return kmon_frame_check(r->data + off, (size_t)left).verdict == KMON_FRAME_STOP ? 0 : h.size;
 }
 
 static int is_pad(const struct kmon_ring *r, kmon_u64 pos)

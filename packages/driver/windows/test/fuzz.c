@@ -6,12 +6,14 @@
  *   1  ring operations with arbitrary corruption of the ring's memory
  *      (as a writable mapping could cause): must stay in bounds
  *   2  record encoding of arbitrary strings with arbitrary caps
- *   3  IOCTL size rules
+ *   3  framing of arbitrary batches: every verdict stays inside the batch
+ *   4  IOCTL size rules
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kmon_frame.h"
 #include "kmon_ioctl_rules.h"
 #include "kmon_record.h"
 #include "kmon_ring.h"
@@ -37,18 +39,24 @@ static unsigned take(struct input *in, unsigned bytes)
 	return v;
 }
 
-static void check_records(const kmon_u8 *out, kmon_u32 n, kmon_u32 cap)
+/*
+ * What a ring read hands out frames whole, back to back, no pad among it;
+ * records as they were written unless the ring's memory was scribbled on.
+ */
+static void check_records(const kmon_u8 *out, kmon_u32 n, kmon_u32 cap, int corrupt)
 {
 	kmon_u32 at = 0;
 
 	if (n > cap)
 		abort();
 	while (at < n) {
-		const struct kmon_header *h = (const void *)(out + at);
+		struct kmon_frame f = kmon_frame_check(out + at, n - at);
+		kmon_u16 kind;
 
-		if (h->size < sizeof(*h) || h->size % KMON_RECORD_ALIGN || h->size > n - at || h->kind == KMON_KIND_PAD)
+		memcpy(&kind, out + at + 2, sizeof(kind));
+		if (f.verdict == KMON_FRAME_STOP || kind == KMON_KIND_PAD || (!corrupt && f.verdict != KMON_FRAME_RECORD))
 			abort();
-		at += h->size;
+		at += f.size;
 	}
 }
 
@@ -75,7 +83,7 @@ static void fuzz_ring(struct input *in, int corrupt)
 		abort();
 	while (in->n) {
 		unsigned op = take(in, 1);
-		kmon_u32 size = (take(in, 2) % (KMON_WIN_RECORD_MAX / 8) + 6) * 8;
+		kmon_u32 size = (take(in, 2) % (KMON_WIN_RECORD_MAX / 8) + 8) * 8; /* >= a synthetic body */
 		kmon_u32 cap = take(in, 2) * 2;
 		struct kmon_header *h;
 		kmon_u32 n, at;
@@ -97,7 +105,7 @@ static void fuzz_ring(struct input *in, int corrupt)
 			break;
 		case 1:
 			n = kmon_ring_read(&r, out, cap);
-			check_records(out, n, cap);
+			check_records(out, n, cap, corrupt);
 			for (at = 0; !corrupt && at < n; at += ((struct kmon_header *)(out + at))->size)
 				if (tail == head || model[tail++ % MODEL_MAX] != ((struct kmon_header *)(out + at))->size)
 					abort();
@@ -174,11 +182,32 @@ static void fuzz_rules(struct input *in)
 	}
 }
 
+static void fuzz_frame(struct input *in)
+{
+	kmon_u8 *batch = malloc(in->n ? in->n : 1); /* exactly: ASan catches a read one byte past it */
+	size_t at = 0;
+
+	memcpy(batch, in->p, in->n);
+	while (at < in->n) {
+		struct kmon_frame f = kmon_frame_check(batch + at, in->n - at);
+		kmon_u16 kind;
+
+		if (f.verdict == KMON_FRAME_STOP)
+			break;
+		memcpy(&kind, batch + at + 2, sizeof(kind));
+		if (f.size < sizeof(struct kmon_header) || f.size % KMON_RECORD_ALIGN || f.size > in->n - at ||
+		    (f.verdict == KMON_FRAME_RECORD && (f.used > f.size || !kmon_frame_kind_name(kind))))
+			abort();
+		at += f.size;
+	}
+	free(batch);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = { data, size };
 
-	switch (take(&in, 1) % 4) {
+	switch (take(&in, 1) % 5) {
 	case 0:
 		fuzz_ring(&in, 0);
 		break;
@@ -187,6 +216,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 2:
 		fuzz_record(&in);
+		break;
+	case 3:
+		fuzz_frame(&in);
 		break;
 	default:
 		fuzz_rules(&in);

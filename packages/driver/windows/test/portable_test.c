@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: (MIT OR GPL-2.0) */
 /*
  * Native tests of the driver's portable code (ring, record encoding, IOCTL
- * size rules), built with AddressSanitizer and UBSan by the Makefile.
+ * size rules, framing), built with AddressSanitizer and UBSan by the Makefile.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kmon_frame.h"
 #include "kmon_ioctl_rules.h"
 #include "kmon_record.h"
 #include "kmon_ring.h"
@@ -24,7 +25,7 @@ static int failures, checks;
 
 #define RING_MEM (4096 + 4 * KMON_WIN_RECORD_MAX)
 
-/* A record of `size` bytes tagged with `tag` (in hdr.seq). */
+/* A synthetic record of `size` bytes (>= its 64-byte body) tagged with `tag` (in hdr.seq). */
 static int push(struct kmon_ring *r, kmon_u32 size, kmon_u64 tag)
 {
 	struct kmon_header *h = kmon_ring_reserve(r, size);
@@ -78,7 +79,7 @@ static void test_ring_wrap_and_full(void)
 
 	kmon_ring_init(&r, mem, sizeof(mem), 4096);
 	for (round = 0; round < 50; round++) {
-		kmon_u32 size = 48 + 8 * (kmon_u32)((round * 37) % 900);
+		kmon_u32 size = 64 + 8 * (kmon_u32)((round * 37) % 900);
 
 		while (push(&r, size, tag))
 			tag++;
@@ -245,6 +246,64 @@ static void test_ioctl_rules(void)
 	CHECK(kmon_ioctl_reply_len(32, 16) == 16 && kmon_ioctl_reply_len(8, 16) == 8);
 }
 
+struct frame_vector {
+	const char *name;
+	size_t len;
+	const kmon_u8 *data;
+	unsigned count;
+	struct {
+		enum kmon_frame_verdict verdict;
+		kmon_u32 size;
+		const char *field;
+	} expect[8];
+};
+
+#include "framing_vectors.h"
+
+/* Walks one vector's batch (copied to a buffer of its exact size, so ASan sees any read past it). */
+static void check_frame_vector(const struct frame_vector *v)
+{
+	kmon_u8 *batch = malloc(v->len ? v->len : 1);
+	size_t at = 0;
+	unsigned i = 0;
+
+	memcpy(batch, v->data, v->len);
+	for (; at < v->len && i < v->count; i++) {
+		struct kmon_frame f = kmon_frame_check(batch + at, v->len - at);
+		int ok = f.verdict == v->expect[i].verdict &&
+			 (f.verdict == KMON_FRAME_STOP || f.size == v->expect[i].size) &&
+			 (f.verdict == KMON_FRAME_RECORD ? f.field == NULL && f.used && f.used <= f.size
+							 : f.field && !strcmp(f.field, v->expect[i].field));
+
+		CHECK(ok);
+		if (!ok)
+			fprintf(stderr, "  vector \"%s\", record %u: verdict %d size %u field %s\n", v->name, i, f.verdict,
+				f.size, f.field ? f.field : "-");
+		if (f.verdict == KMON_FRAME_STOP) {
+			i++;
+			break;
+		}
+		at += f.size;
+	}
+	CHECK(i == v->count);
+	free(batch);
+}
+
+static void test_frame(void)
+{
+	unsigned i;
+
+	for (i = 0; i < sizeof(frame_vectors) / sizeof(frame_vectors[0]); i++)
+		check_frame_vector(&frame_vectors[i]);
+	/* Every kind of kmon_abi.h frames: a kind added there needs its line in kmon_frame.c. */
+	for (i = 1; i < KMON_KIND_COUNT; i++) {
+		CHECK(kmon_frame_kind_name(i) != NULL);
+		if (!kmon_frame_kind_name(i))
+			fprintf(stderr, "  kind %u has no layout in common/kmon_frame.c\n", i);
+	}
+	CHECK(kmon_frame_kind_name(KMON_KIND_PAD) == NULL && kmon_frame_kind_name(KMON_KIND_COUNT) == NULL);
+}
+
 int main(void)
 {
 	test_ring_basics();
@@ -254,6 +313,7 @@ int main(void)
 	test_cmdline();
 	test_record_misc();
 	test_ioctl_rules();
+	test_frame();
 	printf("portable tests: %d checks, %d failures\n", checks, failures);
 	return failures != 0;
 }
