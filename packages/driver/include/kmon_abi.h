@@ -77,7 +77,7 @@ struct kmon_header {
 	kmon_u32 size;         /* whole record in bytes, header and padding included */
 	kmon_u32 flags;        /* KMON_F_* */
 	kmon_u32 cpu;          /* CPU the record was produced on */
-	kmon_u64 seq;          /* one per record attempted, per CPU (Windows: per driver): a gap is a drop */
+	kmon_u64 seq;          /* one per record attempted, per CPU: a gap of n on a CPU is n records dropped and counted (kmon.sys numbers per CPU and kind; @kmon/native renumbers a session's records per CPU) */
 	kmon_u64 ts_ns;        /* CLOCK_MONOTONIC ns (Windows: interrupt time in ns) */
 	kmon_u32 tgid;         /* process of the task that caused the event */
 	kmon_u32 tid;          /* that task */
@@ -264,7 +264,7 @@ struct kmon_exec_failed {
 };
 enum kmon_exec_failed_var { KMON_EXEC_FAILED_VAR_PATH = 0, KMON_EXEC_FAILED_VAR_ARGV = 1 };
 
-/* Drop and truncation counters, one instance per CPU (Linux) or per driver (Windows). */
+/* Drop and truncation counters, one instance per CPU (Linux) or per driver (Windows, which numbers per CPU all the same). */
 struct kmon_cpu_stats {
 	kmon_u64 attempted;                 /* records the driver tried to emit (next seq) */
 	kmon_u64 dropped[KMON_KIND_COUNT];  /* per kind: the ring was full */

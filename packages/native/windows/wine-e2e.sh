@@ -26,8 +26,10 @@ wait_state() {
 
 log "building (kmon.node, node.exe, dist, checks)"
 make -s -C "$here" >&2
+if [ -z "${KMON_SYS_BUILD:-}" ]; then # the driver of this checkout, never a stale image
+	make -s -C "$root/packages/driver/windows" build/gcc/kmon.sys >&2
+fi
 sys_src=${KMON_SYS_BUILD:-$root/packages/driver/windows/build/gcc/kmon.sys}
-[ -f "$sys_src" ] || make -s -C "$root/packages/driver/windows" build/gcc/kmon.sys >&2
 cp "$sys_src" "$B/kmon.sys" # a snapshot: a driver rebuild meanwhile cannot swap it under the test
 for p in core native rx; do (cd "$root/packages/$p" && "$root/node_modules/.bin/tsc" -p tsconfig.build.json); done
 node "$here/transpile-checks.mjs"

@@ -29,6 +29,13 @@ NTSTATUS kmon_emit_init(void)
 	ULONG bytes = RING_DATA_OFFSET + KMON_RING_BYTES;
 
 	resolve_clock();
+	/* Every processor the machine may ever have (hot-added ones included) has its row. */
+	kmon.cpus = KeQueryMaximumProcessorCountEx(ALL_PROCESSOR_GROUPS);
+	kmon.seq = ExAllocatePoolWithTag(NonPagedPoolNx, (SIZE_T)kmon.cpus * KMON_KIND_COUNT * sizeof(kmon_u64),
+					 KMON_POOL_TAG);
+	if (!kmon.seq)
+		return STATUS_INSUFFICIENT_RESOURCES;
+	RtlZeroMemory(kmon.seq, (SIZE_T)kmon.cpus * KMON_KIND_COUNT * sizeof(kmon_u64));
 	/* Page-granular and nonpaged: written at DISPATCH_LEVEL, mapped to clients by an MDL. */
 	kmon.ring_mem = ExAllocatePoolWithTag(NonPagedPoolNx, bytes, KMON_POOL_TAG);
 	if (!kmon.ring_mem)
@@ -48,8 +55,11 @@ void kmon_emit_free(void)
 		IoFreeMdl(kmon.ring_mdl);
 	if (kmon.ring_mem)
 		ExFreePoolWithTag(kmon.ring_mem, KMON_POOL_TAG);
+	if (kmon.seq)
+		ExFreePoolWithTag(kmon.seq, KMON_POOL_TAG);
 	kmon.ring_mdl = NULL;
 	kmon.ring_mem = NULL;
+	kmon.seq = NULL;
 }
 
 kmon_u64 kmon_now_ns(void)
@@ -65,12 +75,33 @@ kmon_u64 kmon_now_ns(void)
 	return (kmon_u64)t * 100; /* 100 ns units */
 }
 
-static void count_drop(kmon_u32 kind)
+/* The processor's index; below kmon.cpus by contract, kept there should a kernel break it. */
+static kmon_u32 current_cpu(void)
+{
+	ULONG cpu = KeGetCurrentProcessorNumberEx(NULL);
+
+	return cpu < kmon.cpus ? cpu : kmon.cpus - 1;
+}
+
+/*
+ * One number per record attempted, per CPU and kind, so that whoever reads a
+ * subset of the kinds (@kmon/native keeps a session's) can tell what the
+ * driver dropped of those: a gap of n in a CPU and kind's sequence is n
+ * records of that kind dropped there, each counted in stats.dropped[kind].
+ * Under kmon.lock.
+ */
+static kmon_u64 next_seq(kmon_u32 cpu, kmon_u32 kind)
+{
+	kmon.stats.attempted++;
+	return kmon.seq[(SIZE_T)cpu * KMON_KIND_COUNT + kind]++;
+}
+
+static void count_drop(kmon_u32 cpu, kmon_u32 kind)
 {
 	KIRQL irql;
 
 	KeAcquireSpinLock(&kmon.lock, &irql);
-	kmon.stats.attempted++;
+	next_seq(cpu, kind);
 	kmon.stats.dropped[kind]++;
 	KeReleaseSpinLock(&kmon.lock, irql);
 }
@@ -78,11 +109,13 @@ static void count_drop(kmon_u32 kind)
 /*
  * Callers at PASSIVE_LEVEL pass strings that may be pageable, so records are
  * encoded into a nonpaged scratch buffer before the spinlock is taken; under
- * the lock only the sequence number is assigned and the bytes are copied.
+ * the lock only the sequence number is assigned and the bytes are copied,
+ * so ring order is sequence order.
  */
 void kmon_emit(void *body, kmon_u32 body_size, struct kmon_field *f, unsigned n)
 {
 	struct kmon_header *h = body;
+	kmon_u32 cpu = current_cpu();
 	kmon_u32 flags = 0;
 	kmon_u32 size = kmon_record_measure(body_size, f, n, &flags);
 	struct kmon_header *rec = size ? ExAllocatePoolWithTag(NonPagedPoolNx, size, KMON_POOL_TAG) : NULL;
@@ -90,19 +123,19 @@ void kmon_emit(void *body, kmon_u32 body_size, struct kmon_field *f, unsigned n)
 	KIRQL irql;
 
 	if (!rec) {
-		count_drop(h->kind);
+		count_drop(cpu, h->kind);
 		return;
 	}
 	h->abi_version = KMON_ABI_VERSION;
 	h->size = size;
 	h->flags |= flags;
-	h->cpu = KeGetCurrentProcessorNumberEx(NULL);
+	h->cpu = cpu;
 	h->ts_ns = kmon_now_ns();
 	h->cgroup_id = 0;
 	kmon_record_write(rec, size, body, body_size, f, n);
 
 	KeAcquireSpinLock(&kmon.lock, &irql);
-	rec->seq = kmon.stats.attempted++;
+	rec->seq = next_seq(cpu, h->kind);
 	dst = kmon_ring_reserve(&kmon.ring, size);
 	if (dst) {
 		RtlCopyMemory(dst, rec, size);

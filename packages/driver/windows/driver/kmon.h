@@ -29,6 +29,8 @@ struct kmon_state {
 	PVOID ring_mem;
 	PMDL ring_mdl;
 	struct kmon_cpu_stats stats;
+	kmon_u64 *seq;            /* [cpu * KMON_KIND_COUNT + kind]: next sequence number of that kind there */
+	kmon_u32 cpus;            /* CPUs the machine can have: rows of seq */
 	struct kmon_irpq pending; /* WAIT IOCTLs and reads, FIFO */
 	LIST_ENTRY files;
 	kmon_u32 sources;         /* KMON_SRC_* that registered */
@@ -40,7 +42,7 @@ extern struct kmon_state kmon;
 /*
  * The event object type. mingw-w64 declares ExEventObjectType dllimport as a
  * POBJECT_TYPE *, so reading it already goes through the import slot and
- * yields the kernel's POBJECT_TYPE; the WDK idiom *ExEventObjectType would
+ * yields the kernel's POBJECT_TYPE; the usual *ExEventObjectType would
  * dereference once more and pass the type object's first field as the type
  * (Wine faults on it; Windows would reject every handle).
  */

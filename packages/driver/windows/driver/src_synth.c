@@ -7,21 +7,26 @@
 #include "kmon.h"
 
 /*
- * A periodic timer's DPC may start again on another CPU before its previous
+ * A periodic timer's DPC may run again on another CPU before its previous
  * run has returned (under Wine every expiry runs on a thread-pool thread of
- * its own). Were values claimed under one lock and the records emitted after
- * it was released, two runs would interleave their records in the ring and
- * value order would no longer be ring order, nor sequence order. So `lock`
- * covers a whole burst, from claiming its values to the last record in the
- * ring: bursts leave one after the other, each in value order. A waiting
- * DPC spins for at most one burst (KMON_SYNTH_BURST_MAX records).
+ * its own). Were two runs to emit at once, their records would interleave in
+ * the ring and value order would no longer be ring order, nor sequence
+ * order. So one run at a time emits: a run that finds another one emitting
+ * only adds its tick to `ticks` and returns, and the emitting run goes on
+ * until no tick is left, announcing each burst (kmon_notify) before it
+ * starts the next. Bursts leave in value order, and a request waiting for
+ * records is completed with whole bursts. Nobody spins on the lock for
+ * longer than a few counter updates (under Wine a spinning "DPC" is a
+ * thread that starves the one it waits for).
  */
 struct synth {
-	KSPIN_LOCK lock; /* taken before kmon.lock, never after it */
+	KSPIN_LOCK lock; /* the fields below; never held while emitting */
 	KTIMER timer;
 	KDPC dpc;
 	struct kmon_synth_config config;
-	kmon_u64 emitted;
+	kmon_u64 emitted;  /* values handed out: the next burst starts here */
+	kmon_u64 ticks;    /* ticks whose burst is not out yet */
+	BOOLEAN emitting;  /* a run is emitting: it takes the ticks that come meanwhile */
 };
 
 static struct synth synth;
@@ -43,13 +48,18 @@ static void emit_one(kmon_u64 value, kmon_u32 payload_len)
 	kmon_emit(&body, sizeof(body), &payload, 1);
 }
 
-/* Records this tick may emit (the counter is their value). Under s->lock. */
-static kmon_u32 burst_size(const struct synth *s)
+/* The next tick's burst, if a tick is left: *first is its first value. Under s->lock. */
+static kmon_u32 take_burst(struct synth *s, kmon_u64 *first)
 {
 	kmon_u64 burst = s->config.records_per_tick;
 
+	if (!s->ticks)
+		return 0;
+	s->ticks--;
 	if (s->config.count && s->config.count - s->emitted < burst)
 		burst = s->config.count - s->emitted;
+	*first = s->emitted;
+	s->emitted += burst;
 	return (kmon_u32)burst;
 }
 
@@ -61,20 +71,33 @@ static kmon_u32 burst_size(const struct synth *s)
 static void synth_dpc(PKDPC dpc, PVOID ctx, PVOID arg1, PVOID arg2)
 {
 	struct synth *s = ctx;
-	kmon_u32 i, burst;
+	kmon_u64 first = 0;
+	kmon_u32 i, burst, payload_len;
 	KIRQL irql;
 
 	UNREFERENCED_PARAMETER(dpc);
 	UNREFERENCED_PARAMETER(arg1);
 	UNREFERENCED_PARAMETER(arg2);
 	KeAcquireSpinLock(&s->lock, &irql);
-	burst = burst_size(s);
-	for (i = 0; i < burst; i++)
-		emit_one(s->emitted + i, s->config.payload_len);
-	s->emitted += burst;
-	KeReleaseSpinLock(&s->lock, irql);
-	if (burst)
+	s->ticks++;
+	if (s->emitting) { /* the run in progress emits this tick's burst too */
+		KeReleaseSpinLock(&s->lock, irql);
+		return;
+	}
+	s->emitting = TRUE;
+	payload_len = s->config.payload_len;
+	while (s->ticks) {
+		burst = take_burst(s, &first);
+		if (!burst)
+			continue;
+		KeReleaseSpinLock(&s->lock, irql);
+		for (i = 0; i < burst; i++)
+			emit_one(first + i, payload_len);
 		kmon_notify();
+		KeAcquireSpinLock(&s->lock, &irql);
+	}
+	s->emitting = FALSE;
+	KeReleaseSpinLock(&s->lock, irql);
 }
 
 void kmon_synth_init(void)
@@ -118,6 +141,7 @@ NTSTATUS kmon_ioctl_synth_start(struct kmon_ioctl *io)
 	KeAcquireSpinLock(&synth.lock, &irql);
 	synth.config = c;
 	synth.emitted = 0;
+	synth.ticks = 0;
 	KeReleaseSpinLock(&synth.lock, irql);
 	due.QuadPart = -10000LL * c.period_ms; /* relative, 100 ns units */
 	KeSetTimerEx(&synth.timer, due, (LONG)c.period_ms, &synth.dpc);

@@ -12,7 +12,8 @@ void BatchQueue::Deliver(const uint8_t* data, size_t len) {
   try {
     batch.resize(len);
   } catch (const std::bad_alloc&) {
-    dropped_ += RecordFilter::Count(data, len);
+    filter_.Apply(data, len, nullptr, &records);  // they take their numbers: the gap they leave is counted here
+    dropped_ += records;
     return;
   }
   batch.resize(filter_.Apply(data, len, batch.data(), &records));
@@ -41,7 +42,7 @@ Drained BatchQueue::Take(uint8_t* dst, size_t cap) {
   std::lock_guard<std::mutex> hold(lock_);
   // The pump's buffers are never larger than dst (batchBytes): only a bug gets here. Count, never spin.
   while (!batches_.empty() && batches_.front().size() > cap) {
-    dropped_ += RecordFilter::Count(batches_.front().data(), batches_.front().size());
+    dropped_ += CountRecords(batches_.front().data(), batches_.front().size());
     batches_.pop_front();
   }
   while (!batches_.empty() && batches_.front().size() <= cap - used) {

@@ -30,7 +30,7 @@ class BatchQueue final : public BatchSink {
   // JS thread, before the pump starts: the handle each push wakes.
   void Wake(uv_async_t* async) { async_ = async; }
 
-  // Pump thread: keeps the session's records (filter), queues them or counts them dropped.
+  // Pump thread: keeps and renumbers the session's records (filter), queues them or counts them dropped.
   void Deliver(const uint8_t* data, size_t len) override;
   // Pump thread: reported by Take once the batches queued before it are taken.
   void Fail(const WinError& error) override;
@@ -49,7 +49,7 @@ class BatchQueue final : public BatchSink {
   }
 
   const size_t capacity_;
-  const RecordFilter filter_;
+  RecordFilter filter_;  // pump thread only
   uv_async_t* async_ = nullptr;
   std::atomic<uint64_t> dropped_{0};
   std::mutex lock_;

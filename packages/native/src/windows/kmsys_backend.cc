@@ -78,10 +78,7 @@ class KmsysBackend final : public Backend {
     }
     // kmon.sys counts from its load; a session reports from its open, as a fresh Linux session does.
     base_ = device_->Stats();
-    RecordFilter filter;
-    filter.kinds = opts_.kinds;
-    filter.self_tgid = opts_.self_tgid;
-    queue_ = std::make_unique<BatchQueue>(win_.queue_batches, filter);
+    queue_ = std::make_unique<BatchQueue>(win_.queue_batches, RecordFilter(opts_.kinds, opts_.self_tgid));
     pump_ = win_.mechanism == Mechanism::kInvertedCall
                 ? MakeInvertedCallPump(*device_, *queue_, win_.pending_requests, buffer)
                 : MakeEventPullPump(*device_, *queue_, buffer);
@@ -120,7 +117,9 @@ class KmsysBackend final : public Backend {
     auto since_open = [](uint64_t n, uint64_t base) { return n >= base ? n - base : n; };
     kmon_cpu_stats c{};
     c.attempted = since_open(now.attempted, base_.attempted);
-    for (uint32_t k = 0; k < KMON_KIND_COUNT; ++k) c.dropped[k] = since_open(now.dropped[k], base_.dropped[k]);
+    // Drops of kinds the session did not ask for are not its losses (and leave no gap in its numbers).
+    for (uint32_t k = 0; k < KMON_KIND_COUNT; ++k)
+      if (opts_.kinds & (1u << k)) c.dropped[k] = since_open(now.dropped[k], base_.dropped[k]);
     c.truncated = since_open(now.truncated, base_.truncated);
     stats.cpus.push_back(c);  // kmon.sys counts per driver, not per CPU
     stats.binding_dropped = queue_->dropped();

@@ -1,5 +1,6 @@
 // RecordFilter is portable C++: this test builds it natively (make check)
-// under ASan/UBSan and checks what the pump keeps, counts and passes on.
+// under ASan/UBSan and checks what the pump keeps, how it renumbers it and
+// what it passes on for the decoder to report.
 #include "record_filter.h"
 
 #include <cstdio>
@@ -9,6 +10,7 @@
 
 #include "kmon_abi.h"
 
+using kmon::win::CountRecords;
 using kmon::win::RecordFilter;
 
 static int failures = 0;
@@ -20,80 +22,122 @@ static int failures = 0;
     }                                                                 \
   } while (0)
 
-static void Append(std::vector<uint8_t>& batch, uint16_t kind, uint32_t tgid, uint32_t size, uint64_t seq) {
-  kmon_header h{};
-  h.abi_version = KMON_ABI_VERSION;
-  h.kind = kind;
-  h.size = size;
-  h.tgid = tgid;
-  h.seq = seq;
-  size_t at = batch.size();
-  batch.resize(at + size, 0xab);
-  std::memcpy(batch.data() + at, &h, sizeof(h));
+struct Rec {
+  uint16_t kind;
+  uint32_t cpu;
+  uint64_t seq;  // the driver's, per CPU and kind
+  uint32_t tgid;
+};
+
+static uint32_t BodySize(uint16_t kind) {
+  switch (kind) {
+    case KMON_KIND_EXEC: return sizeof(kmon_exec);
+    case KMON_KIND_EXIT: return sizeof(kmon_exit);
+    default: return sizeof(kmon_synth);
+  }
 }
 
-static std::vector<uint64_t> Seqs(const uint8_t* data, size_t len) {
-  std::vector<uint64_t> seqs;
+static std::vector<uint8_t> Batch(const std::vector<Rec>& recs) {
+  std::vector<uint8_t> batch;
+  for (const Rec& r : recs) {
+    kmon_header h{};
+    h.abi_version = KMON_ABI_VERSION;
+    h.kind = r.kind;
+    h.size = BodySize(r.kind);
+    h.cpu = r.cpu;
+    h.seq = r.seq;
+    h.tgid = r.tgid;
+    size_t at = batch.size();
+    batch.resize(at + h.size, 0);
+    std::memcpy(batch.data() + at, &h, sizeof(h));
+  }
+  return batch;
+}
+
+// (cpu, seq) of every record of a batch, as the filter left them.
+static std::vector<std::pair<uint32_t, uint64_t>> Seqs(const std::vector<uint8_t>& batch, size_t len) {
+  std::vector<std::pair<uint32_t, uint64_t>> seqs;
   for (size_t at = 0; at < len;) {
     kmon_header h;
-    std::memcpy(&h, data + at, sizeof(h));
-    seqs.push_back(h.seq);
+    std::memcpy(&h, batch.data() + at, sizeof(h));
+    seqs.emplace_back(h.cpu, h.seq);
     at += h.size;
   }
   return seqs;
 }
 
+static std::vector<std::pair<uint32_t, uint64_t>> Run(RecordFilter& filter, const std::vector<Rec>& recs,
+                                                      uint32_t* records = nullptr) {
+  std::vector<uint8_t> in = Batch(recs), out(in.size());
+  uint32_t n = 0;
+  size_t kept = filter.Apply(in.data(), in.size(), out.data(), &n);
+  if (records) *records = n;
+  CHECK(n == Seqs(out, kept).size());
+  return Seqs(out, kept);
+}
+
+using Numbers = std::vector<std::pair<uint32_t, uint64_t>>;
+const uint32_t kSynth = 1u << KMON_KIND_SYNTH, kExec = 1u << KMON_KIND_EXEC;
+const uint16_t S = KMON_KIND_SYNTH, E = KMON_KIND_EXEC, X = KMON_KIND_EXIT;
+
 int main() {
-  const uint32_t synth = 1u << KMON_KIND_SYNTH, exec = 1u << KMON_KIND_EXEC;
-  std::vector<uint8_t> batch;
-  Append(batch, KMON_KIND_SYNTH, 0, 64, 0);
-  Append(batch, KMON_KIND_EXEC, 42, 160, 1);
-  Append(batch, KMON_KIND_SYNTH, 0, 72, 2);
-  Append(batch, KMON_KIND_EXEC, 7, 112, 3);  // our own process
-  std::vector<uint8_t> out(batch.size());
-  uint32_t records = 0;
+  {  // Per CPU from 0, whatever the driver's numbers were when the session opened.
+    RecordFilter f(kSynth | kExec, 0);
+    CHECK((Run(f, {{S, 0, 40, 0}, {E, 1, 7, 9}, {S, 1, 12, 0}, {E, 0, 3, 9}, {S, 0, 41, 0}}) ==
+           Numbers{{0, 0}, {1, 0}, {1, 1}, {0, 1}, {0, 2}}));
+    // The numbering goes on across batches.
+    CHECK((Run(f, {{S, 0, 42, 0}, {E, 1, 8, 9}}) == Numbers{{0, 3}, {1, 2}}));
+  }
+  {  // Kinds not asked for take no number: no gap.
+    RecordFilter f(kSynth, 0);
+    CHECK((Run(f, {{S, 0, 0, 0}, {E, 0, 0, 9}, {X, 0, 0, 9}, {S, 0, 1, 0}}) == Numbers{{0, 0}, {0, 1}}));
+  }
+  {  // What the driver dropped (its sequence for that CPU and kind skipped) is the session's gap, on that CPU.
+    RecordFilter f(kSynth | kExec, 0);
+    CHECK((Run(f, {{S, 0, 0, 0}, {S, 0, 1, 0}, {S, 0, 4, 0}}) == Numbers{{0, 0}, {0, 1}, {0, 4}}));
+    CHECK((Run(f, {{E, 0, 0, 9}, {E, 0, 3, 9}, {S, 0, 5, 0}, {S, 1, 0, 0}}) ==
+           Numbers{{0, 5}, {0, 8}, {0, 9}, {1, 0}}));
+    // A drop of a kind the session did not ask for leaves no gap.
+    RecordFilter synths(kSynth, 0);
+    CHECK((Run(synths, {{S, 0, 0, 0}, {E, 0, 0, 9}, {E, 0, 5, 9}, {S, 0, 1, 0}}) == Numbers{{0, 0}, {0, 1}}));
+  }
+  {  // excludeSelf: our own records take no number; one of ours the driver dropped is a counted drop like any.
+    RecordFilter f(kSynth | kExec, 7);
+    CHECK((Run(f, {{E, 0, 0, 9}, {E, 0, 1, 7}, {E, 0, 2, 9}}) == Numbers{{0, 0}, {0, 1}}));
+    CHECK((Run(f, {{E, 0, 4, 9}}) == Numbers{{0, 3}}));
+  }
+  {  // Accounting only (out == nullptr, a batch that cannot be kept): the numbers are taken all the same.
+    RecordFilter f(kSynth, 0);
+    std::vector<uint8_t> in = Batch({{S, 0, 0, 0}, {S, 0, 1, 0}, {E, 0, 0, 9}});
+    uint32_t n = 0;
+    CHECK(f.Apply(in.data(), in.size(), nullptr, &n) == 2 * sizeof(kmon_synth) && n == 2);
+    CHECK((Run(f, {{S, 0, 2, 0}}) == Numbers{{0, 2}}));
+  }
+  {  // Records that do not decode are passed on for the decoder to report.
+    RecordFilter f(kSynth, 0);
+    std::vector<uint8_t> in = Batch({{S, 0, 0, 0}, {99, 0, 0, 0}, {E, 0, 0, 0}, {S, 0, 1, 0}});
+    std::vector<uint8_t> out(in.size());
+    uint32_t n = 0;
+    size_t kept = f.Apply(in.data(), in.size(), out.data(), &n);
+    CHECK(n == 3 && kept == 3 * sizeof(kmon_synth));  // the unknown kind 99 stays, the exec goes
+    CHECK(std::memcmp(out.data() + sizeof(kmon_synth), in.data() + sizeof(kmon_synth), sizeof(kmon_synth)) == 0);
 
-  // Every kind asked for: the batch goes through unchanged.
-  RecordFilter all{synth | exec, 0};
-  CHECK(all.Apply(batch.data(), batch.size(), out.data(), &records) == batch.size());
-  CHECK(records == 4);
-  CHECK(std::memcmp(out.data(), batch.data(), batch.size()) == 0);
-  CHECK(RecordFilter::Count(batch.data(), batch.size()) == 4);
+    // A broken size stops the walk: the rest goes on verbatim, as one record.
+    std::vector<uint8_t> bad = Batch({{S, 0, 2, 0}, {S, 0, 3, 0}, {S, 0, 4, 0}});
+    kmon_header h;
+    std::memcpy(&h, bad.data() + sizeof(kmon_synth), sizeof(h));
+    h.size = 12;  // below the header size
+    std::memcpy(bad.data() + sizeof(kmon_synth), &h, sizeof(h));
+    kept = f.Apply(bad.data(), bad.size(), out.data(), &n);
+    CHECK(kept == bad.size() && n == 2);
+    CHECK(std::memcmp(out.data() + sizeof(kmon_synth), bad.data() + sizeof(kmon_synth), bad.size() - sizeof(kmon_synth)) == 0);
+    CHECK(CountRecords(bad.data(), bad.size()) == 2);
 
-  // Kinds not asked for are left out, in order, whole.
-  RecordFilter synths{synth, 0};
-  size_t kept = synths.Apply(batch.data(), batch.size(), out.data(), &records);
-  CHECK(kept == 64 + 72 && records == 2);
-  CHECK((Seqs(out.data(), kept) == std::vector<uint64_t>{0, 2}));
-
-  // excludeSelf drops our own records only.
-  RecordFilter not_self{synth | exec, 7};
-  kept = not_self.Apply(batch.data(), batch.size(), out.data(), &records);
-  CHECK(records == 3 && (Seqs(out.data(), kept) == std::vector<uint64_t>{0, 1, 2}));
-
-  // Nothing wanted: nothing kept.
-  RecordFilter none{1u << KMON_KIND_FORK, 0};
-  CHECK(none.Apply(batch.data(), batch.size(), out.data(), &records) == 0 && records == 0);
-
-  // A malformed size stops the walk; the rest goes on verbatim for the decoder to report.
-  std::vector<uint8_t> bad = batch;
-  kmon_header h;
-  std::memcpy(&h, bad.data() + 64, sizeof(h));
-  h.size = 12;  // below the header size
-  std::memcpy(bad.data() + 64, &h, sizeof(h));
-  kept = synths.Apply(bad.data(), bad.size(), out.data(), &records);
-  CHECK(kept == bad.size() && records == 2);
-  CHECK(std::memcmp(out.data() + 64, bad.data() + 64, bad.size() - 64) == 0);
-  CHECK(RecordFilter::Count(bad.data(), bad.size()) == 2);
-
-  // A record running past the end, and a tail shorter than a header.
-  std::vector<uint8_t> cut(batch.begin(), batch.begin() + 64 + 100);
-  kept = synths.Apply(cut.data(), cut.size(), out.data(), &records);
-  CHECK(kept == cut.size() && records == 2);
-  std::vector<uint8_t> tail(batch.begin(), batch.begin() + 64 + 20);
-  CHECK(synths.Apply(tail.data(), tail.size(), out.data(), &records) == tail.size() && records == 2);
-  CHECK(RecordFilter::Count(nullptr, 0) == 0);
-
+    // A tail shorter than a header.
+    std::vector<uint8_t> cut(bad.begin(), bad.begin() + sizeof(kmon_synth) + 20);
+    CHECK(CountRecords(cut.data(), cut.size()) == 2);
+    CHECK(CountRecords(nullptr, 0) == 0);
+  }
   if (failures) return EXIT_FAILURE;
   std::puts("record_filter_test: ok");
   return EXIT_SUCCESS;
