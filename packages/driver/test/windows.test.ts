@@ -1,10 +1,10 @@
 // CI for the Windows driver, run on Linux: both compilers with -Werror, PE
 // checks, static analysis, the portable code under sanitizers and a fuzzer,
-// then kmon.sys loaded as a kernel service under Wine with one test per
-// mechanism check of kmonctl.exe. Checks Wine cannot run are skipped one by
-// one, each with the reason; everything else must pass.
+// then kmon.sys loaded as a kernel service under Wine (by kmonctl.exe) with
+// one test per mechanism check of kmon-checks.exe. Checks Wine cannot run
+// are skipped one by one, each with the reason; everything else must pass.
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,8 +63,13 @@ function wine(...args: string[]): Run {
 
 describe('build', () => {
   for (const cc of ['gcc', 'clang']) {
-    it(`builds kmon.sys and kmonctl.exe with ${cc} and -Werror`, () => {
-      expectOk(make(`${B}/${cc}/kmon.sys`, `${B}/${cc}/kmonctl.exe`));
+    it(`builds kmon.sys, kmonctl.exe and kmon-checks.exe with ${cc} and -Werror`, () => {
+      expectOk(make(`${B}/${cc}/kmon.sys`, `${B}/${cc}/kmonctl.exe`, `${B}/${cc}/kmon-checks.exe`));
+    });
+    it(`${cc}: the shipped kmonctl.exe carries no checks (they are kmon-checks.exe)`, () => {
+      const marker = 'KMON-CHECK';
+      expect(readFileSync(`${B}/${cc}/kmon-checks.exe`).includes(marker)).toBe(true);
+      expect(readFileSync(`${B}/${cc}/kmonctl.exe`).includes(marker)).toBe(false);
     });
   }
 });
@@ -85,7 +90,7 @@ describe('static analysis', () => {
   it('clang-tidy (clang-analyzer, bugprone) finds nothing', () => expectOk(make('clang-tidy')));
 });
 
-describe('portable code (ring, records, IOCTL sizes) natively', () => {
+describe('portable code (ring, records, framing vectors, IOCTL sizes) natively', () => {
   it('unit tests pass under AddressSanitizer and UBSan', () => {
     const r = make('portable-test');
     expectOk(r);

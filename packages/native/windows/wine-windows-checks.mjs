@@ -2,8 +2,7 @@
 // loaded: what only Windows has, through @kmon/rx like any consumer.
 //  - a missing driver fails as a typed KmonError whose hint says how to load it;
 //  - with KMON_SYS naming kmon.sys, a session installs and starts the driver
-//    service itself and at close stops it and removes the service it created
-//    (the WDK 'event' sample's behaviour, seed 003);
+//    service itself and at close stops it and removes the service it created;
 //  - a JS thread too busy for the stream costs records, counted in-band as
 //    'binding-queue' losses, never a stalled driver or a growing queue;
 //  - the driver stopped under an open session fails the stream with a typed

@@ -1,54 +1,37 @@
 /* SPDX-License-Identifier: (MIT OR GPL-2.0) */
 /*
- * kmonctl: install/start/stop/remove kmon.sys, run its checks, print records.
+ * kmonctl: install/start/stop/remove kmon.sys, print its records, measure it.
  *   kmonctl install PATH\kmon.sys | start | stop | remove
- *   kmonctl check NAME... | all     one KMON-CHECK line each; exit 1 if any failed
- *   kmonctl watch [SECONDS]         print records (pull) for a while
- *   kmonctl hold                    keep a WAIT pending across an unload (test)
+ *   kmonctl watch [SECONDS]              print records (pull) for a while
  *   kmonctl rate SECONDS BURST PAYLOAD   synthetic load pulled as fast as possible: records/s, drops
- *   kmonctl list                    names of the checks
+ * The driver's own checks are a separate program, kmon-checks.exe (test/checks.c).
  */
 #include <stdio.h>
-#include <string.h>
 
+#include "kmon_frame.h"
+#include "kmon_service.h"
 #include "kmonctl.h"
 
-static int run_check(const wchar_t *name)
+static int service_result(const char *what, DWORD error)
 {
-	char narrow[64], detail[512];
-	size_t i;
-	int result;
-
-	snprintf(narrow, sizeof(narrow), "%ls", name);
-	for (i = 0; i < check_count; i++) {
-		if (strcmp(narrow, checks[i].name) != 0)
-			continue;
-		detail[0] = 0;
-		result = checks[i].run(detail, sizeof(detail));
-		report(checks[i].name, result, detail);
-		return result != 0;
-	}
-	report(narrow, 0, "no such check");
-	return 0;
+	if (!error)
+		return 0;
+	fprintf(stderr, "kmonctl: %s: error %lu\n", what, error);
+	return 1;
 }
 
-static int cmd_check(int argc, wchar_t **argv)
+static int cmd_install(const wchar_t *sys_path)
 {
-	int i, ok = 1;
-	size_t c;
+	int created;
 
-	if (argc == 1 && !wcscmp(argv[0], L"all")) {
-		for (c = 0; c < check_count; c++) {
-			wchar_t wide[64];
+	return service_result("install", kmon_service_install(sys_path, &created));
+}
 
-			swprintf(wide, 64, L"%hs", checks[c].name);
-			ok &= run_check(wide);
-		}
-		return !ok;
-	}
-	for (i = 0; i < argc; i++)
-		ok &= run_check(argv[i]);
-	return !ok;
+static int cmd_start(void)
+{
+	int was_running;
+
+	return service_result("start", kmon_service_start(&was_running));
 }
 
 static int cmd_watch(int seconds)
@@ -69,7 +52,8 @@ static int cmd_watch(int seconds)
 
 		if (dev_ioctl(h, KMON_IOCTL_PULL, NULL, 0, batch, sizeof(batch), &bytes))
 			break;
-		recs_add(&r, batch, bytes);
+		if (recs_add(&r, batch, bytes))
+			fprintf(stderr, "kmonctl: %s\n", r.error);
 		while ((rec = recs_next(&r, &at)) != NULL)
 			recs_print(rec);
 		recs_free(&r);
@@ -78,6 +62,23 @@ static int cmd_watch(int seconds)
 	}
 	CloseHandle(h);
 	return 0;
+}
+
+/* Records in a batch, as far as it frames. */
+static unsigned long long count_records(const unsigned char *batch, DWORD bytes)
+{
+	unsigned long long n = 0;
+	DWORD at = 0;
+
+	while (at < bytes) {
+		struct kmon_frame f = kmon_frame_check(batch + at, bytes - at);
+
+		if (f.verdict == KMON_FRAME_STOP)
+			break;
+		at += f.size;
+		n++;
+	}
+	return n;
 }
 
 /* Synthetic records every millisecond, BURST at a time, pulled for SECONDS. */
@@ -97,14 +98,9 @@ static int cmd_rate(int seconds, int burst, int payload)
 	start = GetTickCount64();
 	end = start + (ULONGLONG)seconds * 1000;
 	while (GetTickCount64() < end) {
-		size_t at = 0;
-
 		if (dev_ioctl(h, KMON_IOCTL_PULL, NULL, 0, batch, sizeof(batch), &bytes))
 			break;
-		while (at < bytes) {
-			at += ((const struct kmon_header *)(batch + at))->size;
-			records++;
-		}
+		records += count_records(batch, bytes);
 		bytes_total += bytes;
 		if (!bytes)
 			Sleep(1);
@@ -121,8 +117,7 @@ static int cmd_rate(int seconds, int burst, int payload)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: kmonctl install PATH | start | stop | remove | check NAME...|all | watch [SECONDS] |"
-			" rate SECONDS BURST PAYLOAD | list\n");
+	fprintf(stderr, "usage: kmonctl install PATH | start | stop | remove | watch [SECONDS] | rate SECONDS BURST PAYLOAD\n");
 	return 2;
 }
 
@@ -130,34 +125,20 @@ int wmain(int argc, wchar_t **argv);
 
 int wmain(int argc, wchar_t **argv)
 {
-	size_t i;
-
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2)
 		return usage();
 	if (!wcscmp(argv[1], L"install") && argc == 3)
-		return scm_install(argv[2]);
+		return cmd_install(argv[2]);
 	if (!wcscmp(argv[1], L"start"))
-		return scm_start();
+		return cmd_start();
 	if (!wcscmp(argv[1], L"stop"))
-		return scm_stop();
+		return service_result("stop", kmon_service_stop());
 	if (!wcscmp(argv[1], L"remove"))
-		return scm_remove();
-	if (!wcscmp(argv[1], L"check") && argc >= 3)
-		return cmd_check(argc - 2, argv + 2);
-	if (!wcscmp(argv[1], L"hold"))
-		return hold_until_unload();
+		return service_result("remove", kmon_service_remove());
 	if (!wcscmp(argv[1], L"rate") && argc == 5)
 		return cmd_rate(_wtoi(argv[2]), _wtoi(argv[3]), _wtoi(argv[4]));
 	if (!wcscmp(argv[1], L"watch"))
 		return cmd_watch(argc >= 3 ? _wtoi(argv[2]) : 10);
-	if (!wcscmp(argv[1], L"list")) {
-		for (i = 0; i < check_count; i++)
-			printf("%s\n", checks[i].name);
-		return 0;
-	}
-	/* The child the process check spawns: exits with the code it is given. */
-	if (!wcscmp(argv[1], L"exitcode") && argc == 3)
-		return _wtoi(argv[2]);
 	return usage();
 }

@@ -6,13 +6,10 @@
 
 #include "kmon_ioctl.h"
 
-#define KMON_SERVICE L"kmon"
-
-/* scm.c: the driver as a kernel service (seed 003's install/start/stop/remove). */
-int scm_install(const wchar_t *sys_path);
-int scm_start(void);
-int scm_stop(void);
-int scm_remove(void);
+/*
+ * What kmonctl.exe and the driver checks (test/checks.c, kmon-checks.exe)
+ * share: the device, and records as they arrive from it.
+ */
 
 /* device.c */
 HANDLE dev_open(BOOL overlapped);
@@ -38,16 +35,5 @@ void recs_print(const struct kmon_header *h);
 /* Pull until `want` records of `kind` arrived or timeout_ms passed. */
 size_t recs_pull_kind(HANDLE h, struct recs *r, unsigned kind, size_t want, DWORD timeout_ms);
 size_t recs_count_kind(const struct recs *r, unsigned kind);
-
-/* checks.c */
-struct check {
-	const char *name;
-	int (*run)(char *detail, size_t n); /* 1 pass, 0 fail, -1 unsupported here */
-};
-extern const struct check checks[];
-extern const size_t check_count;
-void report(const char *name, int result, const char *detail);
-/* Keeps a WAIT pending until the driver unloads; reports whether unload cancelled it. */
-int hold_until_unload(void);
 
 #endif /* KMONCTL_H */

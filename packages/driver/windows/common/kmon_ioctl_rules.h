@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (MIT OR GPL-2.0) */
 /*
  * Buffer-size rules of every kmon IOCTL in one table, checked before any
- * handler runs, so no handler can forget a check (the seeds copied
- * sizeof(output) without looking at OutputBufferLength). Portable: the
+ * handler runs, so no handler can forget a check (and copy sizeof(output)
+ * without looking at OutputBufferLength). Portable: the
  * native tests walk the same table the driver uses.
  */
 #ifndef KMON_IOCTL_RULES_H

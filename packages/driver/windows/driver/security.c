@@ -2,7 +2,7 @@
 /*
  * IoCreateDeviceSecure (wdmsec.lib) is not in mingw-w64, so the device's
  * DACL is built and set here; the named event gets the same treatment so
- * that no other process can signal or reset it (seed 002's event could be).
+ * that no other process can signal or reset it.
  */
 #include "security.h"
 

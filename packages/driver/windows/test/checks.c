@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: (MIT OR GPL-2.0) */
 /*
- * One check per driver behaviour. Each prints a machine-readable line
+ * kmon-checks.exe: one check per driver behaviour, run under Wine by
+ * test/wine-run.sh for packages/driver/test/windows.test.ts. Not shipped:
+ * kmonctl.exe is the tool users get.
+ *   kmon-checks check NAME... | all   one KMON-CHECK line each; exit 1 if any failed
+ *   kmon-checks list                  names of the checks
+ *   kmon-checks hold                  keep a WAIT pending across an unload
+ *   kmon-checks exitcode N            exits with N (the child the process check spawns)
+ * Each check prints a machine-readable line
  *   KMON-CHECK {"check":"...","result":"pass|fail|unsupported","detail":"..."}
- * that test/windows.test.ts asserts on. Every wait is bounded.
+ * Every wait is bounded.
  */
 #include <aclapi.h>
 #include <stdio.h>
@@ -16,6 +23,13 @@
 #define STATUS_CANCELLED_VALUE 0xC0000120UL
 
 #define FAIL(...) (snprintf(detail, n, __VA_ARGS__), 0)
+
+struct check {
+	const char *name;
+	int (*run)(char *detail, size_t n); /* 1 pass, 0 fail, -1 unsupported here */
+};
+
+static void report(const char *name, int result, const char *detail);
 
 static unsigned char big[KMON_BATCH_MIN * 8];
 
@@ -97,22 +111,51 @@ static int check_ioctl_sizes(char *detail, size_t n)
 	return ok;
 }
 
-/* Synthetic records of one run: values 0..count-1 in order, consecutive seqs. */
+/*
+ * kmon.sys numbers records per CPU and kind. Follows the synthetic records'
+ * sequence of each CPU; returns how many numbers they skipped in all (records
+ * dropped), or -1 (detail says why) if one went backwards.
+ */
+#define MAX_CPUS 256
+struct seq_walk {
+	kmon_u64 next[MAX_CPUS]; /* 0: no record of that CPU yet */
+	kmon_u64 skipped;
+};
+
+static int follow_seq(struct seq_walk *w, const struct kmon_header *h, size_t i, char *detail, size_t n)
+{
+	kmon_u64 *next;
+
+	if (h->cpu >= MAX_CPUS)
+		return FAIL("record %zu: cpu %u", i, h->cpu);
+	next = &w->next[h->cpu];
+	if (*next && h->seq < *next)
+		return FAIL("record %zu: seq %llu on cpu %u after %llu", i, h->seq, h->cpu, *next - 1);
+	if (*next)
+		w->skipped += h->seq - *next;
+	*next = h->seq + 1;
+	return 1;
+}
+
+/* Synthetic records of one run: values 0..count-1 in ring order, no seq skipped on any CPU. */
 static int synth_run_ok(const struct recs *r, size_t count, char *detail, size_t n)
 {
+	static struct seq_walk w;
 	const struct kmon_header *h;
 	size_t at = 0, i = 0;
-	kmon_u64 first_seq = 0;
 
+	memset(&w, 0, sizeof(w));
 	while ((h = recs_next(r, &at)) != NULL) {
 		const struct kmon_synth *s = (const void *)h;
 
 		if (h->kind != KMON_KIND_SYNTH)
 			continue;
-		if (!i)
-			first_seq = h->seq;
-		if (s->value != i || h->seq != first_seq + i)
-			return FAIL("record %zu: value %llu seq %llu (first seq %llu)", i, s->value, h->seq, first_seq);
+		if (s->value != i)
+			return FAIL("record %zu: value %llu (seq %llu, cpu %u): out of order", i, s->value, h->seq, h->cpu);
+		if (!follow_seq(&w, h, i, detail, n))
+			return 0;
+		if (w.skipped)
+			return FAIL("record %zu: seq %llu on cpu %u skips %llu", i, h->seq, h->cpu, w.skipped);
 		i++;
 	}
 	if (i != count)
@@ -138,7 +181,7 @@ static int check_synth_pull(char *detail, size_t n)
 	recs_pull_kind(h, &r, KMON_KIND_SYNTH, 1000, 3 * WAIT_MS);
 	ok = synth_run_ok(&r, 1000, detail, n);
 	if (ok)
-		snprintf(detail, n, "1000 records, payload 100, seq without gaps, well-formed");
+		snprintf(detail, n, "1000 records in value order, payload 100, well-formed, no seq gap on any CPU");
 	quiesce(h);
 	recs_free(&r);
 	CloseHandle(h);
@@ -474,9 +517,12 @@ static int check_drops(char *detail, size_t n)
 	HANDLE h = dev_open(FALSE);
 	struct kmon_cpu_stats before, after;
 	struct recs r = { 0 };
+	static struct seq_walk w;
+	const struct kmon_header *rec;
 	ULONGLONG end = GetTickCount64() + 3ULL * WAIT_MS;
 	kmon_u64 dropped, got;
-	int ok;
+	size_t at = 0, i = 0;
+	int ok = 1;
 
 	if (h == INVALID_HANDLE_VALUE)
 		return FAIL("open: error %lu", GetLastError());
@@ -490,15 +536,19 @@ static int check_drops(char *detail, size_t n)
 	recs_pull_kind(h, &r, KMON_KIND_SYNTH, count, 500);
 	got = recs_count_kind(&r, KMON_KIND_SYNTH);
 	dropped = after.dropped[KMON_KIND_SYNTH] - before.dropped[KMON_KIND_SYNTH];
-	if (after.attempted - before.attempted != count)
+	/* A drop between two records of a CPU is a gap there; drops after a CPU's last record show none yet. */
+	memset(&w, 0, sizeof(w));
+	while (ok && (rec = recs_next(&r, &at)) != NULL)
+		ok = rec->kind != KMON_KIND_SYNTH || follow_seq(&w, rec, i++, detail, n);
+	if (ok && after.attempted - before.attempted != count)
 		ok = FAIL("attempted %llu of %llu", after.attempted - before.attempted, count);
-	else if (!dropped || got + dropped != count)
+	if (ok && (!dropped || got + dropped != count))
 		ok = FAIL("received %llu + dropped %llu != %llu %s", got, dropped, count, r.error);
-	else
-		ok = 1;
+	if (ok && w.skipped > dropped)
+		ok = FAIL("seq gaps of %llu records, only %llu dropped", w.skipped, dropped);
 	if (ok)
-		snprintf(detail, n, "ring overflowed: %llu received, %llu dropped, counted per kind, seq gaps = %llu", got,
-			 dropped, count - got);
+		snprintf(detail, n, "ring overflowed: %llu received, %llu dropped, counted per kind; seq gaps %llu (<= dropped)",
+			 got, dropped, w.skipped);
 	recs_free(&r);
 	quiesce(h);
 	CloseHandle(h);
@@ -654,7 +704,8 @@ static int check_device_dacl(char *detail, size_t n)
 	return ok;
 }
 
-int hold_until_unload(void)
+/* Keeps a WAIT pending until the driver unloads; reports whether unload cancelled it. */
+static int hold_until_unload(void)
 {
 	static struct pending p;
 	char detail[256];
@@ -683,7 +734,7 @@ int hold_until_unload(void)
 	return !ok;
 }
 
-const struct check checks[] = {
+static const struct check checks[] = {
 	{ "open", check_open },
 	{ "ioctl_sizes", check_ioctl_sizes },
 	{ "device_dacl", check_device_dacl },
@@ -701,9 +752,9 @@ const struct check checks[] = {
 	{ "image_load", check_image },
 	{ "registry", check_registry },
 };
-const size_t check_count = sizeof(checks) / sizeof(checks[0]);
+static const size_t check_count = sizeof(checks) / sizeof(checks[0]);
 
-void report(const char *name, int result, const char *detail)
+static void report(const char *name, int result, const char *detail)
 {
 	const char *res = result > 0 ? "pass" : result < 0 ? "unsupported" : "fail";
 	const char *p;
@@ -713,4 +764,69 @@ void report(const char *name, int result, const char *detail)
 		putchar(*p == '"' || *p == '\\' ? '\'' : *p);
 	printf("\"}\n");
 	fflush(stdout);
+}
+
+static int run_check(const wchar_t *name)
+{
+	char narrow[64], detail[512];
+	size_t i;
+	int result;
+
+	snprintf(narrow, sizeof(narrow), "%ls", name);
+	for (i = 0; i < check_count; i++) {
+		if (strcmp(narrow, checks[i].name) != 0)
+			continue;
+		detail[0] = 0;
+		result = checks[i].run(detail, sizeof(detail));
+		report(checks[i].name, result, detail);
+		return result != 0;
+	}
+	report(narrow, 0, "no such check");
+	return 0;
+}
+
+static int cmd_check(int argc, wchar_t **argv)
+{
+	int i, ok = 1;
+	size_t c;
+
+	if (argc == 1 && !wcscmp(argv[0], L"all")) {
+		for (c = 0; c < check_count; c++) {
+			wchar_t wide[64];
+
+			swprintf(wide, 64, L"%hs", checks[c].name);
+			ok &= run_check(wide);
+		}
+		return !ok;
+	}
+	for (i = 0; i < argc; i++)
+		ok &= run_check(argv[i]);
+	return !ok;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: kmon-checks check NAME...|all | list | hold | exitcode N\n");
+	return 2;
+}
+
+int wmain(int argc, wchar_t **argv);
+
+int wmain(int argc, wchar_t **argv)
+{
+	size_t i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc >= 3 && !wcscmp(argv[1], L"check"))
+		return cmd_check(argc - 2, argv + 2);
+	if (argc == 2 && !wcscmp(argv[1], L"hold"))
+		return hold_until_unload();
+	if (argc == 2 && !wcscmp(argv[1], L"list")) {
+		for (i = 0; i < check_count; i++)
+			printf("%s\n", checks[i].name);
+		return 0;
+	}
+	if (argc == 3 && !wcscmp(argv[1], L"exitcode"))
+		return _wtoi(argv[2]);
+	return usage();
 }

@@ -2,7 +2,7 @@
 # Runs kmon.sys under Debian's Wine as a kernel service, for windows.test.ts.
 #   wine-run.sh setup                 prefix in $B (created if new), persistent wineserver, no crash debugger
 #   wine-run.sh load VARIANT          install and start build/VARIANT/kmon.sys with kmonctl
-#   wine-run.sh check VARIANT NAME    one kmonctl check (prints its KMON-CHECK line)
+#   wine-run.sh check VARIANT NAME    one check of kmon-checks.exe (prints its KMON-CHECK line)
 #   wine-run.sh unload VARIANT        stop (a held WAIT must be cancelled), remove, device gone
 #   wine-run.sh teardown              stop the wineserver
 # Every Wine call is bounded by timeout.
@@ -19,6 +19,7 @@ T=${WINE_STEP_TIMEOUT:-90}
 exec </dev/null
 w() { timeout -k 5 "$T" wine "$@"; }
 ctl() { w "$B/$1/kmonctl.exe" "${@:2}"; }
+checks() { w "$B/$1/kmon-checks.exe" "${@:2}"; }
 
 case ${1:-} in
 setup)
@@ -41,12 +42,12 @@ load)
 	ctl "$2" install "$B/$2/kmon.sys" && ctl "$2" start
 	;;
 check)
-	ctl "$2" check "$3"
+	checks "$2" check "$3"
 	;;
 unload)
 	# A handle with a pending WAIT stays open across the stop: unload must cancel it.
 	held=$(mktemp)
-	ctl "$2" hold >"$held" 2>/dev/null &
+	checks "$2" hold >"$held" 2>/dev/null &
 	holder=$!
 	for _ in $(seq 100); do grep -q HOLDING "$held" && break; sleep 0.1; done
 	ctl "$2" stop; stop_rc=$?
@@ -55,7 +56,7 @@ unload)
 	rm -f "$held"
 	ctl "$2" remove; remove_rc=$?
 	# The symbolic link went with the driver.
-	if ctl "$2" check open | grep -q '"result":"pass"'; then
+	if checks "$2" check open | grep -q '"result":"pass"'; then
 		echo 'KMON-CHECK {"check":"device_gone","result":"fail","detail":"\\\\.\\KMon still opens after unload"}'
 	else
 		echo 'KMON-CHECK {"check":"device_gone","result":"pass","detail":"\\\\.\\KMon no longer opens"}'

@@ -1,4 +1,4 @@
-// Event pull (seeds 000/001): kmon.sys signals its named event after each
+// Event pull: kmon.sys signals its named event after each
 // burst; the pump wakes and pulls batches until the ring is empty. The event
 // is auto-reset and set after records are in the ring, so emptying the ring
 // after every wake never strands a record.

@@ -1,7 +1,7 @@
-// Inverted call (WDK 'event' sample, IRP-based; seeds 003/004): the driver
-// completes the oldest pending KMON_IOCTL_WAIT with as many whole records as
-// fit. Requests are ticketed in issue order and delivered in ticket order,
-// so batches reach JS in ring order however the port reports completions.
+// Inverted call: the driver completes the oldest pending KMON_IOCTL_WAIT
+// with as many whole records as fit. Requests are ticketed in issue order
+// and delivered in ticket order, so batches reach JS in ring order however
+// the port reports completions.
 #include <atomic>
 #include <thread>
 #include <vector>

@@ -29,8 +29,8 @@ export interface WindowsNativeConfig {
   /** KMON_IOCTL_SYNTH_START's configuration, null when the synthetic source is off. */
   synthetic: { periodMs: number; perTick: number; count: number; payloadBytes: number } | null;
   /**
-   * kmon.sys to load when the driver is not running (seed 003's behaviour:
-   * the session installs and starts the service and removes it at close).
+   * kmon.sys to load when the driver is not running (the session installs
+   * and starts the service and removes it at close).
    * Empty: never load. From $KMON_SYS, else a kmon.sys shipped beside kmon.node.
    */
   driverPath: string;

@@ -1,7 +1,8 @@
-// Loads kmon.sys for a session that found it missing, after the WDK 'event'
-// sample (seed 003): install the kernel service from a .sys path if there is
-// none, start it, and on close stop it again and remove what this session
-// created. A driver someone else loaded is never touched.
+// Loads kmon.sys for a session that found it missing: install the kernel
+// service from a .sys path if there is none, start it, and on close stop it
+// again and remove what this session created. A driver someone else loaded
+// is never touched. The service calls themselves are kmonctl's
+// (packages/driver/windows/client/service.c): one install path for both.
 #ifndef KMON_WIN_SERVICE_H
 #define KMON_WIN_SERVICE_H
 
@@ -13,28 +14,24 @@
 namespace kmon {
 namespace win {
 
-constexpr const wchar_t* kServiceName = L"kmon";
-
 class DriverService {
  public:
-  // Installs (if absent) and starts the "kmon" kernel service from `sys_path`.
-  // Throws WinError with stage "install" or "start".
+  // Installs (if absent) and starts the kmon kernel service from `sys_path`;
+  // nullptr if it ran already (someone else's). Throws WinError with stage
+  // "install" or "start".
   static std::unique_ptr<DriverService> Load(const std::wstring& sys_path);
-  ~DriverService();
+  ~DriverService() { Unload(); }
   DriverService(const DriverService&) = delete;
   DriverService& operator=(const DriverService&) = delete;
 
-  // Stops the service (this session started it) and deletes it if this
+  // Stops the service (this session started it) and removes it if this
   // session created it. Idempotent; best effort (close never throws).
   void Unload();
 
-  bool created() const { return created_; }
-
  private:
-  DriverService(SC_HANDLE scm, SC_HANDLE service, bool created) : scm_(scm), service_(service), created_(created) {}
-  SC_HANDLE scm_;
-  SC_HANDLE service_;
+  explicit DriverService(bool created) : created_(created) {}
   bool created_;
+  bool loaded_ = true;
 };
 
 }  // namespace win
