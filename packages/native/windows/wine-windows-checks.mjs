@@ -55,6 +55,16 @@ function collect(kmon, done, ms = 20_000) {
   });
 }
 const synths = (messages) => messages.filter((m) => m.kind === 'synth').length;
+/** Records the seq gaps of the synthetic records say were lost: per CPU, as on every binding. */
+function seqGaps(messages) {
+  const next = new Map();
+  let missing = 0;
+  for (const m of messages.filter((m) => m.kind === 'synth')) {
+    if (next.has(m.cpu)) missing += m.seq - next.get(m.cpu);
+    next.set(m.cpu, m.seq + 1);
+  }
+  return missing;
+}
 const tick = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const checks = [
@@ -128,9 +138,11 @@ const checks = [
       const ringLost = lost.filter((m) => m.cause === 'ring-full').reduce((n, m) => n + m.count, 0);
       assert(queueLost > 0, `expected binding-queue losses; notices: ${JSON.stringify(lost.map(({ error, ...m }) => m))}`);
       assert(synths(messages) + queueLost + ringLost === total, `delivered ${synths(messages)} + lost ${queueLost}+${ringLost} != ${total}`);
+      // A gap is lost records, counted: never more than the counters say (losses after a CPU's last record show none).
+      assert(seqGaps(messages) <= queueLost + ringLost, `seq gaps of ${seqGaps(messages)} records, ${queueLost + ringLost} counted lost`);
       await tick(50); // the 0 ms grace period, then close(), which removes the service it loaded
       assert(!serviceExists(), `the service should be gone after close:\n${query()}`);
-      return `${total} records: ${synths(messages)} delivered, ${queueLost} dropped at the 2-batch JS queue, ${ringLost} at the ring, all reported in-band (stats while open: attempted ${last?.attempted}, bindingDropped ${last?.bindingDropped})`;
+      return `${total} records: ${synths(messages)} delivered, ${queueLost} dropped at the 2-batch JS queue, ${ringLost} at the ring, all reported in-band, seq gaps ${seqGaps(messages)} (stats while open: attempted ${last?.attempted}, bindingDropped ${last?.bindingDropped})`;
     },
   },
   {
