@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { decodeBatch } from '@kmon/core';
+import { ABI, decodeBatch, EVENT_KINDS } from '@kmon/core';
 
 type Verdict = { verdict: 'record'; size: number } | { verdict: 'skip'; size: number; field: string } | { verdict: 'stop'; field: string };
 
@@ -34,6 +34,17 @@ describe('framing: decodeBatch and the C validator agree on the shared test vect
   it('has vectors for every verdict', () => {
     const verdicts = new Set(vectors.flatMap((v) => v.expect.map((e) => e.verdict)));
     expect([...verdicts].sort()).toEqual(['record', 'skip', 'stop']);
+  });
+
+  // So that the C validator knows every kind the decoder knows (it passes a kind's vector only with its layout).
+  it('has a well-formed record of every event kind', () => {
+    const framed = new Set(
+      vectors
+        .filter((v) => v.expect.length === 1 && v.expect[0]!.verdict === 'record')
+        .map((v) => Buffer.from(v.hex.replace(/\s+/g, ''), 'hex').readUInt16LE(2)),
+    );
+    const missing = EVENT_KINDS.filter((kind) => !framed.has(ABI.kinds[kind]));
+    expect(missing, 'add a one-record vector per kind to framing-vectors.json, and its layout to kmon_frame.c').toEqual([]);
   });
 
   for (const vector of vectors) {

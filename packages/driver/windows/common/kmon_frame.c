@@ -5,7 +5,12 @@
 
 #define MAX_VARS 2
 
-/* What framing needs of each kind: the fixed body and its length fields in record order. */
+/*
+ * What framing needs of each kind: the fixed body and its length fields in
+ * record order. A kind added to kmon_abi.h and @kmon/core gets its line here
+ * too: core's framing.test.ts asks for a framing vector of every kind, which
+ * the C side then only passes with the kind's layout.
+ */
 struct kind_layout {
 	const char *name;
 	kmon_u32 body;
@@ -29,6 +34,13 @@ static const struct kind_layout kinds[KMON_KIND_COUNT] = {
 	[KMON_KIND_REGISTRY_SET] = { "registry-set", sizeof(struct kmon_registry_set), 2,
 				     { VAR("registry-set", kmon_registry_set, key_len),
 				       VAR("registry-set", kmon_registry_set, value_name_len) } },
+	[KMON_KIND_CONNECT] = { "connect", sizeof(struct kmon_connect), 1, { VAR("connect", kmon_connect, path_len) } },
+	[KMON_KIND_ACCEPT] = { "accept", sizeof(struct kmon_accept), 1, { VAR("accept", kmon_accept, path_len) } },
+	[KMON_KIND_LISTEN] = { "listen", sizeof(struct kmon_listen), 1, { VAR("listen", kmon_listen, path_len) } },
+	[KMON_KIND_BIND] = { "bind", sizeof(struct kmon_bind), 1, { VAR("bind", kmon_bind, path_len) } },
+	[KMON_KIND_CLOSE] = { "close", sizeof(struct kmon_close), 0, { { 0, 0 } } },
+	[KMON_KIND_SEND] = { "send", sizeof(struct kmon_send), 0, { { 0, 0 } } },
+	[KMON_KIND_DNS] = { "dns", sizeof(struct kmon_dns), 1, { VAR("dns", kmon_dns, query_len) } },
 };
 
 static const struct kind_layout *layout_of(kmon_u32 kind)
