@@ -36,8 +36,9 @@ function tail(text: string, lines = 40): string {
   return text.trim().split('\n').slice(-lines).join('\n');
 }
 
+// A build may take the test's whole budget (vitest.config.ts): on a loaded 2-core machine three gcc images took over 300 s.
 function make(...targets: string[]): Run {
-  return run('make', ['--no-print-directory', `B=${B}`, ...targets]);
+  return run('make', ['--no-print-directory', `B=${B}`, ...targets], 590_000);
 }
 
 function expectOk(r: Run): void {
