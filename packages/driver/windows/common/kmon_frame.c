@@ -41,6 +41,9 @@ static const struct kind_layout kinds[KMON_KIND_COUNT] = {
 	[KMON_KIND_CLOSE] = { "close", sizeof(struct kmon_close), 0, { { 0, 0 } } },
 	[KMON_KIND_SEND] = { "send", sizeof(struct kmon_send), 0, { { 0, 0 } } },
 	[KMON_KIND_DNS] = { "dns", sizeof(struct kmon_dns), 1, { VAR("dns", kmon_dns, query_len) } },
+	[KMON_KIND_EXEC_FAILED] = { "exec-failed", sizeof(struct kmon_exec_failed), 2,
+				    { VAR("exec-failed", kmon_exec_failed, path_len),
+				      VAR("exec-failed", kmon_exec_failed, argv_len) } },
 };
 
 static const struct kind_layout *layout_of(kmon_u32 kind)
