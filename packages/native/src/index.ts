@@ -3,8 +3,6 @@
 // kmon.node addon (src/addon.cc + src/linux/ebpf_backend.cc), on Windows it
 // talks to kmon.sys (src/addon.cc + src/windows/kmsys_backend.cc), and hands
 // their records to the sink, one call per batch.
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import {
   ABI,
   KmonClosedError,
@@ -27,13 +25,8 @@ import { linuxChecks } from './linux/checks.js';
 import { windowsChecks } from './windows/checks.js';
 import { toNativeFilter, type NativeProcessFilter } from './linux/filters.js';
 import { isWindowsNativeError, windowsKmonError } from './windows/errors.js';
-import {
-  WINDOWS_ADDON_PATH,
-  WINDOWS_BUILD_HINT,
-  WINDOWS_CAPABILITIES,
-  toWindowsConfig,
-  type WindowsNativeConfig,
-} from './windows/options.js';
+import { loadAddonFile } from './load.js';
+import { WINDOWS_CAPABILITIES, toWindowsConfig, type WindowsNativeConfig } from './windows/options.js';
 
 /** The options kmon.node takes: SessionOptions flattened to what the driver needs. */
 export interface NativeConfig {
@@ -123,7 +116,6 @@ export interface BindingInfo {
 }
 
 const IS_WINDOWS = process.platform === 'win32';
-const ADDON_PATH = IS_WINDOWS ? WINDOWS_ADDON_PATH : fileURLToPath(new URL('../build/Release/kmon.node', import.meta.url));
 const SUPPORTED_PLATFORMS: readonly NodeJS.Platform[] = ['linux', 'win32'];
 
 /** What the eBPF driver records and honours (the Windows binding's are in ./windows/options.ts). */
@@ -148,45 +140,29 @@ export const LINUX_CAPABILITIES: BindingCapabilities = {
   ],
 };
 
-let addon: NativeAddon | undefined;
+let loaded: { addon: NativeAddon; path: string } | undefined;
 
-function loadAddon(): NativeAddon {
-  if (addon) return addon;
+function loadAddon(): { addon: NativeAddon; path: string } {
+  if (loaded) return loaded;
   if (!SUPPORTED_PLATFORMS.includes(process.platform)) {
     throw new KmonUnsupportedError(`kmon has no kernel driver for ${process.platform}`, {
       hint: `supported: ${SUPPORTED_PLATFORMS.join(', ')}; use a mock binding from @kmon/core/testing elsewhere`,
     });
   }
-  let loaded: NativeAddon;
-  try {
-    loaded = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
-  } catch (cause) {
-    const missing = (cause as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND';
-    throw new KmonUnsupportedError(
-      missing ? `the kmon native addon is not built (${ADDON_PATH})` : `the kmon native addon failed to load: ${(cause as Error).message}`,
-      {
-        hint: IS_WINDOWS
-          ? WINDOWS_BUILD_HINT
-          : missing
-          ? 'run `pnpm --filter @kmon/driver --filter @kmon/native build` (needs clang-14, bpftool, libbpf-dev)'
-          : 'install the shared libraries it links (Debian: libbpf1 libelf1 zlib1g) or rebuild it for this Node',
-        cause,
-      },
-    );
-  }
-  if (loaded.abiVersion !== ABI.version) {
-    throw new KmonDriverError(`kmon.node speaks record ABI ${loaded.abiVersion}, @kmon/core speaks ${ABI.version}`, {
-      hint: 'rebuild @kmon/native from the same checkout as @kmon/core',
+  const file = loadAddonFile<NativeAddon>();
+  if (file.addon.abiVersion !== ABI.version) {
+    throw new KmonDriverError(`kmon.node speaks record ABI ${file.addon.abiVersion}, @kmon/core speaks ${ABI.version}`, {
+      hint: 'install @kmon/native and @kmon/core of the same kmon release',
     });
   }
-  addon = loaded;
-  return loaded;
+  loaded = file;
+  return file;
 }
 
 /** Which backend this machine would use. Throws KmonUnsupportedError when there is none. */
 export function bindingInfo(): BindingInfo {
-  const native = loadAddon();
-  return { name: native.backend, addonPath: ADDON_PATH, abiVersion: native.abiVersion, recordMax: native.recordMax };
+  const { addon, path } = loadAddon();
+  return { name: addon.backend, addonPath: path, abiVersion: addon.abiVersion, recordMax: addon.recordMax };
 }
 
 /** SessionOptions as kmon.node takes them. A synthetic source implies the synth kind. */
@@ -291,7 +267,7 @@ export function toKmonError(error: unknown): KmonError {
  * After close(), stats() keeps returning the counters read at close.
  */
 function open(options: SessionOptions, sink: BatchSink): KernelSession {
-  const native = loadAddon();
+  const native = loadAddon().addon;
   const config = IS_WINDOWS ? toWindowsConfig(options) : toNativeConfig(options);
   let session: NativeSession | undefined;
   let finalStats: RawKernelStats | undefined;

@@ -6,12 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { ABI, refuseUnsupported, type BindingCapabilities, type SessionOptions } from '@kmon/core';
 
 /**
- * Cross-built with mingw-w64 by `make -C packages/native/windows`. Not under
- * build/: node-gyp owns that directory and deletes it on every rebuild.
+ * How to get the Windows kmon.node, for the error that finds it missing: it
+ * is cross-built with mingw-w64 into prebuilds/win32-x64/ (not build/, which
+ * node-gyp owns and deletes on every rebuild), where the loader finds it.
  */
-export const WINDOWS_ADDON_PATH = fileURLToPath(new URL('../../prebuilds/win32-x64/kmon.node', import.meta.url));
-
-/** How to get WINDOWS_ADDON_PATH built, for the error that finds it missing. */
 export const WINDOWS_BUILD_HINT =
   'cross-build it on Linux with `make -C packages/native/windows` (needs g++-mingw-w64-x86-64-posix and mingw-w64-tools)';
 
