@@ -3,6 +3,8 @@
 // CI reads: "N passed, N failed, N skipped". Each package's vitest writes
 // .test-results.json; a package whose tests ran but left no report (a crash
 // before the reporter ran) counts as one failure, so nothing fails quietly.
+// The Windows driver's cross-build and Wine checks are part of the run: their
+// system packages are installed here, not by the Linux setup.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +19,9 @@ function hasTestScript(dir) {
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   return Boolean(manifest.scripts?.test);
 }
+
+const windowsSetup = spawnSync('bash', [join(root, 'scripts/setup.sh'), 'windows'], { stdio: 'inherit' });
+if (windowsSetup.status !== 0) console.error('test: the Windows toolchain could not be installed; its checks will fail');
 
 const report = (dir) => join(dir, '.test-results.json');
 for (const p of packages) rmSync(report(p.path), { force: true });
