@@ -28,7 +28,7 @@ beforeAll(() => {
 afterAll(() => {
   rmSync(packs, { recursive: true, force: true });
   for (const project of projects) rmSync(project.dir, { recursive: true, force: true });
-});
+}, SLOW);
 
 function project(name: string): NpmProject {
   const p = freshProject(name);
