@@ -10,15 +10,44 @@ export interface Output {
 export interface Io {
   stdout: Output;
   stderr: Output;
-  /** Calls `stop` on Ctrl-C / SIGTERM until disposed. */
+  /** Calls `stop` on Ctrl-C, SIGTERM, SIGHUP and SIGQUIT (and when a launching package manager ends) until disposed. */
   onStopSignal(stop: () => void): { dispose(): void };
+}
+
+/**
+ * Each ends a session cleanly (detach, drain, summary): Ctrl-C, kill, a closed
+ * terminal (SIGHUP), Ctrl-\\ (SIGQUIT). Unhandled, any of them would end node
+ * without detaching (the kernel would unload the programs, but the summary
+ * and the final loss report would be lost).
+ */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
+
+/**
+ * Under `pnpm kmon ...` (a package script) pnpm passes SIGTERM on to us but
+ * not SIGHUP, and nothing if it is killed outright: when the package manager
+ * that started us is gone (our parent changed), stop as on a signal rather
+ * than run on, orphaned, with the programs attached. Run directly (nohup,
+ * a service), kmon outlives its parent as any program does.
+ */
+function onLauncherGone(stop: () => void): () => void {
+  if (process.env.npm_lifecycle_event === undefined) return () => {};
+  const launcher = process.ppid;
+  const check = setInterval(() => process.ppid !== launcher && stop(), 250);
+  check.unref();
+  return () => clearInterval(check);
 }
 
 export const processIo: Io = {
   stdout: process.stdout,
   stderr: process.stderr,
   onStopSignal(stop) {
-    process.on('SIGINT', stop).on('SIGTERM', stop);
-    return { dispose: () => process.off('SIGINT', stop).off('SIGTERM', stop) };
+    for (const signal of STOP_SIGNALS) process.on(signal, stop);
+    const stopWatching = onLauncherGone(stop);
+    return {
+      dispose: () => {
+        stopWatching();
+        STOP_SIGNALS.forEach((signal) => process.off(signal, stop));
+      },
+    };
   },
 };

@@ -3,11 +3,11 @@
 // end cleanly on Ctrl-C with its summary on stderr.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 /** pnpm alone takes seconds to start on a loaded machine: these tests wait for what they need, bounded by this. */
@@ -105,4 +105,36 @@ describe('pnpm kmon watch (real kernel)', { timeout: SPAWN_TIMEOUT_MS }, () => {
     expect(events.at(-1)).toMatchObject({ kind: 'exit', pid: forks[0]!.childPid, exitCode: 4 });
     expect(run.stderr).toMatch(/kmon: \d+ events, 0 lost\n$/);
   });
+
+  it.each(['SIGTERM', 'SIGHUP'] as const)('%s to pnpm (not its group) ends kmon too: no kmon program stays attached', async (signal) => {
+    const { watcher, seen } = await startWatch(['--kinds', 'exec']);
+    const kmon = childPids(watcher.pid!)[0]!;
+    const programs = bpfProgramsOf(kmon);
+    expect(programs.length).toBeGreaterThan(0);
+    process.kill(watcher.pid!, signal);
+    await vi.waitFor(() => expect(existsSync(`/proc/${kmon}`)).toBe(false), { timeout: 30_000, interval: 50 });
+    const attached = programs.filter((id) => spawnSync('bpftool', ['prog', 'show', 'id', String(id)]).status === 0);
+    expect(attached).toEqual([]);
+    await vi.waitFor(() => expect(seen.err).toMatch(/kmon: \d+ events, 0 lost/), { timeout: 5000, interval: 50 });
+  });
 });
+
+/** The children of `pid` (pnpm runs kmon's node as its child). */
+function childPids(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+    readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+  );
+}
+
+/** Ids of the BPF programs process `pid` holds. */
+function bpfProgramsOf(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+    try {
+      if (!readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('anon_inode:bpf-prog')) return [];
+      const id = /^prog_id:\s*(\d+)$/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      return id ? [Number(id[1])] : [];
+    } catch {
+      return [];
+    }
+  });
+}
