@@ -138,6 +138,23 @@ describe('kmon watch (mock binding)', () => {
     expect(lines[1]).toContain('comm=x\\e[31mEVIL\\r');
   });
 
+  it('--duration 3000000 (beyond what one Node timer can wait) runs until Ctrl-C, with its summary', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    const mem = memoryIo();
+    const done = createProgram(mem.io, { binding, graceMs: 0 }).run(['watch', '--duration', '3000000', '-f', 'jsonl']);
+    await new Promise((r) => setImmediate(r));
+    binding.current!.deliver(exit(1, 0));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // an overflowed timer fires after 1 ms
+    expect(binding.current!.closed).toBe(false);
+    process.off('warning', onWarning);
+    expect(warnings.map((w) => w.name)).not.toContain('TimeoutOverflowWarning');
+    mem.interrupt();
+    expect(await done).toBe(0);
+    expect(mem.err()).toMatch(/kmon: 1 events, 0 lost/);
+  });
+
   it('--count stops by itself after n events', async () => {
     const r = await runWith(binding, ['watch', '--count', '1', '--format', 'jsonl'], [concatBatch([exit(1, 0), exit(2, 0)])], false);
     expect(r.code).toBe(0);

@@ -52,6 +52,22 @@ export interface StreamHooks {
   onAttached?: () => void;
 }
 
+/** Node's timers overflow past 2^31 - 1 ms (~24.8 days) and fire at once: longer waits are chained. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
+/** Calls `done` once `ms` have passed, however long that is; cancel() stops it. */
+export function after(ms: number, done: () => void): { cancel(): void } {
+  const deadline = performance.now() + ms;
+  let timer: NodeJS.Timeout;
+  const wait = () => {
+    const left = deadline - performance.now();
+    if (left <= 0) return done();
+    timer = setTimeout(wait, Math.min(left, LONGEST_TIMER_MS));
+  };
+  wait();
+  return { cancel: () => clearTimeout(timer) };
+}
+
 /** Runs until stopped; resolves with what was seen, rejects with the stream's error. */
 export function runStream(kmon: Kmon, options: OutputOptions, io: Io, hooks: StreamHooks): Promise<StreamSummary> {
   const stdoutIsTerminal = io.stdout.isTTY === true;
@@ -69,10 +85,10 @@ export function runStream(kmon: Kmon, options: OutputOptions, io: Io, hooks: Str
 
   return new Promise((resolve, reject) => {
     const stopSignals = io.onStopSignal(() => kmon.stop());
-    const timer = options.durationSec === undefined ? undefined : setTimeout(() => kmon.stop(), options.durationSec * 1000);
+    const timer = options.durationSec === undefined ? undefined : after(options.durationSec * 1000, () => kmon.stop());
     const finish = () => {
       stopSignals.dispose();
-      clearTimeout(timer);
+      timer?.cancel();
       status.stop();
       printer.end();
       summary.seconds = (performance.now() - started) / 1000;
