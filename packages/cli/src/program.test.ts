@@ -214,6 +214,26 @@ describe('kmon watch (mock binding)', () => {
     expect(binding.sessions).toHaveLength(0);
   });
 
+  it.each([
+    [['watch', '--pid', '99999999999'], /not a pid: pids are 32-bit/],
+    [['watch', '--comm', 'a-name-of-16-byt'], /16 bytes: the kernel keeps only the first 15 bytes[\s\S]*use "a-name-of-16-by"/],
+  ])('%j is refused, saying why it could never match', async (argv, message) => {
+    const r = await runWith(binding, argv, [], false);
+    expect(r.code).toBe(2);
+    expect(r.err()).toMatch(message);
+  });
+
+  it('a ring beyond 256 MiB is refused with the reason', async () => {
+    const r = await runWith(binding, ['watch', '--ring-bytes', String(2 ** 30)], [], false);
+    expect(r.code).toBe(1);
+    expect(r.err()).toMatch(/ringBytes: at most 256 MiB[\s\S]*maps the ring twice/);
+  });
+
+  it('repeated --kinds accumulate', async () => {
+    await runWith(binding, ['watch', '--kinds', 'exec', '--kinds', 'exit,exec']);
+    expect(binding.current!.options.kinds).toEqual(['exec', 'exit']);
+  });
+
   it('an argv cap beyond the ABI maximum is rejected by the options schema', async () => {
     const r = await runWith(binding, ['watch', '--argv-bytes', String(ABI.limits.argvMax + 1)], [], false);
     expect(r.code).toBe(1);

@@ -26,14 +26,33 @@ function positiveInt(value: string): number {
   return n;
 }
 
+/** A --pid: pids are 32-bit in the kernel's records, so a larger number could never match. */
+function processId(value: string): number {
+  const n = positiveInt(value);
+  if (n > 0xffff_ffff) throw new InvalidArgumentError(`${value} is not a pid: pids are 32-bit (at most 4294967295), so it would never match`);
+  return n;
+}
+
+/** The kernel keeps 15 bytes of a process name (TASK_COMM_LEN - 1): a longer --comm could never match. */
+function processName(value: string): string {
+  const bytes = Buffer.byteLength(value);
+  if (bytes > 15) {
+    throw new InvalidArgumentError(
+      `"${value}" is ${bytes} bytes: the kernel keeps only the first 15 bytes of a process name, so it would never match (use "${Buffer.from(value).subarray(0, 15).toString()}")`,
+    );
+  }
+  return value;
+}
+
 /** Names that stand for several kinds in --kinds ('all': every kind offered here). */
 const KIND_GROUPS: Readonly<Record<string, readonly EventKind[]>> = {
   process: ['exec', 'exit', 'fork'],
   network: ['connect', 'accept', 'listen', 'bind', 'close', 'send', 'dns'],
 };
 
-/** Parses --kinds: kinds (or groups of them) kmon knows and this platform records. */
-const kindList = (offered: readonly EventKind[], platform: string) => (value: string) => {
+/** Parses --kinds: kinds (or groups of them) kmon knows and this platform records; a repeated --kinds adds to the list. */
+const kindList =
+  (offered: readonly EventKind[], platform: string, defaults?: readonly EventKind[]) => (value: string, previous?: EventKind[]) => {
   const names = value.split(',').map((k) => k.trim());
   const kinds: string[] = names.flatMap((name) =>
     name === 'all' ? [...offered] : (KIND_GROUPS[name]?.filter((k) => offered.includes(k)) ?? [name]),
@@ -45,7 +64,8 @@ const kindList = (offered: readonly EventKind[], platform: string) => (value: st
       `${known ? `${platform} has no ${kind} events` : `unknown kind ${kind}`} (known here: ${offered.join(', ')}); groups: ${[...Object.keys(KIND_GROUPS), 'all'].join(', ')}`,
     );
   }
-  return [...new Set(kinds)] as EventKind[];
+  const earlier = previous === defaults ? [] : (previous ?? []);
+  return [...new Set([...earlier, ...(kinds as EventKind[])])];
 };
 
 /** Parses --port. */
@@ -100,10 +120,11 @@ function sessionOptions(command: Command, capabilities: BindingCapabilities): Co
   // The commands are pushed to; 'pull' needs a read loop.
   const wakeups = capabilities.wakeups.filter((wakeup) => wakeup !== 'pull');
   const offers = (path: OptionPath) => honours(capabilities, path);
+  const defaultKinds = DEFAULT_KINDS.filter((kind) => kinds.includes(kind));
   command.addOption(
     new Option('-k, --kinds <list>', `event kinds, comma-separated (${kinds.join(', ')})`)
-      .argParser(kindList(kinds, platform))
-      .default(DEFAULT_KINDS.filter((kind) => kinds.includes(kind))),
+      .argParser(kindList(kinds, platform, defaultKinds))
+      .default(defaultKinds),
   );
   if (offers('argvBytes')) command.option('--argv-bytes <n>', 'argv bytes captured per exec (longer argv is cut and flagged)', positiveInt);
   if (offers('ringBytes')) command.option('--ring-bytes <n>', 'kernel ring buffer size, a power of two', positiveInt);
@@ -128,11 +149,11 @@ const honours = (capabilities: BindingCapabilities, path: OptionPath) =>
 /** The process filter the kernel applies: what is filtered out never reaches kmon. */
 function processFilterOptions(command: Command): Command {
   return command
-    .option('-p, --pid <pid>', 'only this process and its descendants, now and to come (repeatable)', collect(positiveInt))
+    .option('-p, --pid <pid>', 'only this process and its descendants, now and to come (repeatable)', collect(processId))
     .option('--no-children', '--pid: only the processes named, not their descendants')
     .option('-u, --uid <uid>', 'only processes of this real user id (repeatable)', collect(userId))
     .option('--container <id>', 'only processes in this container, by id or unique prefix (repeatable)', collect(String))
-    .option('-c, --comm <name>', 'only processes with this name (repeatable)', collect(String));
+    .option('-c, --comm <name>', 'only processes with this name (repeatable)', collect(processName));
 }
 
 function stopOptions(command: Command): Command {
@@ -147,8 +168,8 @@ function outputOptions(command: Command, jsFilters = true): Command {
   stopOptions(command);
   if (jsFilters) {
     command
-      .option('-p, --pid <pid>', 'only this process (repeatable); fork events match on the child too', collect(positiveInt))
-      .option('-c, --comm <name>', 'only processes with this name (repeatable)', collect(String));
+      .option('-p, --pid <pid>', 'only this process (repeatable); fork events match on the child too', collect(processId))
+      .option('-c, --comm <name>', 'only processes with this name (repeatable)', collect(processName));
   }
   return command.addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('text'));
 }
