@@ -43,6 +43,7 @@ const count = z.number().int().nonnegative();
 export const countersSchema = z.object({
   cpus: z.array(z.object({ attempted: count, dropped: z.array(count), truncated: count })),
   bindingDropped: count,
+  ring: z.object({ usedBytes: count, sizeBytes: count }).optional(),
 });
 
 export const errorSchema = z.object({ code: z.string(), name: z.string(), message: z.string(), hint: z.string().optional() });

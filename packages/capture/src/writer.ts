@@ -77,7 +77,8 @@ export class CaptureWriter {
 
   counters(stats: RawKernelStats): void {
     this.summary.counterReadings++;
-    this.add('counters', json({ cpus: stats.cpus, bindingDropped: stats.bindingDropped }));
+    const { cpus, bindingDropped, ring } = stats;
+    this.add('counters', json({ cpus, bindingDropped, ...(ring && { ring }) }));
   }
 
   error(error: Error & { code?: string; hint?: string }): void {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { KernelStats } from 'kmon';
 import { StatusTally, compact, progressBar } from './status.js';
 
 describe('status line contents', () => {
@@ -9,6 +10,12 @@ describe('status line contents', () => {
     tally.count({ kind: 'lost', cause: 'malformed', count: 1, byKind: {} });
     expect(tally.render(2000)).toBe('kmon 00:00:02 · 1.5k ev/s (exec 500 exit 1.0k) · 3000 events · lost 8 (ring-full 7, malformed 1)');
     expect(tally.render(3000)).toBe('kmon 00:00:03 · 0 ev/s · 3000 events · lost 8 (ring-full 7, malformed 1)');
+  });
+
+  it('says how full the kernel ring is when the binding can tell', () => {
+    const stats = (ring?: { usedBytes: number; sizeBytes: number }) => () => ({ ...(ring && { ring }) }) as KernelStats;
+    expect(new StatusTally({ stats: stats({ usedBytes: 4 << 20, sizeBytes: 16 << 20 }) }, 0).render(1000)).toMatch(/ · ring 25%$/);
+    expect(new StatusTally({ stats: stats() }, 0).render(1000)).not.toMatch(/ring/);
   });
 
   it('adds a progress bar when replaying', () => {

@@ -1,12 +1,15 @@
 // The live status line of watch, record and replay: one line on stderr,
 // redrawn in place (log-update) every second, only when stderr is a terminal
 // and not --quiet. It says how fast events come (overall and per kind), what
-// was lost by cause, and how long it has run; a replay adds a progress bar.
-import type { KmonMessage, LostNotice } from 'kmon';
+// was lost by cause, how full the kernel ring is, and how long it has run; a
+// replay adds a progress bar.
+import type { KernelStats, KmonMessage, LostNotice } from 'kmon';
 import { createLogUpdate } from 'log-update';
 import type { Output } from './io.js';
 
 export interface StatusSource {
+  /** The session's counters: how full the kernel ring is, when the binding can tell. */
+  stats?(): KernelStats;
   /** Replay: how far the capture has been read. */
   progress?(): { readBytes: number; fileBytes: number };
 }
@@ -65,6 +68,8 @@ export class StatusTally {
     const byCause = [...this.lost].map(([cause, n]) => `${cause} ${n}`).join(', ');
     const lost = lostTotal === 0 ? 'lost 0' : `lost ${lostTotal} (${byCause})`;
     const parts = [clockTime(now - this.start), `${compact(inWindow / seconds)} ev/s${perKind ? ` (${perKind})` : ''}`, `${this.total} events`, lost];
+    const ring = this.source.stats?.().ring;
+    if (ring && ring.sizeBytes > 0) parts.push(`ring ${Math.round((100 * ring.usedBytes) / ring.sizeBytes)}%`);
     const progress = this.source.progress?.();
     if (progress) parts.push(progressBar(progress.readBytes, progress.fileBytes));
     this.window = new Map();

@@ -120,7 +120,7 @@ export function runStream(kmon: Kmon, options: OutputOptions, io: Io, hooks: Str
       });
     if (subscription.closed) return;
     io.stderr.write(`kmon: ${hooks.banner}\n`);
-    status = statusLine(io.stderr, options.quiet === true, hooks.status);
+    status = statusLine(io.stderr, options.quiet === true, { stats: () => kmon.stats(), ...hooks.status });
     hooks.onAttached?.();
   });
 }

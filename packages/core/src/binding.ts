@@ -45,6 +45,14 @@ export interface RawKernelStats {
   cpus: CpuCounters[];
   /** Records the binding itself had to drop after the driver emitted them (e.g. a full JS queue). */
   bindingDropped: number;
+  /** How full the kernel ring is now, when the binding can tell. */
+  ring?: RingFill;
+}
+
+export interface RingFill {
+  /** Bytes of records written and not yet consumed. */
+  usedBytes: number;
+  sizeBytes: number;
 }
 
 export interface KernelSession {

@@ -1,7 +1,7 @@
 // Kernel counters summed over CPUs, and the difference between two readings,
 // which is what a consumer reports as newly lost.
 import { ABI, EVENT_KINDS } from './abi.js';
-import type { RawKernelStats } from './binding.js';
+import type { RawKernelStats, RingFill } from './binding.js';
 import type { KmonEventKind } from './events.js';
 
 export interface KernelStats {
@@ -15,6 +15,8 @@ export interface KernelStats {
   /** Records emitted with a field cut at its cap. */
   truncated: number;
   cpus: number;
+  /** How full the kernel ring is, when the binding can tell. */
+  ring?: RingFill;
 }
 
 export function summarizeStats(raw: RawKernelStats): KernelStats {
@@ -25,6 +27,7 @@ export function summarizeStats(raw: RawKernelStats): KernelStats {
     bindingDropped: raw.bindingDropped,
     truncated: 0,
     cpus: raw.cpus.length,
+    ...(raw.ring && { ring: raw.ring }),
   };
   for (const cpu of raw.cpus) {
     stats.attempted += cpu.attempted;

@@ -323,6 +323,12 @@ class Session : public Napi::ObjectWrap<Session> {
     Napi::Object out = Napi::Object::New(env);
     out.Set("cpus", cpus);
     out.Set("bindingDropped", static_cast<double>(stats.binding_dropped));
+    if (stats.ring_size > 0) {
+      Napi::Object ring = Napi::Object::New(env);
+      ring.Set("usedBytes", static_cast<double>(stats.ring_used));
+      ring.Set("sizeBytes", static_cast<double>(stats.ring_size));
+      out.Set("ring", ring);
+    }
     return out;
   }
 

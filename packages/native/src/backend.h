@@ -116,6 +116,8 @@ class BackendError : public std::runtime_error {
 struct BackendStats {
   std::vector<kmon_cpu_stats> cpus;  // one per possible CPU (Linux) or one in all
   uint64_t binding_dropped = 0;      // records this layer had to discard
+  uint64_t ring_used = 0;            // bytes written to the ring and not yet consumed
+  uint64_t ring_size = 0;            // 0: the backend cannot tell how full its ring is
 };
 
 struct Drained {

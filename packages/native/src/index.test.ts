@@ -155,6 +155,16 @@ describe('nativeBinding (Linux eBPF)', () => {
     expect(session.stats().cpus.length).toBeGreaterThan(0); // the counters read at close
   });
 
+  it('says how full the ring is: the bytes waiting, fewer once read', async () => {
+    const session = open({ wakeup: 'poll', pollIntervalMs: 10_000, ringBytes: 1 << 20 });
+    expect(session.stats().ring).toEqual({ usedBytes: 0, sizeBytes: 1 << 20 });
+    await exited(spawn('sh', ['-c', 'exit 3']));
+    const waiting = session.stats().ring!.usedBytes;
+    const batch = session.read();
+    expect(waiting).toBeGreaterThanOrEqual(batch.length); // each record also has the ring's 8-byte header
+    expect(session.stats().ring!.usedBytes).toBeLessThan(waiting);
+  });
+
   it('delivers fork, exec and exit of a child in one pulled batch of whole records', async () => {
     const sink = new Collector();
     const session = open({ wakeup: 'poll', pollIntervalMs: 10_000 }, sink);

@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -237,6 +238,7 @@ class EbpfBackend final : public Backend {
     if (Tracking(opts_.filters.process)) TrackSubtree(opts_.filters.process.pids);
     ring_ = ring_buffer__new(bpf_map__fd(skel_->maps.kmon_ring), OnRecord, this, nullptr);
     if (ring_ == nullptr) throw BackendError("ring", errno, ErrorText("mapping the ring buffer", errno, log.text()));
+    MapRingPositions();
     if (opts_.wakeup != Wakeup::kPoll) OpenWakeupFd();
   }
 
@@ -265,6 +267,10 @@ class EbpfBackend final : public Backend {
     int err = bpf_map__lookup_elem(skel_->maps.kmon_stats, &key, sizeof(key), stats.cpus.data(),
                                    stats.cpus.size() * sizeof(kmon_cpu_stats), 0);
     if (err != 0) throw BackendError("stats", -err, ErrorText("reading the per-CPU counters", -err, ""));
+    if (positions_ != nullptr) {
+      stats.ring_size = opts_.ring_bytes;
+      stats.ring_used = RingPosition(page_) - RingPosition(0);
+    }
     return stats;
   }
 
@@ -304,12 +310,27 @@ class EbpfBackend final : public Backend {
     wakeup_fd_ = -1;
     ring_buffer__free(ring_);
     ring_ = nullptr;
+    if (positions_ != nullptr) munmap(positions_, 2 * page_);
+    positions_ = nullptr;
     kmon_bpf__destroy(skel_);  // links, programs, maps and their fds
     skel_ = nullptr;
     AwaitRelease();
   }
 
  private:
+  // How full the ring is, for the status line: the kernel's producer position
+  // (page 1 of the ring map) minus the consumer position (page 0), mapped
+  // read-only beside libbpf's own mapping. Not essential: on failure, unknown.
+  void MapRingPositions() {
+    page_ = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    void* mapped = mmap(nullptr, 2 * page_, PROT_READ, MAP_SHARED, bpf_map__fd(skel_->maps.kmon_ring), 0);
+    positions_ = mapped == MAP_FAILED ? nullptr : static_cast<uint8_t*>(mapped);
+  }
+
+  uint64_t RingPosition(size_t offset) const {
+    return __atomic_load_n(reinterpret_cast<const uint64_t*>(positions_ + offset), __ATOMIC_ACQUIRE);
+  }
+
   void Configure() {
     auto& cfg = skel_->rodata->kmon_cfg;
     cfg.kinds = opts_.kinds;
@@ -617,6 +638,8 @@ class EbpfBackend final : public Backend {
   BackendOptions opts_;
   kmon_bpf* skel_ = nullptr;
   ring_buffer* ring_ = nullptr;
+  uint8_t* positions_ = nullptr;  // the ring's consumer and producer pages, read-only
+  size_t page_ = 0;
   Waker* poll_ = nullptr;
   Waker* timer_ = nullptr;
   std::map<PrefixKey, uint32_t> prefixes_;  // now in kmon_net_cidr4/6, with their verdicts
