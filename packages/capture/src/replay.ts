@@ -31,12 +31,8 @@ export interface ReplayBinding extends KernelBinding {
   readonly ending: CaptureEnding | undefined;
 }
 
-export interface ReplaySession extends KernelSession {
-  /** Stops reading the capture; resume() continues where it stopped, at the same pace. */
-  pause(): void;
-  resume(): void;
-}
-
+/** A replay's session: pause() stops reading the capture; resume() continues where it stopped, at the same pace. */
+export type ReplaySession = KernelSession;
 
 /** A batch waiting to be handed out, with the counter readings recorded after it. */
 interface Held {
