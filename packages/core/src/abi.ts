@@ -73,7 +73,7 @@ export const ABI = {
     payloadMax: 4096,
     keyMax: 1024,
     /** The largest record any driver writes: an exec with a full path and argv. */
-    recordMax: alignUp(recordOf('exec').size + PATH_MAX + ARGV_MAX),
+    recordMax: alignUp(recordOf('exec').size + 3 * PATH_MAX + ARGV_MAX), // exec: path, argv, exe, cwd
   },
   header: byCName(headerLayout) as CStructLayout & { fields: Record<HeaderMember, FieldLayout> },
   records: Object.fromEntries(KIND_DEFINITIONS.map((d) => [d.name, recordLayout(d)])) as Record<EventKind, RecordLayout>,

@@ -27,7 +27,7 @@ const specs: Record<(typeof EVENT_KINDS)[number], RecordSpec> = {
     kind: 'exec',
     header: { ...header, flags: 0b10 },
     body: { start_ns: 11n, parent_start_ns: 10n, ppid: 99, uid: 1000, gid: 1001, argc: 3, comm: 'sh' },
-    vars: ['/bin/sh', 'sh\0-c\0exit 3\0'],
+    vars: ['/bin/sh', 'sh\0-c\0exit 3\0', '/usr/bin/dash', '/home/me'],
   },
   exit: {
     kind: 'exit',
@@ -98,6 +98,18 @@ const specs: Record<(typeof EVENT_KINDS)[number], RecordSpec> = {
     body: { comm: 'dig', local: v4(40000, 0, 0, 0, 0), server: v4(53, 1, 1, 1, 1), fd: 5 },
     vars: [dnsQuery],
   },
+  open: {
+    kind: 'open',
+    header,
+    body: { start_ns: 11n, ino: 2n ** 40n + 1n, dev: 2049, flags: 0o1101, mode: 0o644, result: 3, comm: 'cc' },
+    vars: ['/tmp/out.o'],
+  },
+  unlink: { kind: 'unlink', header, body: { start_ns: 11n, result: -13, comm: 'rm' }, vars: ['/home/me/b'] },
+  rename: { kind: 'rename', header, body: { start_ns: 11n, flags: 1, result: 0, comm: 'mv' }, vars: ['/t/a', '/t/b'] },
+  mkdir: { kind: 'mkdir', header, body: { start_ns: 11n, mode: 0o755, result: 0, comm: 'mkdir' }, vars: ['/t/d'] },
+  chmod: { kind: 'chmod', header, body: { start_ns: 11n, mode: 0o600, result: 0, comm: 'chmod' }, vars: ['/t/f'] },
+  chown: { kind: 'chown', header, body: { start_ns: 11n, uid: 1000, gid: 0xffff_ffff, result: 0, comm: 'chown' }, vars: ['/t/f'] },
+  link: { kind: 'link', header, body: { start_ns: 11n, result: 0, comm: 'ln' }, vars: ['../x/./y', '/t/l'] },
 };
 
 const address = (family: number, address: string, port: number, scopeId = 0) => ({ family, address, port, scopeId });
@@ -117,7 +129,9 @@ const expected = {
     argv: ['sh', '-c', 'exit 3'],
     startTime: 11n,
     parentStartTime: 10n,
-    truncated: { filename: false, argv: true },
+    exe: '/usr/bin/dash',
+    cwd: '/home/me',
+    truncated: { filename: false, argv: true, exe: false, cwd: false },
   },
   exit: { kind: 'exit', ...common, startTime: 11n, exitCode: 0, signal: 11, coreDumped: true, comm: 'crashy' },
   fork: {
@@ -249,6 +263,70 @@ const expected = {
     },
     truncated: { query: false },
   },
+  open: {
+    kind: 'open',
+    ...common,
+    startTime: 11n,
+    ino: 2n ** 40n + 1n,
+    dev: 2049,
+    openFlags: 0o1101,
+    mode: 0o644,
+    result: 3,
+    comm: 'cc',
+    path: '/tmp/out.o',
+    created: false,
+    unresolved: false,
+    truncated: { path: false },
+  },
+  unlink: {
+    kind: 'unlink',
+    ...common,
+    startTime: 11n,
+    result: -13,
+    comm: 'rm',
+    path: '/home/me/b',
+    directory: false,
+    unresolved: false,
+    truncated: { path: false },
+  },
+  rename: {
+    kind: 'rename',
+    ...common,
+    startTime: 11n,
+    renameFlags: 1,
+    result: 0,
+    comm: 'mv',
+    oldPath: '/t/a',
+    newPath: '/t/b',
+    unresolved: false,
+    truncated: { oldPath: false, newPath: false },
+  },
+  mkdir: { kind: 'mkdir', ...common, startTime: 11n, mode: 0o755, result: 0, comm: 'mkdir', path: '/t/d', unresolved: false, truncated: { path: false } },
+  chmod: { kind: 'chmod', ...common, startTime: 11n, mode: 0o600, result: 0, comm: 'chmod', path: '/t/f', unresolved: false, truncated: { path: false } },
+  chown: {
+    kind: 'chown',
+    ...common,
+    startTime: 11n,
+    uid: 1000,
+    gid: 0xffff_ffff,
+    result: 0,
+    comm: 'chown',
+    path: '/t/f',
+    unresolved: false,
+    truncated: { path: false },
+  },
+  link: {
+    kind: 'link',
+    ...common,
+    startTime: 11n,
+    result: 0,
+    comm: 'ln',
+    target: '../x/./y',
+    path: '/t/l',
+    symlink: false,
+    unresolved: false,
+    truncated: { target: false, path: false },
+  },
 };
 
 describe('decodeBatch: every kind', () => {
@@ -256,6 +334,13 @@ describe('decodeBatch: every kind', () => {
     const { events, faults } = decodeBatch(encodeRecord(specs[kind]));
     expect(faults).toEqual([]);
     expect(events).toEqual([expected[kind]]);
+  });
+
+  it('normalises a path joined from a directory and the path as given, and leaves a cut one as it is', () => {
+    const decode = (path: string) => decodeBatch(encodeRecord({ ...specs.unlink, vars: [path] })).events[0];
+    expect(decode('/home/me/./a/../b//c/')).toMatchObject({ path: '/home/me/b/c' });
+    expect(decode('/../x')).toMatchObject({ path: '/x' });
+    expect(decode('d/../f')).toMatchObject({ path: 'd/../f' });
   });
 
   it('decodes every record of a batch in order', () => {

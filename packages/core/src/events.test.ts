@@ -10,7 +10,7 @@ describe('event types follow the kind definitions', () => {
   it('pin each property type a definition declares', () => {
     expectTypeOf<ExecEvent['startTime']>().toEqualTypeOf<bigint>();
     expectTypeOf<ExecEvent['argv']>().toEqualTypeOf<string[]>();
-    expectTypeOf<ExecEvent['truncated']>().toEqualTypeOf<{ filename: boolean; argv: boolean }>();
+    expectTypeOf<ExecEvent['truncated']>().toEqualTypeOf<{ filename: boolean; argv: boolean; exe: boolean; cwd: boolean }>();
     expectTypeOf<ExitEvent['exitCode']>().toEqualTypeOf<number>();
     expectTypeOf<ExitEvent['coreDumped']>().toEqualTypeOf<boolean>();
     expectTypeOf<ForkEvent['thread']>().toEqualTypeOf<boolean>();

@@ -24,6 +24,7 @@ export * from './events.js';
 export {
   DEFAULT_KINDS,
   eventKindSchema,
+  fileFiltersSchema,
   filtersSchema,
   networkFilterSchema,
   parseFilters,

@@ -35,7 +35,7 @@ describe('session options', () => {
   });
 
   it('rejects an unknown event kind and an argv cap beyond the ABI maximum', () => {
-    expect(() => parseSessionOptions({ kinds: ['exec', 'open'] })).toThrow(/kinds\.1/);
+    expect(() => parseSessionOptions({ kinds: ['exec', 'opne'] })).toThrow(/kinds\.1/);
     expect(() => parseSessionOptions({ argvBytes: 1 << 20 })).toThrow(/argvBytes/);
   });
 
@@ -76,5 +76,23 @@ describe('network filters', () => {
     );
     expect(() => parseFilters({ network: { ports: [53], excludePorts: [53] } })).toThrow(/port cannot be both/);
     expect(() => parseSessionOptions({ filters: { network: { loopbak: false } } })).toThrow(/loopbak/);
+  });
+});
+
+describe('file filters', () => {
+  it('default to none', () => {
+    expect(parseSessionOptions({}).filters.file).toEqual({ include: [], exclude: [], failed: false, writesOnly: false });
+  });
+
+  it('make path prefixes absolute directories the kernel matches: normalised, ending in /', () => {
+    const { file } = parseFilters({ file: { include: ['/etc', '/home/x/../y/', '/'], exclude: ['/proc//self'] } });
+    expect(file.include).toEqual(['/etc/', '/home/y/', '/']);
+    expect(file.exclude).toEqual(['/proc/self/']);
+  });
+
+  it('reject a relative prefix and one longer than the kernel compares, naming the field', () => {
+    expect(() => parseFilters({ file: { include: ['etc'] } })).toThrow(/file\.include\.0: must be an absolute path/);
+    expect(() => parseFilters({ file: { exclude: [`/${'a'.repeat(255)}`] } })).toThrow(/file\.exclude\.0: must be at most 255 bytes/);
+    expect(() => parseSessionOptions({ filters: { file: { failed: 'yes' } } })).toThrow(/filters\.file\.failed/);
   });
 });

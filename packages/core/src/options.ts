@@ -1,5 +1,6 @@
 // Session options: the one schema every binding (Linux, Windows, mock) is
 // handed, already parsed, so no layer below re-validates or re-defaults.
+import { posix } from 'node:path';
 import { z } from 'zod';
 import { KmonOptionsError } from './errors.js';
 import { ABI, EVENT_KINDS, type EventKind } from './abi.js';
@@ -102,8 +103,47 @@ export const processFilterSchema = z
 
 export type ProcessFilter = z.output<typeof processFilterSchema>;
 
+
+/** Bytes of a path prefix the kernel compares (KMON_PREFIX_MAX, trailing '/' included). */
+export const PATH_PREFIX_MAX = 256;
+
+/**
+ * A directory prefix as the kernel matches it: absolute, normalised, ending
+ * in '/' ("/etc" becomes "/etc/": it matches /etc and /etc/passwd, not /etcd).
+ */
+const pathPrefixSchema = z
+  .string()
+  .refine((p) => p.startsWith('/'), 'must be an absolute path')
+  .transform((p) => {
+    const normal = posix.normalize(p);
+    return normal.endsWith('/') ? normal : `${normal}/`;
+  })
+  .refine((p) => Buffer.byteLength(p) <= PATH_PREFIX_MAX, `must be at most ${PATH_PREFIX_MAX - 1} bytes`);
+
+export const fileFiltersSchema = z
+  .object({
+    include: z
+      .array(pathPrefixSchema)
+      .max(512)
+      .default([])
+      .describe('only paths under one of these directories (none: every path); the longest matching prefix decides'),
+    exclude: z.array(pathPrefixSchema).max(512).default([]).describe('never paths under these directories'),
+    failed: z.boolean().default(false).describe('also report calls that failed (result is -errno)'),
+    writesOnly: z.boolean().default(false).describe('open: only opens that may modify the file (write access, create, truncate)'),
+  })
+  .strict();
+
+/**
+ * What the driver drops before a record is made, one section per event
+ * family. Changeable on a live session (Kmon.setFilters). Records a filter
+ * drops are never counted as lost.
+ */
 export const filtersSchema = z
-  .object({ network: networkFilterSchema.prefault({}), process: processFilterSchema.prefault({}) })
+  .object({
+    file: fileFiltersSchema.prefault({}).describe('file kinds: paths, failed calls, open flags'),
+    network: networkFilterSchema.prefault({}),
+    process: processFilterSchema.prefault({}),
+  })
   .strict()
   .describe('filters the driver applies before a record is made (records filtered out are not lost); live: setFilters');
 

@@ -46,6 +46,7 @@ typedef unsigned long long kmon_u64;
 #define KMON_KEY_MAX 1024        /* registry key / value name */
 #define KMON_UNIX_PATH_MAX 108   /* sun_path: a unix socket's path or abstract name */
 #define KMON_DNS_MAX 512         /* DNS query bytes kept (the classic UDP message limit) */
+#define KMON_PATH_DEPTH_MAX 128  /* path components a Linux path walk follows; deeper paths are cut */
 
 enum kmon_kind {
 	KMON_KIND_EXEC = 1,         /* a process replaced its image (execve) */
@@ -54,6 +55,13 @@ enum kmon_kind {
 	KMON_KIND_SYNTH = 4,        /* synthetic load-generator record (tests, benchmarks) */
 	KMON_KIND_IMAGE_LOAD = 5,   /* Windows: an image was mapped */
 	KMON_KIND_REGISTRY_SET = 6, /* Windows: a registry value was written */
+	KMON_KIND_OPEN = 7,         /* a file was opened (open, openat, openat2, creat) */
+	KMON_KIND_UNLINK = 8,       /* a name was removed (unlink, unlinkat, rmdir) */
+	KMON_KIND_RENAME = 9,       /* rename, renameat, renameat2 */
+	KMON_KIND_MKDIR = 10,       /* mkdir, mkdirat */
+	KMON_KIND_CHMOD = 11,       /* chmod, fchmod, fchmodat, fchmodat2 */
+	KMON_KIND_CHOWN = 12,       /* chown, fchown, lchown, fchownat */
+	KMON_KIND_LINK = 13,        /* link, linkat, symlink, symlinkat */
 	KMON_KIND_CONNECT = 14,     /* a socket connect() returned (success, in progress or error) */
 	KMON_KIND_ACCEPT = 15,      /* accept()/accept4() returned a connection */
 	KMON_KIND_LISTEN = 16,      /* listen() returned */
@@ -70,6 +78,18 @@ enum kmon_kind {
 #define KMON_F_TRUNCATED_MASK 0xffu
 #define KMON_F_THREAD (1u << 8)       /* fork: the child is a thread of the parent */
 #define KMON_F_CORE_DUMPED (1u << 9)  /* exit: the process dumped core */
+
+/* Header flags of the file kinds (bits 10-13). */
+enum kmon_file_flag {
+	KMON_F_FILE_CREATED = 1u << 10,    /* open: this call created the file */
+	/* The path fields are the kernel-resolved base directory (cwd or dirfd) joined
+	 * with the path as the process gave it: `.`, `..` and symlinks in the given
+	 * part were not resolved by the kernel, the decoder normalises it lexically.
+	 * Name-based calls always; a failed open (there is no file to walk). */
+	KMON_F_FILE_UNRESOLVED = 1u << 11,
+	KMON_F_FILE_DIR = 1u << 12,        /* unlink: a directory was removed (rmdir, AT_REMOVEDIR) */
+	KMON_F_FILE_SYMLINK = 1u << 13,    /* link: a symbolic link; `target` is its content as given */
+};
 
 struct kmon_header {
 	kmon_u16 abi_version;  /* KMON_ABI_VERSION */
@@ -97,9 +117,10 @@ struct kmon_exec {
 	char comm[KMON_COMM_LEN];  /* NUL-padded */
 	kmon_u16 path_len;         /* field 0: executable path as passed to exec */
 	kmon_u16 argv_len;         /* field 1: NUL-separated arguments */
-	kmon_u32 reserved;
+	kmon_u16 exe_len;          /* field 2: executable, absolute path resolved by the kernel (Linux) */
+	kmon_u16 cwd_len;          /* field 3: working directory, resolved by the kernel (Linux) */
 };
-enum kmon_exec_var { KMON_EXEC_VAR_PATH = 0, KMON_EXEC_VAR_ARGV = 1 };
+enum kmon_exec_var { KMON_EXEC_VAR_PATH = 0, KMON_EXEC_VAR_ARGV = 1, KMON_EXEC_VAR_EXE = 2, KMON_EXEC_VAR_CWD = 3 };
 
 struct kmon_exit {
 	struct kmon_header hdr;
@@ -264,6 +285,103 @@ struct kmon_exec_failed {
 };
 enum kmon_exec_failed_var { KMON_EXEC_FAILED_VAR_PATH = 0, KMON_EXEC_FAILED_VAR_ARGV = 1 };
 
+/*
+ * File kinds (Linux). Paths are absolute: walked by the kernel from the file
+ * or directory, or, with KMON_F_FILE_UNRESOLVED, the walked base directory
+ * joined with the path as given. A path longer than KMON_PATH_MAX or deeper
+ * than KMON_PATH_DEPTH_MAX keeps its last components and is flagged as cut.
+ * `result` is the syscall's return value: >= 0 success, else -errno (failed
+ * calls are recorded only when the session asks for them).
+ */
+struct kmon_open {
+	struct kmon_header hdr;
+	kmon_u64 start_ns;         /* process start: (tgid, start_ns) is the process */
+	kmon_u64 ino;              /* inode number (0 when the open failed) */
+	kmon_u32 dev;              /* device as stat() reports st_dev (0 when the open failed) */
+	kmon_u32 flags;            /* O_* flags as requested */
+	kmon_u32 mode;             /* requested mode with O_CREAT/O_TMPFILE, else 0 */
+	kmon_s32 result;           /* the new fd, or -errno */
+	char comm[KMON_COMM_LEN];
+	kmon_u16 path_len;         /* field 0 */
+	kmon_u16 reserved0;
+	kmon_u32 reserved1;
+};
+enum kmon_open_var { KMON_OPEN_VAR_PATH = 0 };
+
+struct kmon_unlink {
+	struct kmon_header hdr;
+	kmon_u64 start_ns;
+	kmon_s32 result;
+	kmon_u32 reserved0;
+	char comm[KMON_COMM_LEN];
+	kmon_u16 path_len;         /* field 0 */
+	kmon_u16 reserved1;
+	kmon_u32 reserved2;
+};
+enum kmon_unlink_var { KMON_UNLINK_VAR_PATH = 0 };
+
+struct kmon_rename {
+	struct kmon_header hdr;
+	kmon_u64 start_ns;
+	kmon_u32 flags;            /* renameat2 RENAME_* flags, else 0 */
+	kmon_s32 result;
+	char comm[KMON_COMM_LEN];
+	kmon_u16 old_len;          /* field 0: the old path */
+	kmon_u16 new_len;          /* field 1: the new path */
+	kmon_u32 reserved;
+};
+enum kmon_rename_var { KMON_RENAME_VAR_OLD = 0, KMON_RENAME_VAR_NEW = 1 };
+
+struct kmon_mkdir {
+	struct kmon_header hdr;
+	kmon_u64 start_ns;
+	kmon_u32 mode;             /* requested mode (before the umask) */
+	kmon_s32 result;
+	char comm[KMON_COMM_LEN];
+	kmon_u16 path_len;         /* field 0 */
+	kmon_u16 reserved0;
+	kmon_u32 reserved1;
+};
+enum kmon_mkdir_var { KMON_MKDIR_VAR_PATH = 0 };
+
+struct kmon_chmod {
+	struct kmon_header hdr;
+	kmon_u64 start_ns;
+	kmon_u32 mode;             /* the new mode */
+	kmon_s32 result;
+	char comm[KMON_COMM_LEN];
+	kmon_u16 path_len;         /* field 0 (fchmod: resolved from the fd) */
+	kmon_u16 reserved0;
+	kmon_u32 reserved1;
+};
+enum kmon_chmod_var { KMON_CHMOD_VAR_PATH = 0 };
+
+struct kmon_chown {
+	struct kmon_header hdr;
+	kmon_u64 start_ns;
+	kmon_u32 uid;              /* the new owner, 0xffffffff: unchanged */
+	kmon_u32 gid;              /* the new group, 0xffffffff: unchanged */
+	kmon_s32 result;
+	kmon_u32 reserved0;
+	char comm[KMON_COMM_LEN];
+	kmon_u16 path_len;         /* field 0 (fchown: resolved from the fd) */
+	kmon_u16 reserved1;
+	kmon_u32 reserved2;
+};
+enum kmon_chown_var { KMON_CHOWN_VAR_PATH = 0 };
+
+struct kmon_link {
+	struct kmon_header hdr;
+	kmon_u64 start_ns;
+	kmon_s32 result;
+	kmon_u32 reserved0;
+	char comm[KMON_COMM_LEN];
+	kmon_u16 target_len;       /* field 0: the existing path (link), or the symlink's content as given */
+	kmon_u16 path_len;         /* field 1: the new name */
+	kmon_u32 reserved1;
+};
+enum kmon_link_var { KMON_LINK_VAR_TARGET = 0, KMON_LINK_VAR_PATH = 1 };
+
 /* Drop and truncation counters, one instance per CPU (Linux) or per driver (Windows, which numbers per CPU all the same). */
 struct kmon_cpu_stats {
 	kmon_u64 attempted;                 /* records the driver tried to emit (next seq) */
@@ -272,7 +390,9 @@ struct kmon_cpu_stats {
 };
 
 #define KMON_ALIGN_UP(n) (((n) + KMON_RECORD_ALIGN - 1) & ~(kmon_u32)(KMON_RECORD_ALIGN - 1))
-#define KMON_RECORD_MAX KMON_ALIGN_UP(sizeof(struct kmon_exec) + KMON_PATH_MAX + KMON_ARGV_MAX)
+/* The largest record: an exec with its path, argv, executable and cwd at their caps. */
+#define KMON_RECORD_MAX \
+	KMON_ALIGN_UP(sizeof(struct kmon_exec) + KMON_PATH_MAX + KMON_PATH_MAX + KMON_PATH_MAX + KMON_ARGV_MAX)
 
 #if defined(__cplusplus)
 #define KMON_STATIC_ASSERT(e, m) static_assert(e, m)
@@ -304,6 +424,14 @@ KMON_PIN_SIZE(kmon_close, 136);
 KMON_PIN_SIZE(kmon_send, 128);
 KMON_PIN_SIZE(kmon_dns, 120);
 KMON_PIN_SIZE(kmon_exec_failed, 80);
+KMON_PIN_SIZE(kmon_open, 104);
+KMON_PIN(kmon_open, path_len, 96);
+KMON_PIN_SIZE(kmon_unlink, 88);
+KMON_PIN_SIZE(kmon_rename, 88);
+KMON_PIN_SIZE(kmon_mkdir, 88);
+KMON_PIN_SIZE(kmon_chmod, 88);
+KMON_PIN_SIZE(kmon_chown, 96);
+KMON_PIN_SIZE(kmon_link, 88);
 KMON_PIN_SIZE(kmon_cpu_stats, 8 * (2 + KMON_KIND_COUNT));
 
 #endif /* KMON_ABI_H */

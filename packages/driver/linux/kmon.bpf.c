@@ -14,6 +14,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "kmon_config.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
@@ -21,9 +22,13 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #include "maps.h"
 #include "helpers/base.h"
 #include "helpers/filter.h"
+#include "helpers/path.h"
 #include "helpers/extract.h"
 #include "helpers/store.h"
+#include "helpers/file_filter.h"
+#include "helpers/syscall.h"
 #include "programs/process.h"
 #include "programs/exec_failed.h"
 #include "programs/network.h"
+#include "programs/file.h"
 #include "programs/synth.h"

@@ -29,6 +29,45 @@ struct kmon_config {
 	kmon_u32 reserved;
 };
 
+/*
+ * Filters the user can change on a live session: one array map entry the
+ * loader writes at open and on every setFilters(), read by the programs at
+ * each event. A record a filter rejects is never numbered or counted: loss
+ * accounting only sees records that were meant to be delivered.
+ */
+struct kmon_file_filter {
+	kmon_u32 failed;        /* nonzero: also record calls that failed */
+	kmon_u32 writes_only;   /* open: only opens that may modify (write access, O_CREAT, O_TRUNC) */
+	kmon_u32 path_includes; /* nonzero: kmon_path_prefixes holds includes, a path must match one */
+	kmon_u32 path_filter;   /* nonzero: kmon_path_prefixes is not empty */
+};
+
+struct kmon_filters {
+	struct kmon_file_filter file;
+};
+
+/*
+ * Path prefixes (the LPM trie kmon_path_prefixes): a key is a path with a
+ * trailing '/', so "/etc/" matches "/etc" and "/etc/passwd" but not "/etcd".
+ * The longest matching prefix decides, include or exclude; paths are
+ * compared on their first KMON_PREFIX_MAX bytes.
+ */
+#define KMON_PREFIX_MAX 256
+#define KMON_PREFIXES_MAX 1024
+
+struct kmon_prefix_key {
+	kmon_u32 prefixlen;     /* bits */
+	char path[KMON_PREFIX_MAX];
+};
+
+enum kmon_prefix_action {
+	KMON_PREFIX_INCLUDE = 1,
+	KMON_PREFIX_EXCLUDE = 2,
+};
+
+/* Tail-call slots of the sys_exit dispatcher: syscall numbers below this. */
+#define KMON_SYSCALL_SLOTS 1024
+
 #define KMON_KIND_BIT(kind) (1u << (kind))
 
 /*
@@ -112,5 +151,7 @@ struct kmon_filter {
 	(sizeof(struct kmon_exec_failed) + KMON_PATH_MAX + 2 + 2 * KMON_EXEC_FAILED_ARGV_MAX + 8)
 #define KMON_NET_SCRATCH 1024 /* a network body (<= 128) + KMON_DNS_MAX + 8, rounded up */
 #define KMON_SYNTH_SCRATCH (sizeof(struct kmon_synth) + KMON_PAYLOAD_MAX + 8)
+/* File records: the largest body and two paths. */
+#define KMON_FILE_SCRATCH (sizeof(struct kmon_open) + 2 * KMON_PATH_MAX + 8)
 
 #endif /* KMON_CONFIG_H */

@@ -182,6 +182,69 @@ struct {
 	__type(value, struct kmon_exec_failed_slot);
 } kmon_exec_failed_buf SEC(".maps");
 
+/*
+ * File records are assembled here (two paths at most). Per-CPU: a program
+ * runs to completion on its CPU (migration is disabled), and the file
+ * programs are the only users.
+ */
+struct kmon_file_slot {
+	char data[KMON_FILE_SCRATCH];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kmon_file_slot);
+} kmon_file_buf SEC(".maps");
+
+/*
+ * Path walk scratch (helpers/path.h). `buf` is two halves that meet in the
+ * middle: a walk writes a directory right to left so it ends at the middle,
+ * a user string is read to start there, and "dir/given" comes out contiguous.
+ * `key` is the prefix-filter lookup key.
+ */
+struct kmon_path_slot {
+	char buf[2 * KMON_PATH_MAX];
+	struct kmon_prefix_key key;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kmon_path_slot);
+} kmon_path_buf SEC(".maps");
+
+/* Live filters (struct kmon_filters), written by user space at any time. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kmon_filters);
+} kmon_filters SEC(".maps");
+
+/* Path prefixes to include or exclude (enum kmon_prefix_action), live. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, KMON_PREFIXES_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct kmon_prefix_key);
+	__type(value, __u32);
+} kmon_path_prefixes SEC(".maps");
+
+/*
+ * Fallback attachment without tracefs: kmon_sys_exit (tp_btf/sys_exit) tail
+ * calls the program for the syscall number. The loader fills only the slots
+ * of the kinds asked for.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, KMON_SYSCALL_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} kmon_syscalls SEC(".maps");
+
 /* Counter echoed in kmon_synth.value, so a consumer can spot lost records. */
 __u64 kmon_synth_next = 0;
 

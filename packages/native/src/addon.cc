@@ -102,6 +102,17 @@ std::vector<Filters::Network::Prefix> Prefixes(const Napi::Object& network, cons
   return out;
 }
 
+std::vector<std::string> Strings(const Napi::Object& object, const char* key) {
+  std::vector<std::string> out;
+  Napi::Array array = Array(object, key);
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    Napi::Value item = array.Get(i);
+    if (!item.IsString()) throw Napi::TypeError::New(object.Env(), std::string("filters.") + key + " must hold strings");
+    out.push_back(item.As<Napi::String>().Utf8Value());
+  }
+  return out;
+}
+
 std::vector<uint16_t> Ports(const Napi::Object& network, const char* key) {
   std::vector<uint16_t> out;
   Napi::Array array = Array(network, key);
@@ -140,6 +151,7 @@ Filters::Process ParseProcessFilter(const Napi::Object& filter) {
 }
 
 // toNativeFilters in src/index.ts: prefixes already parsed by @kmon/core.
+// toNativeFilters in src/index.ts: prefixes already parsed and normalised by @kmon/core.
 Filters ParseFilters(const Napi::Value& value) {
   if (!value.IsObject()) throw Napi::TypeError::New(value.Env(), "filters must be an object");
   Napi::Value network = value.As<Napi::Object>().Get("network");
@@ -156,6 +168,13 @@ Filters ParseFilters(const Napi::Value& value) {
     if (!process.IsObject()) throw Napi::TypeError::New(value.Env(), "filters.process must be an object");
     out.process = ParseProcessFilter(process.As<Napi::Object>());
   }
+  Napi::Value file = value.As<Napi::Object>().Get("file");
+  if (!file.IsObject()) throw Napi::TypeError::New(value.Env(), "filters.file must be an object");
+  Napi::Object f = file.As<Napi::Object>();
+  out.file.failed = Bool(f, "failed");
+  out.file.writes_only = Bool(f, "writesOnly");
+  out.file.include = Strings(f, "include");
+  out.file.exclude = Strings(f, "exclude");
   return out;
 }
 
@@ -201,6 +220,7 @@ void ParsePlatform(const Napi::Object& config, BackendOptions* o) {
   o->synthetic = o->synth_tgid != 0;
   o->synth_payload = U32(config, "synthPayload", 0, KMON_PAYLOAD_MAX);
   o->exit_fallback = Bool(config, "exitFallback", true);
+  o->syscall_fallback = Bool(config, "syscallFallback", true);
   if (!config.Get("filters").IsUndefined()) o->filters = ParseFilters(config.Get("filters"));  // else none
 }
 #endif

@@ -51,6 +51,15 @@ struct Filters {
     std::vector<uint64_t> cgroups;  // a cgroup matches itself and its descendants
     std::vector<std::string> comms;
   } process;
+
+  struct File {
+    bool failed = false;       // also record failed calls
+    bool writes_only = false;  // open: only opens that may modify the file
+    // Path prefixes, each absolute and ending in '/' ("/" for everything),
+    // at most kPrefixMax bytes; the longest match decides.
+    std::vector<std::string> include;
+    std::vector<std::string> exclude;
+  } file;
 };
 
 // SessionOptions from @kmon/core, already validated, flattened for C++.
@@ -68,6 +77,7 @@ struct BackendOptions {
   uint32_t synth_tgid = 0;
   uint32_t synth_payload = 0;
   bool exit_fallback = false;  // tests: use the exit detection of kernels without group_dead
+  bool syscall_fallback = false;  // tests: attach syscall programs by the sys_exit dispatcher even with tracefs
   uint64_t batch_bytes = 0;    // the staging buffer Drain fills (>= RecordMax())
   Filters filters;
 

@@ -47,13 +47,16 @@ export interface NativeConfig {
   synthPayload: number;
   /** Tests: detect process exits as on kernels whose sched_process_exit lacks group_dead. */
   exitFallback?: boolean;
+  /** Tests: attach syscall programs through the raw sys_exit dispatcher even when tracefs is there. */
+  syscallFallback?: boolean;
   /** Absent: nothing is filtered. */
   filters?: NativeFilters;
 }
 
-/** Filters as kmon.node takes them: prefixes as bytes. */
+/** Filters as kmon.node takes them: address prefixes as bytes, path prefixes as normalised by @kmon/core. */
 export interface NativeFilters {
   process: NativeProcessFilter;
+  file: { failed: boolean; writesOnly: boolean; include: string[]; exclude: string[] };
   network: {
     loopback: boolean;
     include: NativePrefix[];
@@ -121,7 +124,10 @@ const SUPPORTED_PLATFORMS: readonly NodeJS.Platform[] = ['linux', 'win32'];
 /** What the eBPF driver records and honours (the Windows binding's are in ./windows/options.ts). */
 export const LINUX_CAPABILITIES: BindingCapabilities = {
   platform: 'Linux',
-  kinds: ['exec', 'exit', 'fork', 'synth', 'exec-failed', 'connect', 'accept', 'listen', 'bind', 'close', 'send', 'dns'],
+  kinds: [
+    'exec', 'exit', 'fork', 'synth', 'exec-failed', 'open', 'unlink', 'rename', 'mkdir', 'chmod', 'chown', 'link',
+    'connect', 'accept', 'listen', 'bind', 'close', 'send', 'dns',
+  ],
   wakeups: ['each', 'adaptive', 'poll', 'pull'],
   options: [
     'ringBytes',
@@ -135,6 +141,7 @@ export const LINUX_CAPABILITIES: BindingCapabilities = {
     // The source is a generator process's getppid() calls: the driver's timer options are Windows'.
     'synthetic.tgid',
     'synthetic.payloadBytes',
+    'filters.file',
     'filters.network',
     'filters.process',
   ],
@@ -194,9 +201,10 @@ export function toNativeFilters(filters: Filters): NativeFilters {
       const cidr = parseCidr(text)!;
       return { bytes: [...cidr.bytes], prefixLength: cidr.prefixLength };
     });
-  const { network } = filters;
+  const { network, file } = filters;
   return {
     process: toNativeFilter(filters.process),
+    file: { failed: file.failed, writesOnly: file.writesOnly, include: file.include, exclude: file.exclude },
     network: {
       loopback: network.loopback,
       include: prefixes(network.include),

@@ -5,6 +5,7 @@
 // packages/driver/README.md.
 import type { Fields, Flags } from './define.js';
 import type { EventOf } from './kind.js';
+import * as fileKinds from './file.js';
 import * as networkKinds from './network.js';
 import * as processKinds from './process.js';
 import * as synthKinds from './synth.js';
@@ -16,10 +17,11 @@ export type AnyKindDefinition =
   | KindsOf<typeof processKinds>
   | KindsOf<typeof synthKinds>
   | KindsOf<typeof windowsKinds>
+  | KindsOf<typeof fileKinds>
   | KindsOf<typeof networkKinds>;
 
 /** Every kind definition, in kind-number order. */
-export const KIND_DEFINITIONS: readonly AnyKindDefinition[] = [processKinds, synthKinds, windowsKinds, networkKinds]
+export const KIND_DEFINITIONS: readonly AnyKindDefinition[] = [processKinds, synthKinds, windowsKinds, fileKinds, networkKinds]
   .flatMap((family) => Object.values(family) as AnyKindDefinition[])
   .sort((a, b) => a.number - b.number);
 

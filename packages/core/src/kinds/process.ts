@@ -1,6 +1,6 @@
 // Process lifecycle, on every platform: exec, exit, fork.
 import { z } from 'zod';
-import { comm, reserved, s32, strings, text, u32, u64, flag } from './define.js';
+import { comm, s32, strings, text, u32, u64, flag } from './define.js';
 import { defineKind } from './kind.js';
 
 export const exec = defineKind({
@@ -27,7 +27,10 @@ export const exec = defineKind({
     filename: text('path_len'),
     /** Arguments, argv[0] first (cut at the session's argvBytes). */
     argv: strings('argv_len'),
-    _reserved: reserved('reserved', 'u32'),
+    /** Linux: the executable, absolute path resolved by the kernel (symlinks followed); '' on Windows. */
+    exe: text('exe_len'),
+    /** Linux: the working directory, resolved by the kernel; '' on Windows. */
+    cwd: text('cwd_len'),
   },
 });
 

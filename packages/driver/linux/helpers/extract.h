@@ -59,4 +59,17 @@ static __always_inline __u32 read_argv(char *dst, struct task_struct *p, __u32 *
 	return len;
 }
 
+/* Appends the kernel-resolved path of a file (or, with file 0, of a directory) as field `field`. */
+static __always_inline __u32 resolved_path(char *dst, struct kmon_path_slot *s, __u64 file, struct path *dir,
+					   __u32 field, __u32 *flags)
+{
+	struct path_range r = {};
+
+	if (file)
+		file_path(s, file, &r);
+	else
+		dir_path(s, dir, &r);
+	return put_path(dst, s, &r, field, flags);
+}
+
 #endif /* KMON_HELPERS_EXTRACT_H */

@@ -11,14 +11,15 @@ int BPF_PROG(kmon_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	__u32 tgid = p->tgid;
 	__u32 cpu = bpf_get_smp_processor_id();
 	__u64 ids = bpf_get_current_uid_gid();
+	struct kmon_path_slot *s = path_slot();
 	struct kmon_exec *e;
-	__u32 path_len, argv_len, end;
+	__u32 path_len, argv_len, exe_len, cwd_len, end;
 	char *var;
 
 	if (!kind_enabled(KMON_KIND_EXEC) || tgid == kmon_cfg.self_tgid || !process_wanted())
 		return 0;
 	e = bpf_map_lookup_elem(&kmon_exec_buf, &cpu);
-	if (!e)
+	if (!e || !s)
 		return 0;
 	fill_header(&e->hdr, KMON_KIND_EXEC, tgid, p->pid);
 	e->start_ns = p->group_leader->start_time;
@@ -28,7 +29,6 @@ int BPF_PROG(kmon_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	e->gid = ids >> 32;
 	e->argc = bprm->argc;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	e->reserved = 0;
 
 	var = (char *)(e + 1);
 	path_len = read_path(var, bprm, &e->hdr.flags);
@@ -37,9 +37,19 @@ int BPF_PROG(kmon_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	argv_len = read_argv(var + path_len, p, &e->hdr.flags);
 	if (argv_len > KMON_ARGV_MAX)
 		return 0;
+	end = path_len + argv_len;
+	exe_len = resolved_path(var + end, s, (__u64)bprm->file, 0, 2, &e->hdr.flags);
+	if (exe_len > KMON_PATH_MAX)
+		return 0;
+	end += exe_len;
+	cwd_len = resolved_path(var + end, s, 0, &p->fs->pwd, 3, &e->hdr.flags);
+	if (cwd_len > KMON_PATH_MAX)
+		return 0;
+	end += cwd_len;
 	e->path_len = path_len;
 	e->argv_len = argv_len;
-	end = path_len + argv_len;
+	e->exe_len = exe_len;
+	e->cwd_len = cwd_len;
 	*(__u64 *)(var + end) = 0; /* zero the padding (the slot has 8 spare bytes) */
 	submit(&e->hdr, KMON_ALIGN_UP(sizeof(*e) + end), KMON_KIND_EXEC);
 	return 0;

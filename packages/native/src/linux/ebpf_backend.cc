@@ -9,6 +9,8 @@
 #include <dirent.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,10 +25,12 @@
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
+#include <set>
 
 #include "../backend.h"
 #include "kmon_config.h"
 #include "kmon.skel.h"
+#include "syscalls.h"
 
 namespace kmon {
 namespace {
@@ -185,6 +189,26 @@ PrefixKey MakePrefixKey(const Filters::Network::Prefix& p) {
   std::memcpy(k.key.data(), &p.length, sizeof(uint32_t));
   std::memcpy(k.key.data() + sizeof(uint32_t), p.addr.data(), p.addr.size());
   return k;
+
+}
+
+// tracefs, for the per-syscall tracepoints (syscalls/sys_exit_*). Not
+// mounted at boot on every system: mount it then, as perf does, and leave it
+// mounted (another session or tool may be using it); an existing mount is
+// left alone. False when the syscall tracepoints cannot be had (no
+// permission to mount, a kernel without CONFIG_FTRACE_SYSCALLS).
+constexpr const char* kTracefs = "/sys/kernel/tracing";
+constexpr long kTracefsMagic = 0x74726163;
+
+std::string SyscallEvent(const char* name) { return std::string(kTracefs) + "/events/syscalls/sys_exit_" + name; }
+
+bool SyscallTracepoints() {
+  const std::string events = std::string(kTracefs) + "/events/syscalls";
+  if (access(events.c_str(), F_OK) == 0) return true;
+  struct statfs fs{};
+  bool mounted = statfs(kTracefs, &fs) == 0 && static_cast<long>(fs.f_type) == kTracefsMagic;
+  if (!mounted && mount("nodev", kTracefs, "tracefs", 0, nullptr) != 0) return false;
+  return access(events.c_str(), F_OK) == 0;
 }
 
 // tgid -> parent tgid of every process now, from /proc/PID/stat (field 4,
@@ -230,6 +254,7 @@ class EbpfBackend final : public Backend {
                          MissingFeature(-err));
     }
     RememberIds();
+    FillSyscallSlots();
     WriteFilters(opts_.filters);
     if (int err = kmon_bpf__attach(skel_); err != 0)
       throw BackendError("attach", -err, ErrorText("attaching the BPF programs", -err, log.text()),
@@ -365,6 +390,7 @@ class EbpfBackend final : public Backend {
       Autoload(prog, failed_execs);
     // An LRU map is allocated whole at creation: only a session with `close` pays for its table.
     SetMaxEntries(skel_->maps.kmon_flows, opts_.kinds & Bit(KMON_KIND_CLOSE) ? kFlowsMax : 1);
+    ChooseSyscallPrograms();
   }
 
   bpf_program* Program(const char* name) {
@@ -376,6 +402,7 @@ class EbpfBackend final : public Backend {
   void WriteFilters(const Filters& filters) {
     WriteNetworkFilter(filters.network);
     WriteProcessFilter(filters.process);
+    WriteFileFilters(filters.file);
   }
 
   // The live network filter: the prefixes and ports first (new ones in,
@@ -525,6 +552,76 @@ class EbpfBackend final : public Backend {
     for (uint32_t k : stale) bpf_map__delete_elem(map, &k, sizeof(k), 0);
   }
 
+  // The syscall programs of the kinds asked for, and how they are attached:
+  // each on its own tracepoint when tracefs has them (other syscalls pay
+  // nothing), else all behind one raw sys_exit program that tail-calls them
+  // (every syscall of the system pays for that one; measured in bench/).
+  void ChooseSyscallPrograms() {
+    bool dispatcher = false;
+    for (const SyscallProgram& call : kSyscallPrograms) {
+      if (!(opts_.kinds & (1u << call.kind))) continue;
+      if (tracepoints_ < 0) tracepoints_ = !opts_.syscall_fallback && SyscallTracepoints();
+      if (tracepoints_ == 1) {
+        // A syscall this kernel lacks has no tracepoint: nothing to attach.
+        if (access(SyscallEvent(call.name).c_str(), F_OK) == 0) Autoload(Program((std::string("sys_exit_") + call.name).c_str()), true);
+        continue;
+      }
+      bpf_program* tail = Program((std::string("tail_") + call.name).c_str());
+      Autoload(tail, true);
+      bpf_program__set_autoattach(tail, false);  // reached through kmon_sys_exit only
+      dispatcher = true;
+    }
+    Autoload(skel_->progs.kmon_sys_exit, dispatcher);
+  }
+
+  // The dispatcher's tail-call slots: syscall number -> its loaded program.
+  void FillSyscallSlots() {
+    int slots = bpf_map__fd(skel_->maps.kmon_syscalls);
+    for (const SyscallProgram& call : kSyscallPrograms) {
+      int fd = bpf_program__fd(Program((std::string("tail_") + call.name).c_str()));
+      if (fd < 0) continue;  // not loaded
+      uint32_t nr = static_cast<uint32_t>(call.nr);
+      if (bpf_map_update_elem(slots, &nr, &fd, BPF_ANY) != 0)
+        throw BackendError("attach", errno, ErrorText("filling the syscall dispatch table", errno, ""));
+    }
+  }
+
+  // The live file filter, in the same order.
+  void WriteFileFilters(const Filters::File& file) {
+    std::set<std::string> next;
+    for (const std::string& p : file.include) next.insert("+" + p);
+    for (const std::string& p : file.exclude) next.insert("-" + p);
+    int trie = bpf_map__fd(skel_->maps.kmon_path_prefixes);
+    for (const std::string& entry : next) {
+      kmon_prefix_key key = PathPrefixKey(entry);
+      uint32_t action = entry[0] == '+' ? KMON_PREFIX_INCLUDE : KMON_PREFIX_EXCLUDE;
+      if (bpf_map_update_elem(trie, &key, &action, BPF_ANY) != 0)
+        throw BackendError("filters", errno, ErrorText(("setting the path prefix " + entry.substr(1)).c_str(), errno, ""));
+    }
+    for (const std::string& entry : path_prefixes_) {
+      if (next.count(entry) != 0 || next.count((entry[0] == '+' ? "-" : "+") + entry.substr(1)) != 0) continue;
+      kmon_prefix_key key = PathPrefixKey(entry);
+      bpf_map_delete_elem(trie, &key);
+    }
+    path_prefixes_ = next;
+    kmon_filters value{};
+    value.file.failed = file.failed ? 1 : 0;
+    value.file.writes_only = file.writes_only ? 1 : 0;
+    value.file.path_includes = file.include.empty() ? 0 : 1;
+    value.file.path_filter = next.empty() ? 0 : 1;
+    uint32_t zero = 0;
+    if (bpf_map_update_elem(bpf_map__fd(skel_->maps.kmon_filters), &zero, &value, BPF_ANY) != 0)
+      throw BackendError("filters", errno, ErrorText("setting the filters", errno, ""));
+  }
+
+  static kmon_prefix_key PathPrefixKey(const std::string& entry) {
+    kmon_prefix_key key{};
+    size_t n = std::min(entry.size() - 1, sizeof(key.path));  // core caps prefixes at KMON_PREFIX_MAX
+    std::memcpy(key.path, entry.data() + 1, n);
+    key.prefixlen = static_cast<uint32_t>(n * 8);
+    return key;
+  }
+
   void RememberIds() {
     bpf_program* prog = nullptr;
     bpf_object__for_each_program(prog, skel_->obj) {
@@ -644,6 +741,8 @@ class EbpfBackend final : public Backend {
   Waker* timer_ = nullptr;
   std::map<PrefixKey, uint32_t> prefixes_;  // now in kmon_net_cidr4/6, with their verdicts
   std::map<uint16_t, uint32_t> ports_;       // now in kmon_net_ports
+  int tracepoints_ = -1;            // syscall programs on their own tracepoints (1) or the dispatcher (0); -1: none
+  std::set<std::string> path_prefixes_;  // "+prefix" / "-prefix" now in kmon_path_prefixes
   std::vector<uint32_t> prog_ids_;  // to wait for their release in Close
   std::vector<uint32_t> map_ids_;
   int wakeup_fd_ = -1;  // edge-triggered epoll on the ring, when the mode has wakeups

@@ -126,7 +126,7 @@ class KmsysBackend final : public Backend {
     return stats;
   }
 
-  // kmon.sys has no network events, hence nothing to filter (the TS layer refuses first).
+  // kmon.sys has no file or network events, hence nothing to filter (the TS layer refuses first).
   void SetFilters(const Filters&) override {
     throw BackendError("filters", EOPNOTSUPP, "kmon.sys has no live filters");
   }
