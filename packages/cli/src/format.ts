@@ -44,6 +44,13 @@ function endpoint(a: SocketAddress, path = '', abstract = false): SafeText {
 type Net = { comm: string; pid: number };
 const who = (e: Net) => safe`${e.comm}(${e.pid})`;
 
+/** What a file call came to: nothing when it succeeded, else its errno name. */
+const outcome = (result: number) => (result >= 0 ? '' : ` failed ${ERRNO_NAMES.get(-result) ?? `errno ${-result}`}`);
+/** A path the driver cut keeps its end: say that its beginning is missing. */
+const cutPath = (path: string, cut: boolean) => (cut ? safe`…/${path}` : safe`${path}`);
+const octal = (mode: number) => mode.toString(8).padStart(4, '0');
+const ACCESS = ['read', 'write', 'read-write', 'access-3'];
+
 // Each kind's text line. The SafeText return type makes every renderer, of
 // today's kinds and of those to come, build its line with `safe` (every
 // kernel-supplied value escaped) or shellWord: no raw string reaches a terminal.
@@ -73,9 +80,29 @@ const describeEvent: { [K in KmonEvent['kind']]: (e: Extract<KmonEvent, { kind: 
   send: (e) => safe`${who(e)} ${endpoint(e.local)} -> ${endpoint(e.remote)} ${e.datagrams} datagram(s) ${e.bytes}B`,
   dns: (e) =>
     safe`${who(e)} ${e.query.questions.map((q) => safe`${q.name} ${q.type}`)} @ ${endpoint(e.server)}${e.truncated.query ? ' (cut)' : ''}`,
+  open: (e) =>
+    safe`pid=${e.pid} comm=${e.comm} ${e.created ? 'created' : 'opened'} ${cutPath(e.path, e.truncated.path)} ${ACCESS[e.openFlags & 3]!}${
+      e.result >= 0 ? safe` fd=${e.result}` : outcome(e.result)
+    }`,
+  unlink: (e) =>
+    safe`pid=${e.pid} comm=${e.comm} ${e.directory ? 'removed dir' : 'removed'} ${cutPath(e.path, e.truncated.path)}${outcome(e.result)}`,
+  rename: (e) =>
+    safe`pid=${e.pid} comm=${e.comm} renamed ${cutPath(e.oldPath, e.truncated.oldPath)} -> ${cutPath(e.newPath, e.truncated.newPath)}${outcome(
+      e.result,
+    )}`,
+  mkdir: (e) => safe`pid=${e.pid} comm=${e.comm} made dir ${cutPath(e.path, e.truncated.path)} mode=${octal(e.mode)}${outcome(e.result)}`,
+  chmod: (e) => safe`pid=${e.pid} comm=${e.comm} chmod ${cutPath(e.path, e.truncated.path)} mode=${octal(e.mode)}${outcome(e.result)}`,
+  chown: (e) =>
+    safe`pid=${e.pid} comm=${e.comm} chown ${cutPath(e.path, e.truncated.path)} uid=${e.uid === 0xffff_ffff ? '-' : e.uid} gid=${
+      e.gid === 0xffff_ffff ? '-' : e.gid
+    }${outcome(e.result)}`,
+  link: (e) =>
+    safe`pid=${e.pid} comm=${e.comm} ${e.symlink ? 'symlinked' : 'linked'} ${cutPath(e.path, e.truncated.path)} -> ${e.target}${outcome(
+      e.result,
+    )}`,
 };
 
-const colours: Record<string, string> = { exec: '32', exit: '33', fork: '36', lost: '31;1' };
+const colours: Record<string, string> = { exec: '32', exit: '33', fork: '36', open: '34', unlink: '31', rename: '34', lost: '31;1' };
 const paint = (text: string, kind: string, colour: boolean) =>
   colour ? `\x1b[${colours[kind] ?? '35'}m${text}\x1b[0m` : text;
 
