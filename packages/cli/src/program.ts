@@ -47,6 +47,7 @@ function processName(value: string): string {
 /** Names that stand for several kinds in --kinds ('all': every kind offered here). */
 const KIND_GROUPS: Readonly<Record<string, readonly EventKind[]>> = {
   process: ['exec', 'exit', 'fork'],
+  file: ['open', 'unlink', 'rename', 'mkdir', 'chmod', 'chown', 'link'],
   network: ['connect', 'accept', 'listen', 'bind', 'close', 'send', 'dns'],
 };
 
@@ -97,6 +98,9 @@ interface SessionFlags {
   uid?: number[];
   container?: string[];
   comm?: string[];
+  path?: string[];
+  excludePath?: string[];
+  failed?: boolean;
 }
 
 /** What is printed: shared by watch and replay. */
@@ -122,7 +126,7 @@ function sessionOptions(command: Command, capabilities: BindingCapabilities): Co
   const offers = (path: OptionPath) => honours(capabilities, path);
   const defaultKinds = DEFAULT_KINDS.filter((kind) => kinds.includes(kind));
   command.addOption(
-    new Option('-k, --kinds <list>', `event kinds, comma-separated (${kinds.join(', ')})`)
+    new Option('-k, --kinds <list>', `event kinds or groups (process, file, network, all), comma-separated (${kinds.join(', ')})`)
       .argParser(kindList(kinds, platform, defaultKinds))
       .default(defaultKinds),
   );
@@ -138,6 +142,12 @@ function sessionOptions(command: Command, capabilities: BindingCapabilities): Co
       .option('--cidr <prefix>', 'network events: only addresses under this prefix, e.g. 10.0.0.0/8 (repeatable)', collect(String))
       .option('--exclude-cidr <prefix>', 'network events: not addresses under this prefix (repeatable)', collect(String))
       .option('--no-loopback', 'network events: leave out loopback addresses (127.0.0.0/8, ::1), as for egress');
+  }
+  if (offers('filters.file')) {
+    command
+      .option('--path <prefix>', 'file events: only paths under this directory (repeatable; filtered in the kernel)', collect(String))
+      .option('--exclude-path <prefix>', 'file events: never paths under this directory (repeatable)', collect(String))
+      .option('--failed', 'file events: also calls that failed (with their errno)');
   }
   return command;
 }
@@ -187,6 +197,9 @@ function filtersOf(flags: SessionFlags, processFilters: boolean) {
   const filters = {
     ...(processFilters && Object.keys(toProcessFilter(flags)).length > 0 && { process: toProcessFilter(flags) }),
     ...(Object.keys(toNetworkFilter(flags)).length > 0 && { network: toNetworkFilter(flags) }),
+    ...((flags.path || flags.excludePath || flags.failed) && {
+      file: { include: flags.path ?? [], exclude: flags.excludePath ?? [], failed: flags.failed ?? false },
+    }),
   };
   return Object.keys(filters).length > 0 ? { filters } : {};
 }

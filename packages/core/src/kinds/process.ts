@@ -1,6 +1,6 @@
 // Process lifecycle, on every platform: exec, exit, fork.
 import { z } from 'zod';
-import { comm, s32, strings, text, u32, u64, flag } from './define.js';
+import { comm, reserved, s32, strings, text, u32, u64, flag } from './define.js';
 import { defineKind } from './kind.js';
 
 export const exec = defineKind({
