@@ -1,8 +1,8 @@
 // Runs the real driver: needs root (or CAP_BPF+CAP_PERFMON) on a kernel with
 // BTF, as in CI. Records are decoded with @kmon/core's decoder, so these
 // tests also pin the driver to the ABI the decoder expects.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -168,7 +168,7 @@ describe('nativeBinding (Linux eBPF)', () => {
   it('delivers fork, exec and exit of a child in one pulled batch of whole records', async () => {
     const sink = new Collector();
     const session = open({ wakeup: 'poll', pollIntervalMs: 10_000 }, sink);
-    const child = spawn('sh', ['-c', 'exit 3']);
+    const child = spawn('sh', ['-c', 'exit 3'], { cwd: '/usr/share' });
     await exited(child);
     const batch = session.read(); // the exit tracepoint ran before the parent could reap the child
     expect(recordSizes(batch).reduce((a, b) => a + b, 0)).toBe(batch.length);
@@ -182,7 +182,10 @@ describe('nativeBinding (Linux eBPF)', () => {
     expect(fork).toMatchObject({ pid: process.pid, childTid: pid, thread: false });
     expect(exec).toMatchObject({ ppid: process.pid, argv: ['sh', '-c', 'exit 3'], argc: 3, comm: 'sh' });
     expect(exec?.filename).toMatch(/\/sh$/);
-    expect(exec?.truncated).toEqual({ filename: false, argv: false });
+    expect(exec?.truncated).toEqual({ filename: false, argv: false, exe: false, cwd: false });
+    // The kernel's own view: the executable with symlinks resolved, and the cwd.
+    expect(exec?.exe).toBe(realpathSync(execFileSync('sh', ['-c', 'command -v sh'], { encoding: 'utf8' }).trim()));
+    expect(exec?.cwd).toBe('/usr/share');
     expect(exit).toMatchObject({ exitCode: 3, signal: 0, coreDumped: false });
     // (pid, start time) names the process across all three records.
     expect(exec?.startTime).toBe(fork?.childStartTime);
@@ -299,7 +302,7 @@ describe('nativeBinding (Linux eBPF)', () => {
     await exited(child);
     drain(session, sink);
     const exec = sink.events.find(is('exec', (e) => e.pid === child.pid));
-    expect(exec?.truncated).toEqual({ filename: false, argv: true });
+    expect(exec?.truncated).toEqual({ filename: false, argv: true, exe: false, cwd: false });
     expect(exec?.argv.join('\0')).toBe('sh\0-c\0exit 0\0xxx'); // 16 bytes, NULs included
     expect(exec?.argc).toBe(4);
     const truncated = session.stats().cpus.reduce((sum, cpu) => sum + cpu.truncated, 0);
