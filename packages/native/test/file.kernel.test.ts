@@ -46,7 +46,7 @@ class FileSession {
 
   /** Every file event of process `pid`, once the ring has been drained past them. */
   async of(pid: number): Promise<FileEvent[]> {
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await new Promise((resolve) => setTimeout(resolve, 250)); // poll mode drains every 5 ms; a loaded machine is slower
     expect(this.faults).toEqual([]);
     return this.events.filter((e): e is FileEvent => e.pid === pid && (FILE_KINDS as string[]).includes(e.kind));
   }
@@ -246,14 +246,19 @@ describe('what a session attaches', () => {
   it('a process-only session loads no syscall program; a file session does; closing leaves nothing', () => {
     const held = heldKernelObjects();
     const processOnly = new FileSession(['exec', 'exit', 'fork']);
-    const processPrograms = programsOf(heldKernelObjects().filter((o) => !held.includes(o)));
+    const syscallPrograms = (objects: string[]) =>
+      programsOf(objects.filter((o) => !held.includes(o)))
+        .map((p) => p.name)
+        .filter((name) => /^(sys_exit_|tail_|kmon_sys_exit)/.test(name))
+        .sort();
+    const processPrograms = syscallPrograms(heldKernelObjects());
     processOnly.close();
-    expect(processPrograms.map((p) => p.name).sort()).toEqual(['kmon_exec', 'kmon_exit', 'kmon_fork']);
+    expect(processPrograms).toEqual([]);
 
     const file = new FileSession(['unlink']);
-    const filePrograms = programsOf(heldKernelObjects().filter((o) => !held.includes(o)));
+    const filePrograms = syscallPrograms(heldKernelObjects());
     file.close();
-    expect(filePrograms.map((p) => p.name).sort()).toEqual(['sys_exit_rmdir', 'sys_exit_unlink', 'sys_exit_unlinkat']);
+    expect(filePrograms).toEqual(['sys_exit_rmdir', 'sys_exit_unlink', 'sys_exit_unlinkat']);
     expect(heldKernelObjects()).toEqual(held);
   });
 });
