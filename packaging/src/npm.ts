@@ -41,6 +41,9 @@ export function freshProject(name: string): NpmProject {
     PATH: `${shims}:${process.env.PATH}`,
     // A source build uses this Node's headers instead of downloading them.
     npm_config_nodedir: process.env.npm_config_nodedir ?? dirname(dirname(process.execPath)),
+    // Run under pnpm, the workspace's .npmrc (ignore-scripts) arrives here as
+    // npm_config_ignore_scripts; a user's project runs install scripts.
+    npm_config_ignore_scripts: 'false',
   };
   const run = (command: string, args: string[], { timeoutMs = 300_000 } = {}): Run => {
     const r = spawnSync(command, args, { cwd: dir, env, encoding: 'utf8', timeout: timeoutMs });

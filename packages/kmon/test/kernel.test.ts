@@ -107,7 +107,7 @@ describe('process events from the kernel through kmon', () => {
     const { pid } = await run('/bin/echo', args);
     const { exec } = lifecycleOf(await seen, pid);
     expect(exec!.argv).toEqual(['/bin/echo', ...args]);
-    expect(exec!.truncated).toEqual({ filename: false, argv: false });
+    expect(exec!.truncated).toEqual({ filename: false, argv: false, exe: false, cwd: false });
   });
 
   it('a process killed by SIGKILL reports signal 9', async () => {

@@ -34,7 +34,14 @@ setup)
 	# The server outlives this script: it must not hold the caller's output pipes open.
 	timeout -k 5 30 wineserver -p >/dev/null 2>&1
 	# This first client starts services.exe and friends, which keep the fds they inherit.
-	w reg add 'HKLM\Software\Microsoft\Windows NT\CurrentVersion\AeDebug' /v Auto /t REG_SZ /d 0 /f >/dev/null 2>&1
+	# Right after a new prefix it failed once in a CI run (exit 1, no output) and
+	# passed on the next call: give it three tries before failing the setup.
+	for try in 1 2 3; do
+		w reg add 'HKLM\Software\Microsoft\Windows NT\CurrentVersion\AeDebug' /v Auto /t REG_SZ /d 0 /f >/dev/null 2>&1 && exit 0
+		echo "wine-run: setup: reg add failed (try $try)" >&2
+		sleep 2
+	done
+	exit 1
 	;;
 load)
 	ctl "$2" stop >/dev/null 2>&1
