@@ -3,24 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { concatBatch, createMockBinding, encodeRecord, type MockBinding } from 'kmon/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Io } from './io.js';
+import { memoryIo } from '../test/memory-io.js';
 import { createProgram } from './program.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kmon-cli-capture-'));
 let files = 0;
 const scratch = () => join(dir, `c${files++}.kmon`);
-
-function memoryIo() {
-  const out: string[] = [];
-  const err: string[] = [];
-  let stop: (() => void) | undefined;
-  const io: Io = {
-    stdout: { write: (s: string) => out.push(s), once: () => undefined },
-    stderr: { write: (s: string) => err.push(s), once: () => undefined },
-    onStopSignal: (fn) => ((stop = fn), { dispose: () => (stop = undefined) }),
-  };
-  return { io, out: () => out.join(''), err: () => err.join(''), interrupt: () => stop?.() };
-}
 
 const exit = (seq: number, tgid: number, code = 0) =>
   encodeRecord({ kind: 'exit', header: { seq, tgid, tid: tgid, ts_ns: 9_000_000n }, body: { exit_code: code, comm: tgid === 7 ? 'bash' : 'sh' } });

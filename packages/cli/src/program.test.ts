@@ -1,20 +1,8 @@
 import { ABI, KmonPermissionError } from 'kmon';
 import { concatBatch, createMockBinding, encodeRecord, type MockBinding } from 'kmon/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Io } from './io.js';
+import { memoryIo } from '../test/memory-io.js';
 import { createProgram } from './program.js';
-
-function memoryIo() {
-  const out: string[] = [];
-  const err: string[] = [];
-  let stop: (() => void) | undefined;
-  const io: Io = {
-    stdout: { write: (s: string) => out.push(s), once: () => undefined },
-    stderr: { write: (s: string) => err.push(s), once: () => undefined },
-    onStopSignal: (fn) => ((stop = fn), { dispose: () => (stop = undefined) }),
-  };
-  return { io, out: () => out.join(''), err: () => err.join(''), interrupt: () => stop?.() };
-}
 
 const exec = (tgid: number, args: string[]) =>
   encodeRecord({

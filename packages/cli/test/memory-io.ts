@@ -1,0 +1,15 @@
+// An Io that keeps what the program writes, and lets a test send the stop
+// signal, for running the CLI in-process on the mock binding.
+import type { Io } from '../src/io.js';
+
+export function memoryIo() {
+  const out: string[] = [];
+  const err: string[] = [];
+  let stop: (() => void) | undefined;
+  const io: Io = {
+    stdout: { write: (s: string) => out.push(s), once: () => undefined },
+    stderr: { write: (s: string) => err.push(s), once: () => undefined },
+    onStopSignal: (fn) => ((stop = fn), { dispose: () => (stop = undefined) }),
+  };
+  return { io, out: () => out.join(''), err: () => err.join(''), interrupt: () => stop?.() };
+}
