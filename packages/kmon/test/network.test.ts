@@ -3,7 +3,9 @@
 // checked against the pid that made them) and waits for the events they
 // must produce (a missing event fails by timeout). Absence is checked
 // against a marker: a record the kernel would have made before the marker's
-// comes before it in the one ring.
+// comes before it in the one ring. A role's libc may make connects of its own
+// (with HOME unset, python resolves ~ through getpwuid, which asks nscd's unix
+// socket), so each role's connect is picked by its destination, not its pid alone.
 import { execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
@@ -105,17 +107,19 @@ describe('network events from the kernel through kmon', () => {
 
   it.each(['127.0.0.1', '::1'])('TCP on %s: connect, accept and both closes with their bytes, each for its own process', async (host) => {
     let port = -1; // known once the server listens: its bind and listen must be seen too
-    const server = netload(['tcp-server', host, '1000', '300']);
+    // Attached first (subscribing loads the programs), then the server starts: its listen is not missed.
+    // Events arrive from the event loop, after `server` below is set.
     const seen = collectUntil(
       kmon.events$,
       (s) => s.some(is('close', (c) => c.pid === server.pid())) && s.some(is('close', (c) => c.remote.port === port)),
     );
+    const server = netload(['tcp-server', host, '1000', '300']);
     port = (await server.next()).port!;
     const client = await run(['tcp-client', host, String(port), '1000', '300']);
     await server.exit;
     const all = await seen;
 
-    const connect = all.find(is('connect', (c) => c.pid === client.pid));
+    const connect = all.find(is('connect', (c) => c.pid === client.pid && c.remote.port === port));
     expect(connect).toMatchObject({ remote: { address: host, port }, result: 0, protocol: 6, socketType: 1 });
     expect(connect!.local.port).toBe(client.local_port);
     expect(all.find(is('listen', (l) => l.pid === server.pid()))).toMatchObject({ local: { address: host, port }, result: 0 });
@@ -149,16 +153,16 @@ describe('network events from the kernel through kmon', () => {
     const all = await seen;
     listener.close();
     expect(refused.errno).toBe(111);
-    expect(all.find(is('connect', (c) => c.pid === refused.pid))).toMatchObject({ remote: { port }, result: -111 });
+    expect(all.find(is('connect', (c) => c.pid === refused.pid && c.remote.port === port))).toMatchObject({ remote: { port }, result: -111 });
     expect(pending.errno).toBe(115);
-    expect(all.find(is('connect', (c) => c.pid === pending.pid))).toMatchObject({ remote: { port: open }, result: -115 });
+    expect(all.find(is('connect', (c) => c.pid === pending.pid && c.remote.port === open))).toMatchObject({ remote: { port: open }, result: -115 });
   });
 
   it('an IPv4-mapped IPv6 connect is reported as IPv4 (the raw family kept)', async () => {
     const port = await closedPort();
     const seen = collectUntil(kmon.events$, (s) => s.some(is('connect', (c) => c.remote.port === port)));
     const { pid } = await run(['connect', '::ffff:127.0.0.1', String(port), 'v6socket']);
-    const connect = (await seen).find(is('connect', (c) => c.pid === pid));
+    const connect = (await seen).find(is('connect', (c) => c.pid === pid && c.remote.port === port));
     expect(connect).toMatchObject({ remote: { family: 10, address: '127.0.0.1', port }, result: -111 });
   });
 
@@ -169,9 +173,9 @@ describe('network events from the kernel through kmon', () => {
     const file = await run(['unix', path]);
     const named = await run(['unix', `@${abstract}`]);
     const all = await seen;
-    expect(all.find(is('connect', (c) => c.pid === file.pid))).toMatchObject({ remote: { family: 1 }, path, abstract: false, result: 0 });
+    expect(all.find(is('connect', (c) => c.pid === file.pid && c.path === path))).toMatchObject({ remote: { family: 1 }, path, abstract: false, result: 0 });
     expect(all.find(is('bind', (b) => b.pid === file.pid))).toMatchObject({ path, abstract: false, result: 0 });
-    expect(all.find(is('connect', (c) => c.pid === named.pid))).toMatchObject({ path: abstract, abstract: true, result: 0 });
+    expect(all.find(is('connect', (c) => c.pid === named.pid && c.abstract))).toMatchObject({ path: abstract, abstract: true, result: 0 });
     expect(all.find(is('accept', (a) => a.pid === named.pid))).toMatchObject({ path: abstract, abstract: true });
   });
 
