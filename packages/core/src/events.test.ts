@@ -2,7 +2,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { EVENT_KINDS } from './abi.js';
 import { decodeBatch } from './decoder.js';
-import { kmonEventSchema, processKey, type EventOfKind, type ExecEvent, type ExitEvent, type ForkEvent, type KmonEvent } from './events.js';
+import { kmonEventSchema, type EventOfKind, type ExecEvent, type ExitEvent, type ForkEvent, type KmonEvent } from './events.js';
 import { KIND_DEFINITIONS } from './kinds/index.js';
 import { encodeRecord } from './testing/encode.js';
 
@@ -33,10 +33,5 @@ describe('event types follow the kind definitions', () => {
   it('the union schema rejects an event of one kind dressed as another', () => {
     const [exit] = decodeBatch(encodeRecord({ kind: 'exit' })).events;
     expect(kmonEventSchema.safeParse({ ...exit, kind: 'fork' }).success).toBe(false);
-  });
-
-  it('identify a process by pid and start time', () => {
-    expect(processKey(42, 2n ** 60n)).toBe(`42@${2n ** 60n}`);
-    expect(processKey(42, 1n)).not.toBe(processKey(42, 2n));
   });
 });

@@ -59,11 +59,6 @@ export interface SequenceGap {
 export type KmonMessage = KmonEvent | LostNotice;
 export type KmonMessageKind = KmonMessage['kind'];
 
-/** A process is identified by (pid, startTime): pids are reused, start times are not. */
-export function processKey(pid: number, startTime: bigint): string {
-  return `${pid}@${startTime}`;
-}
-
 export const eventKinds: readonly KmonEventKind[] = EVENT_KINDS;
 
 /** A duration in ns for people: "12.3ms" below a second, "4.56s" above. */

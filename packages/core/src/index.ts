@@ -56,3 +56,24 @@ export { emptyStats, statsDelta, summarizeStats, type KernelStats } from './stat
 export { KIND_DEFINITIONS, type AnyKindDefinition } from './kinds/index.js';
 export type { EventOf, KindDefinition, HeaderValues } from './kinds/kind.js';
 export { containerOfCgroupPath, type ContainerRef, type ContainerRuntime } from './container.js';
+export { processIdentity, processKey, type ProcessIdentity } from './process/key.js';
+export {
+  DEFAULT_EXIT_LINGER_MS,
+  DEFAULT_PROCESS_CAPACITY,
+  ProcessTable,
+  type ProcessEntry,
+  type ProcessExit,
+  type ProcessSnapshot,
+  type ProcessTableOptions,
+} from './process/table.js';
+export {
+  contextResolver,
+  dateOfEpochNs,
+  type ContextEvent,
+  type ContextMessage,
+  type ContextResolver,
+  type EventClock,
+  type EventContext,
+  type HostLookups,
+  type ProcessContext,
+} from './process/context.js';

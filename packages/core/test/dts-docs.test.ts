@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { expect, it } from 'vitest';
 import { KIND_DEFINITIONS } from '../src/kinds/index.js';
+import { contextResolver } from '../src/process/context.js';
+import { ProcessTable } from '../src/process/table.js';
+import { eventOf } from './process-events.js';
 
 const coreDir = fileURLToPath(new URL('..', import.meta.url));
 const options: ts.CompilerOptions = {
@@ -29,8 +32,17 @@ function emitDeclarations(): string {
 
 /** Property accesses on each kind's event, with where each name sits in the probe source. */
 function probe(): { source: string; sites: Array<{ label: string; at: number }> } {
-  let source = `import type { KmonEvent } from './index.js';\n`;
+  let source = `import type { ContextEvent, KmonEvent } from './index.js';\n`;
   const sites: Array<{ label: string; at: number }> = [];
+  const access = (variable: string, name: string, label: string) => {
+    sites.push({ label, at: source.length + variable.length + 1 });
+    source += `${variable}.${name};\n`;
+  };
+  // The context every event of a session gains: its properties as a resolved event has them.
+  const resolved = contextResolver({ bootId: 'b', realtimeOffsetNs: 0n }, new ProcessTable('b')).resolve(eventOf('exit', {}));
+  source += `declare const c: ContextEvent;\ndeclare const p: ContextEvent['process'];\n`;
+  for (const name of ['process', 'wallTime', 'wallTimeNs']) access('c', name, `context.${name}`);
+  for (const name of Object.keys(resolved.process)) access('p', name, `context.process.${name}`);
   for (const d of KIND_DEFINITIONS) {
     const variable = `e${d.number}`;
     source += `declare const ${variable}: Extract<KmonEvent, { kind: '${d.name}' }>;\n`;

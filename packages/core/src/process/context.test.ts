@@ -1,0 +1,97 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { ContainerRef } from '../container.js';
+import type { ExitEvent } from '../events.js';
+import { contextResolver, type ContextEvent, type EventContext, type ProcessContext } from './context.js';
+import { processKey } from './key.js';
+import { ProcessTable } from './table.js';
+import { BOOT, eventOf, snapshotOf } from '../../test/process-events.js';
+
+const DOCKER_ID = 'a'.repeat(64);
+const host = {
+  userName: (uid: number) => (uid === 1000 ? 'alice' : undefined),
+  groupName: (gid: number) => (gid === 100 ? 'users' : undefined),
+  cgroupPath: (id: bigint) => (id === 7n ? `/system.slice/docker-${DOCKER_ID}.scope` : id === 1n ? '/' : undefined),
+};
+const clock = { bootId: BOOT, realtimeOffsetNs: 1_700_000_000_000_000_000n };
+
+function session(lookups = host) {
+  const table = new ProcessTable(BOOT);
+  const contexts = contextResolver(clock, table, lookups);
+  contexts.resolve(snapshotOf({ pid: 1, startTime: 10n }));
+  contexts.resolve(snapshotOf({ pid: 100, startTime: 500n, ppid: 1, parentStartTime: 10n, comm: 'sh', exe: '/bin/sh', argv: ['sh'], cwd: '/home/alice', uid: 1000, gid: 100, cgroupId: 7n }));
+  return { table, contexts };
+}
+
+describe('event context', () => {
+  it('resolves the process through the table, with names and container from the host lookups', () => {
+    const { contexts } = session();
+    const open = contexts.resolve(eventOf('open', { pid: 100, startTime: 500n, cgroupId: 7n, path: '/etc/shadow' }));
+    expect(open.process).toEqual({
+      key: processKey(BOOT, 100, 500n),
+      startTime: 500n,
+      ppid: 1,
+      parentKey: processKey(BOOT, 1, 10n),
+      comm: 'sh',
+      exe: '/bin/sh',
+      argv: ['sh'],
+      cwd: '/home/alice',
+      uid: 1000,
+      gid: 100,
+      user: 'alice',
+      group: 'users',
+      cgroupPath: `/system.slice/docker-${DOCKER_ID}.scope`,
+      container: { id: DOCKER_ID, runtime: 'docker' },
+      approximate: false,
+    });
+  });
+
+  it('an exit of a process seeded before the session has its argv, parent and start time', () => {
+    const { contexts } = session();
+    const exit = contexts.resolve(eventOf('exit', { pid: 100, startTime: 500n, exitCode: 0, comm: 'sh', cgroupId: 7n }));
+    expect(exit.process).toMatchObject({ argv: ['sh'], ppid: 1, startTime: 500n, key: processKey(BOOT, 100, 500n) });
+  });
+
+  it('wall time is the event time plus the clock offset, exact in ns and as a Date', () => {
+    const { contexts } = session();
+    const e = contexts.resolve(eventOf('exec', { time: 123_456_789n, pid: 5, startTime: 1n }));
+    expect(e.wallTimeNs).toBe(1_700_000_000_123_456_789n);
+    expect(e.wallTime.toISOString()).toBe('2023-11-14T22:13:20.123Z');
+  });
+
+  it('a process the table does not know gets what the event says (network kinds: no key without a start time)', () => {
+    const { contexts } = session();
+    const connect = contexts.resolve(eventOf('connect', { pid: 4242, comm: 'curl', cgroupId: 1n }));
+    expect(connect.process).toMatchObject({ key: undefined, comm: 'curl', argv: undefined, cgroupPath: '/', container: undefined });
+    const unlink = contexts.resolve(eventOf('unlink', { pid: 4242, startTime: 77n, comm: 'rm' }));
+    expect(unlink.process.key).toBe(processKey(BOOT, 4242, 77n));
+  });
+
+  it('a network event of a known process resolves by pid to its key', () => {
+    const { contexts } = session();
+    expect(contexts.resolve(eventOf('connect', { pid: 100, cgroupId: 7n })).process.key).toBe(processKey(BOOT, 100, 500n));
+  });
+
+  it('without host lookups (replay, browser) names and cgroup paths are undefined, nothing throws', () => {
+    const { contexts } = session({} as typeof host);
+    const e = contexts.resolve(eventOf('exit', { pid: 100, startTime: 500n, cgroupId: 7n }));
+    expect(e.process).toMatchObject({ uid: 1000, user: undefined, group: undefined, cgroupPath: undefined, container: undefined });
+  });
+
+  it('follows a process moved to another cgroup: the context names the cgroup of each event', () => {
+    const { contexts } = session();
+    const before = contexts.resolve(eventOf('open', { pid: 100, startTime: 500n, cgroupId: 7n }));
+    const after = contexts.resolve(eventOf('open', { pid: 100, startTime: 500n, cgroupId: 1n }));
+    expect(before.process.container?.runtime).toBe('docker');
+    expect(after.process).toMatchObject({ cgroupPath: '/', container: undefined });
+  });
+
+  it('types: every event has its context, narrowing by kind keeps it', () => {
+    expectTypeOf<Extract<ContextEvent, { kind: 'exit' }>>().toEqualTypeOf<ExitEvent & EventContext>();
+    expectTypeOf<ContextEvent['process']>().toEqualTypeOf<ProcessContext>();
+    expectTypeOf<ContextEvent['wallTime']>().toEqualTypeOf<Date>();
+    expectTypeOf<ContextEvent['wallTimeNs']>().toEqualTypeOf<bigint>();
+    expectTypeOf<ProcessContext['key']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<ProcessContext['argv']>().toEqualTypeOf<readonly string[] | undefined>();
+    expectTypeOf<ProcessContext['container']>().toEqualTypeOf<ContainerRef | undefined>();
+  });
+});

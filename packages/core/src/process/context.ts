@@ -1,0 +1,161 @@
+// The context every event gains above the binding: which process did it
+// (resolved through the session's process table), as whom, in which
+// container, and when on the wall clock. Host facts (user names, cgroup
+// paths) come from HostLookups, injected by whoever knows the host (the
+// `kmon` package on Linux); without them those fields are undefined, so
+// replays and browsers work unchanged.
+import { containerOfCgroupPath, type ContainerRef } from '../container.js';
+import type { KmonEvent, LostNotice } from '../events.js';
+import { processIdentity, processKey } from './key.js';
+import type { ProcessEntry, ProcessTable } from './table.js';
+
+/** Facts about the host an event's ids refer to. Each may be absent or answer undefined. */
+export interface HostLookups {
+  /** The user name of a uid (/etc/passwd). */
+  userName?(uid: number): string | undefined;
+  /** The group name of a gid (/etc/group). */
+  groupName?(gid: number): string | undefined;
+  /** The cgroup v2 path (below the cgroup root, starting with '/') of a cgroup id. */
+  cgroupPath?(cgroupId: bigint): string | undefined;
+}
+
+/** The session's clock: what relates event times to the wall clock, and the boot they belong to. */
+export interface EventClock {
+  /** This boot's id (Linux: /proc/sys/kernel/random/boot_id): part of every process key. */
+  bootId: string;
+  /** Add to an event's `time` to get ns since the Unix epoch (sampled once at attach). */
+  realtimeOffsetNs: bigint;
+}
+
+/** Who did what an event reports. Values the session cannot know are undefined. */
+export interface ProcessContext {
+  /** Stable process key, `<bootId>:<pid>:<startTime>`: the same on every event of the process (undefined when neither the event nor the table gives a start time). */
+  readonly key: string | undefined;
+  /** Process start time, ns (the events' clock). */
+  readonly startTime: bigint | undefined;
+  /** Parent pid. */
+  readonly ppid: number | undefined;
+  /** The parent's process key; `Kmon.ancestry(event)` walks the whole chain. */
+  readonly parentKey: string | undefined;
+  /** Process name (at most 15 bytes). */
+  readonly comm: string | undefined;
+  /** Executable, absolute path resolved by the kernel. */
+  readonly exe: string | undefined;
+  /** Arguments of the process's last exec (those of its parent's, when it forked and did not exec since). */
+  readonly argv: readonly string[] | undefined;
+  /** Working directory at its last exec (or when the session attached). */
+  readonly cwd: string | undefined;
+  /** Real user id. */
+  readonly uid: number | undefined;
+  /** Real group id. */
+  readonly gid: number | undefined;
+  /** The uid's user name on this host. */
+  readonly user: string | undefined;
+  /** The gid's group name on this host. */
+  readonly group: string | undefined;
+  /** The event's cgroup v2 path, e.g. `/system.slice/docker-<id>.scope`. */
+  readonly cgroupPath: string | undefined;
+  /** The container the cgroup belongs to (docker, containerd, cri-o, podman). */
+  readonly container: ContainerRef | undefined;
+  /** The process was seeded from /proc: its start time and key are approximate. */
+  readonly approximate: boolean;
+}
+
+/** What every event carries on top of its kind's fields. */
+export interface EventContext {
+  /** The process that did it, resolved through the session's process table. */
+  readonly process: ProcessContext;
+  /** `time` on the wall clock (ms precision; `wallTimeNs` has it exactly). */
+  readonly wallTime: Date;
+  /** `time` as ns since the Unix epoch (UTC), exact: `time + realtimeOffsetNs`. */
+  readonly wallTimeNs: bigint;
+}
+
+/** An event as kmon sessions deliver it: its kind's fields and its context. */
+export type ContextEvent = KmonEvent & EventContext;
+/** What kmon session streams carry: events with context, and loss notices in their place. */
+export type ContextMessage = ContextEvent | LostNotice;
+
+/** Ns since the Unix epoch -> Date (ms, rounded down). */
+export const dateOfEpochNs = (ns: bigint): Date => new Date(Number(ns / 1_000_000n));
+
+/**
+ * Resolves events to their context, keeping `table` current as it goes.
+ * Events must be given in the order the session delivers them.
+ */
+export function contextResolver(clock: EventClock, table: ProcessTable, host: HostLookups = {}) {
+  /** Context objects are shared by the events of one process while nothing about it changes. */
+  const cache = new WeakMap<ProcessEntry, ProcessContext>();
+  const cgroup = (cgroupId: bigint) => {
+    const cgroupPath = cgroupId === 0n ? undefined : host.cgroupPath?.(cgroupId);
+    return { cgroupPath, container: cgroupPath === undefined ? undefined : containerOfCgroupPath(cgroupPath) };
+  };
+  const names = (uid: number | undefined, gid: number | undefined) => ({
+    user: uid === undefined ? undefined : host.userName?.(uid),
+    group: gid === undefined ? undefined : host.groupName?.(gid),
+  });
+
+  const ofEntry = (entry: ProcessEntry, cgroupId: bigint): ProcessContext => {
+    const cached = cache.get(entry);
+    if (cached && cgroupOf.get(cached) === cgroupId) return cached;
+    const context: ProcessContext = {
+      key: entry.key,
+      startTime: entry.startTime,
+      ppid: entry.ppid,
+      parentKey: entry.parentKey,
+      comm: entry.comm,
+      exe: entry.exe,
+      argv: entry.argv,
+      cwd: entry.cwd,
+      uid: entry.uid,
+      gid: entry.gid,
+      ...names(entry.uid, entry.gid),
+      ...cgroup(cgroupId),
+      approximate: entry.approximate,
+    };
+    cache.set(entry, context);
+    cgroupOf.set(context, cgroupId);
+    return context;
+  };
+  const cgroupOf = new WeakMap<ProcessContext, bigint>();
+
+  /** A process the table does not know: what the event itself says. */
+  const ofEventAlone = (event: KmonEvent, startTime: bigint | undefined): ProcessContext => ({
+    key: startTime === undefined ? undefined : processKey(clock.bootId, event.pid, startTime),
+    startTime,
+    ppid: undefined,
+    parentKey: undefined,
+    comm: 'comm' in event ? event.comm : undefined,
+    exe: undefined,
+    argv: undefined,
+    cwd: undefined,
+    uid: undefined,
+    gid: undefined,
+    user: undefined,
+    group: undefined,
+    ...cgroup(event.cgroupId),
+    approximate: false,
+  });
+
+  return {
+    /** The process that did it, and the table's view of it. */
+    entryOf(event: KmonEvent): ProcessEntry | undefined {
+      const { pid, startTime } = processIdentity(event);
+      return table.lookup(pid, startTime);
+    },
+    /** Updates the table with `event` and gives the event its context (in place). */
+    resolve<E extends KmonEvent>(event: E): E & EventContext {
+      table.observe(event);
+      const { pid, startTime } = processIdentity(event);
+      const entry = table.lookup(pid, startTime);
+      const wallTimeNs = event.time + clock.realtimeOffsetNs;
+      return Object.assign(event, {
+        process: entry ? ofEntry(entry, event.cgroupId) : ofEventAlone(event, startTime),
+        wallTime: dateOfEpochNs(wallTimeNs),
+        wallTimeNs,
+      });
+    },
+  };
+}
+
+export type ContextResolver = ReturnType<typeof contextResolver>;
