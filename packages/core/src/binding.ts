@@ -3,6 +3,7 @@
 // implement it with a mock or a recorded capture (./testing). Nothing above
 // this interface knows which OS or which fake it runs on.
 import type { BindingCapabilities } from './capabilities.js';
+import type { LostNotice } from './events.js';
 import type { Filters, SessionOptions } from './options.js';
 
 /** Receives what a live session produces. Called on the JS thread. */
@@ -24,6 +25,11 @@ export interface BatchSink {
    * reading): read stats() now, so losses are reported where they happened.
    */
   onCountersChanged?(): void;
+  /**
+   * A loss that happened before this binding (a fleet exporter's notice, with
+   * its host): the consumer reports it in-band, where it arrived, as it is.
+   */
+  onLoss?(notice: LostNotice): void;
   /**
    * The source has nothing more to deliver (a replay reached the end of its
    * capture): the consumer stops as on a deliberate stop.

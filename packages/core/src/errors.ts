@@ -8,7 +8,8 @@ export type KmonErrorCode =
   | 'KMON_PROTOCOL' // a record from the driver is malformed
   | 'KMON_CLOSED' // the session was used after close()
   | 'KMON_DRIVER' // the driver failed to load, attach or deliver
-  | 'KMON_CAPTURE'; // a capture file is malformed, from another ABI, or could not be written
+  | 'KMON_CAPTURE' // a capture file is malformed, from another ABI, or could not be written
+  | 'KMON_NATS'; // a NATS server refused, could not be reached, or its stream does not fit (@kmon/nats)
 
 export interface KmonErrorDetails {
   hint?: string;

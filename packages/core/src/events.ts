@@ -31,7 +31,8 @@ export type LossCause =
   | 'ring-full' // the kernel ring was full: the driver dropped the record and counted it
   | 'binding-queue' // the native layer's queue to JS was full (Windows)
   | 'malformed' // a record failed to decode; see `error`
-  | 'unobserved'; // delivered while nobody was subscribed (the grace period before detaching)
+  | 'unobserved' // delivered while nobody was subscribed (the grace period before detaching)
+  | 'export'; // an exporter's buffer was full while its server was unreachable or slow (@kmon/nats)
 
 /** In-band notice that records were lost, with exact counts. */
 export interface LostNotice {
@@ -47,6 +48,8 @@ export interface LostNotice {
   error?: Error;
   /** For 'ring-full': the sequence numbers seen missing, per CPU (`from` inclusive, `to` exclusive). */
   gaps?: SequenceGap[];
+  /** The host whose records were lost, when the notice came from a fleet (@kmon/nats). */
+  host?: string;
 }
 
 export interface SequenceGap {

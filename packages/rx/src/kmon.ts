@@ -151,6 +151,7 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
         onError: (error) => subscriber.error(error),
         onReadable: () => subscriber.next(READABLE),
         onCountersChanged: guarded(() => report(accountant.newLosses())),
+        onLoss: (notice) => report([notice]),
         onEnd: () => stop$.next(),
       });
     } catch (error) {
