@@ -1,11 +1,12 @@
 // Export and fleet consumption against a real nats-server (no mock server):
 // the kernel side is the mock binding (a fake only below @kmon/native), fed
 // with encoded records; the kernel end to end is in @kmon/cli's export test.
-import { ABI, createKmon, type KmonMessage, type LostNotice } from '@kmon/rx';
+import { ABI, createKmon, type KmonEvent, type KmonMessage, type LostNotice } from '@kmon/rx';
 import { concatBatch, createMockBinding, encodeRecord, type MockBinding } from '@kmon/rx/testing';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { natsBinding } from './binding.js';
+import { KmonNatsError } from './errors.js';
 import { createNatsExporter, exportToNats, type ExportOptions, type NatsExporter } from './exporter.js';
 import { startNatsServer, type NatsServer } from './testing/server.js';
 
@@ -47,7 +48,7 @@ function processes(n: number, first = 0, cpu = 0): Uint8Array {
 
 /** An export over the mock binding: what the local consumer saw, and the exporter. */
 async function exportSession(options: ExportOptions) {
-  const exporter = await createNatsExporter({ host: 'h1', bootId: 'boot-1', ackTimeoutMs: 1000, retryMs: 100, ...options });
+  const exporter = await createNatsExporter({ host: 'h1', bootId: 'boot-1', ackTimeoutMs: 1000, retryMs: 100, flushTimeoutMs: 20_000, ...options });
   const mock = createMockBinding();
   const kmon = createKmon({ kinds: [...KINDS] }, { binding: exporter.binding(mock), statsIntervalMs: 20 });
   const local = lastValueFrom(exportToNats(kmon.events$, exporter).pipe(toArray()));
@@ -69,7 +70,7 @@ async function until(condition: () => boolean, timeoutMs = 8000) {
   }
 }
 
-const events = (messages: KmonMessage[]) => messages.filter((m) => m.kind !== 'lost');
+const events = (messages: KmonMessage[]) => messages.filter((m): m is KmonEvent => m.kind !== 'lost');
 const losses = (messages: KmonMessage[]) => messages.filter((m): m is LostNotice => m.kind === 'lost');
 
 describe('export to NATS and natsBinding', () => {
@@ -104,5 +105,106 @@ describe('export to NATS and natsBinding', () => {
     expect(onlyB).toHaveLength(10);
     const execs = await consume(url, { kinds: ['exec'] });
     expect(execs.map((m) => m.kind)).toEqual(new Array(10).fill('exec'));
+  });
+
+  it('retrying a publish whose ack was lost does not duplicate the records (message ids)', async () => {
+    const { url } = await server();
+    const batch = processes(20);
+    const sent: number[] = [];
+    // The same host and boot sending the same records again: what a retry after a lost ack is.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const { exporter, kmon, local, session } = await exportSession({ servers: url });
+      session.deliver(batch);
+      kmon.stop();
+      await local;
+      sent.push((await exporter.close()).duplicates);
+    }
+    expect(sent).toEqual([0, 40]);
+    const received = await consume(url);
+    expect(received).toHaveLength(40);
+  });
+
+  describe('the server stopped during an export, then restarted with its store', () => {
+    /** A steady workload (20 processes every 10 ms) across a 2 s outage; returns what was produced and received. */
+    async function outage(bufferBytes: number) {
+      const nats = await server();
+      const { exporter, kmon, local, session } = await exportSession({ servers: nats.url, bufferBytes, maxOutstanding: 64 });
+      let produced = 0;
+      const steady = setInterval(() => session.deliver(processes(20, (produced += 20) - 20)), 10);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await nats.stop();
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await nats.restart();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      clearInterval(steady);
+      kmon.stop();
+      const exported = await local;
+      const stats = await exporter.close();
+      const received = await consume(nats.url);
+      const figures = {
+        produced: events(exported).length,
+        delivered: events(received).length,
+        lost: losses(received).reduce((n, l) => n + l.count, 0),
+        buffered: stats.buffered,
+        stats,
+      };
+      console.log(`outage with a ${bufferBytes}-byte buffer: produced ${figures.produced}, delivered ${figures.delivered}, lost ${figures.lost} (exporter: published ${stats.published}, acknowledged ${stats.acknowledged}, duplicates ${stats.duplicates}, buffered ${stats.buffered}, lost ${stats.lost})`);
+      return { ...figures, exported, received };
+    }
+
+    const identity = (m: KmonMessage) => (m.kind === 'lost' ? 'lost' : `${m.cpu}.${m.seq}`);
+
+    it('delivers everything produced meanwhile when the buffer suffices', async () => {
+      const run = await outage(64 * 1024 ** 2);
+      expect(run.stats.lost).toBe(0);
+      expect(run.buffered).toBe(0);
+      expect(losses(run.received)).toEqual([]);
+      expect(run.delivered).toBe(run.produced);
+      expect(new Set(run.received.map(identity)).size).toBe(run.delivered); // each once
+      const bySeq = (list: KmonMessage[]) => events(list).sort((a, b) => a.seq - b.seq);
+      expect(bySeq(run.received)).toEqual(bySeq(run.exported));
+    }, 30_000);
+
+    it('with a tiny buffer, reports the exact number dropped as an export loss: produced = delivered + lost', async () => {
+      const run = await outage(64 * 1024);
+      expect(run.buffered).toBe(0);
+      expect(run.lost).toBeGreaterThan(0);
+      expect(run.lost).toBe(run.stats.lost);
+      expect(losses(run.received).every((l) => l.cause === 'export' && l.host === 'h1')).toBe(true);
+      expect(run.produced).toBe(run.delivered + run.lost);
+      expect(new Set(events(run.received).map(identity)).size).toBe(run.delivered);
+      // The local stream had the same notices, as they were sealed.
+      expect(losses(run.exported).reduce((n, l) => n + l.count, 0)).toBe(run.lost);
+    }, 30_000);
+  });
+
+  describe('credentials', () => {
+    const secret = 'pa55-w0rd-never-printed';
+
+    it('a wrong password is a KmonNatsError naming the server, never the password', async () => {
+      const { url, port } = await server({ user: 'kmon', pass: 'right-one' });
+      const attempts = [
+        () => createNatsExporter({ servers: url, user: 'kmon', pass: secret }),
+        () => createNatsExporter({ servers: `nats://kmon:${secret}@127.0.0.1:${port}` }),
+        () => consume(url, { user: 'kmon', pass: secret }),
+      ];
+      for (const attempt of attempts) {
+        const error = await attempt().then(() => undefined, (e: unknown) => e);
+        expect(error).toBeInstanceOf(KmonNatsError);
+        const { message, hint } = error as KmonNatsError;
+        expect(message).toContain(`nats://127.0.0.1:${port}`);
+        expect(message).toMatch(/refused the credentials/u);
+        expect(hint).toContain(`nats://127.0.0.1:${port}`);
+        expect(`${message} ${hint} ${(error as Error).stack}`).not.toContain(secret);
+      }
+    });
+
+    it('user/password and token reach the server', async () => {
+      const withUser = await server({ user: 'kmon', pass: secret });
+      await (await createNatsExporter({ servers: withUser.url, user: 'kmon', pass: secret })).close();
+      const withToken = await server({ token: secret });
+      await (await createNatsExporter({ servers: withToken.url, token: secret })).close();
+      await expect(createNatsExporter({ servers: withToken.url, token: 'wrong' })).rejects.toThrow(KmonNatsError);
+    });
   });
 });

@@ -54,6 +54,8 @@ export interface ExportOptions extends NatsConnectionOptions {
   ackTimeoutMs?: number;
   /** Pause before sending again after a failure. Default 250 ms. */
   retryMs?: number;
+  /** How long closing waits for the stream to acknowledge what is buffered. Default 10000 ms. */
+  flushTimeoutMs?: number;
   /** Part of every message id. Default: this boot's id (/proc/sys/kernel/random/boot_id). */
   bootId?: string;
 }
@@ -64,6 +66,7 @@ export const EXPORT_DEFAULTS = {
   maxOutstanding: 256,
   ackTimeoutMs: 5000,
   retryMs: 250,
+  flushTimeoutMs: 10_000,
 } satisfies Partial<ExportOptions>;
 
 export interface ExportStats {
@@ -128,6 +131,7 @@ export class NatsExporter {
   private bytes = 0;
   private noticeCount = 0;
   private openNotice: Entry | undefined;
+  private closing: Promise<ExportStats> | undefined;
   private idle: Array<() => void> = [];
   private readonly stats_: ExportStats = {
     published: 0,
@@ -192,7 +196,12 @@ export class NatsExporter {
    * Waits until everything queued is acknowledged or `timeoutMs` passed, then
    * closes the connection. What is still buffered then was not delivered.
    */
-  async close(timeoutMs = 10_000): Promise<ExportStats> {
+  close(timeoutMs = this.options.flushTimeoutMs): Promise<ExportStats> {
+    this.closing ??= this.flushAndClose(timeoutMs);
+    return this.closing;
+  }
+
+  private async flushAndClose(timeoutMs: number): Promise<ExportStats> {
     await new Promise<void>((resolve) => {
       if (this.queue.length === this.head) return resolve();
       const timer = setTimeout(resolve, timeoutMs);
@@ -360,7 +369,9 @@ export function exportingBinding(inner: KernelBinding, exporter: NatsExporter): 
 /**
  * `source$` (a session over `exporter.binding(...)`) with its loss notices
  * exported, and the exporter's own `export` loss notices merged in: what a
- * local consumer of the export sees.
+ * local consumer of the export sees. When `source$` completes, it waits for
+ * the stream to acknowledge what is buffered (the flush timeout at most),
+ * closes the exporter, and then completes.
  */
 export function exportToNats(source$: Observable<KmonMessage>, exporter: NatsExporter): Observable<KmonMessage> {
   return new Observable<KmonMessage>((subscriber) => {
@@ -371,7 +382,7 @@ export function exportToNats(source$: Observable<KmonMessage>, exporter: NatsExp
         subscriber.next(message);
       },
       error: (error) => subscriber.error(error),
-      complete: () => subscriber.complete(),
+      complete: () => void exporter.close().then(() => subscriber.complete(), (error: unknown) => subscriber.error(error)),
     });
     return () => {
       messages.unsubscribe();
