@@ -17,6 +17,7 @@ import { formatChecks, runChecks } from './doctor.js';
 import type { Io } from './io.js';
 import { record } from './record.js';
 import { describeEnding, replay } from './replay.js';
+import { fleetBinding, fleetOptions, registerExport, type FleetFlags } from './export.js';
 import { describeSummary } from './stream.js';
 import { watch } from './watch.js';
 
@@ -280,13 +281,15 @@ export function createProgram(io: Io, config: KmonConfig = {}) {
   const { capabilities } = config.binding ?? nativeBinding;
 
   const kernelFilters = honours(capabilities, 'filters.process');
-  sessionOptions(outputOptions(program.command('watch'), !kernelFilters), capabilities)
+  fleetOptions(sessionOptions(outputOptions(program.command('watch'), !kernelFilters), capabilities))
+    .option('--from <url>', "a fleet's events from NATS JetStream (nats://HOST:PORT, filled by `kmon export`) instead of this kernel")
     .description('print live kernel events until Ctrl-C; a summary goes to stderr')
     .argument('[command...]', 'run this command (after --) and watch only it and its descendants; kmon then exits with its exit code')
-    .action((command: string[], flags: SessionFlags & OutputFlags) =>
+    .action((command: string[], flags: SessionFlags & OutputFlags & FleetFlags & { from?: string }) =>
       attempt(async () => {
         const options = { session: toSession(flags, kernelFilters), ...toOutput(flags, !kernelFilters) };
-        const summary = await watch({ ...options, ...(command.length > 0 && { command }) }, io, config);
+        const source = flags.from === undefined ? config : { ...config, binding: fleetBinding(flags.from, flags) };
+        const summary = await watch({ ...options, ...(command.length > 0 && { command }) }, io, source);
         io.stderr.write(`kmon: ${describeSummary(summary)}\n`);
         if (summary.commandExit !== undefined) exitCode = summary.commandExit;
       }),
@@ -308,6 +311,8 @@ export function createProgram(io: Io, config: KmonConfig = {}) {
         );
       }),
     );
+
+  registerExport(sessionOptions(stopOptions(program.command('export')), capabilities), io, config, attempt, (flags: SessionFlags) => toSession(flags, kernelFilters));
 
   outputOptions(program.command('replay'))
     .description('print the events of a capture (from `kmon record`) as `kmon watch` prints live ones')

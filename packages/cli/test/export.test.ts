@@ -1,0 +1,35 @@
+// `kmon export` and `kmon watch --from` against a real nats-server, on the mock binding.
+import { startNatsServer } from '@kmon/nats/testing';
+import { createMockBinding } from 'kmon/testing';
+import { describe, expect, it } from 'vitest';
+import { createProgram } from '../src/program.js';
+import { memoryIo } from './memory-io.js';
+
+describe('kmon export / watch --from (real nats-server)', () => {
+  it('a wrong password (in the URL or the environment) fails naming the server, never printing the password', async () => {
+    const server = await startNatsServer({ user: 'kmon', pass: 'right' });
+    try {
+      const secret = 'hunter2-secret';
+      const where = `nats://127.0.0.1:${server.port}`;
+      for (const args of [
+        ['export', `nats://kmon:${secret}@127.0.0.1:${server.port}`],
+        ['watch', '--from', `nats://kmon:${secret}@127.0.0.1:${server.port}`],
+      ]) {
+        const { io, out, err } = memoryIo();
+        const code = await createProgram(io, { binding: createMockBinding() }).run(args);
+        expect(code).toBe(1);
+        expect(err()).toContain(`kmon: NATS server ${where} refused the credentials`);
+        expect(err()).toContain(`hint: check the user and password, token or .creds file for ${where}`);
+        expect(out() + err()).not.toContain(secret);
+      }
+    } finally {
+      await server.dispose();
+    }
+  });
+
+  it('refuses what is not a NATS URL', async () => {
+    const { io, err } = memoryIo();
+    expect(await createProgram(io, { binding: createMockBinding() }).run(['export', 'http://u:pw@example'])).toBe(1);
+    expect(err()).toContain('http://***@example is not a NATS server URL');
+  });
+});
