@@ -243,22 +243,55 @@ describe('what a session attaches', () => {
       .filter((o) => o.startsWith('prog '))
       .map((o) => JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show', 'id', o.slice(5)], { encoding: 'utf8' })) as { name: string; type: string });
 
+  /** The syscall programs this process holds beyond `held`. */
+  const syscallPrograms = (held: string[]) =>
+    programsOf(heldKernelObjects().filter((o) => !held.includes(o)))
+      .map((p) => p.name)
+      .filter((name) => /^(sys_exit_|tail_|kmon_sys_exit)/.test(name))
+      .sort();
+
   it('a process-only session loads no syscall program; a file session does; closing leaves nothing', () => {
     const held = heldKernelObjects();
     const processOnly = new FileSession(['exec', 'exit', 'fork']);
-    const syscallPrograms = (objects: string[]) =>
-      programsOf(objects.filter((o) => !held.includes(o)))
-        .map((p) => p.name)
-        .filter((name) => /^(sys_exit_|tail_|kmon_sys_exit)/.test(name))
-        .sort();
-    const processPrograms = syscallPrograms(heldKernelObjects());
+    const processPrograms = syscallPrograms(held);
     processOnly.close();
     expect(processPrograms).toEqual([]);
 
     const file = new FileSession(['unlink']);
-    const filePrograms = syscallPrograms(heldKernelObjects());
+    const filePrograms = syscallPrograms(held);
     file.close();
     expect(filePrograms).toEqual(['sys_exit_rmdir', 'sys_exit_unlink', 'sys_exit_unlinkat']);
     expect(heldKernelObjects()).toEqual(held);
+  });
+
+  it('a network session attaches its calls as a file session does: their own tracepoints, or the dispatcher', () => {
+    const held = heldKernelObjects();
+    const attached = (extra: Partial<NativeConfig>) => {
+      const session = new FileSession(['accept'], {}, extra);
+      const programs = syscallPrograms(held);
+      session.close();
+      return programs;
+    };
+    expect(attached({ syscallFallback: false })).toEqual(['sys_exit_accept', 'sys_exit_accept4']);
+    expect(attached({ syscallFallback: true })).toEqual(['kmon_sys_exit', 'tail_accept', 'tail_accept4']);
+    expect(heldKernelObjects()).toEqual(held);
+  });
+});
+
+describe.each([
+  ['per-syscall tracepoints', { syscallFallback: false }],
+  ['the sys_exit tail-call dispatcher', { syscallFallback: true }],
+])('network calls through %s', (_how, extra) => {
+  it('report a connect with its destination', async () => {
+    const session = new FileSession(['connect'], {}, extra);
+    try {
+      // Port 9 (discard): refused or accepted, the connect is reported either way.
+      const pid = runNode(root, `require('net').connect(9, '127.0.0.1').on('error', () => {});`);
+      await session.of(pid);
+      const connects = session.events.filter((e) => e.kind === 'connect' && e.pid === pid);
+      expect(connects).toMatchObject([{ remote: { address: '127.0.0.1', port: 9 } }]);
+    } finally {
+      session.close();
+    }
   });
 });

@@ -25,20 +25,6 @@
 #define KMON_TCP_CLOSE 7
 #define KMON_DNS_PORT 53
 
-/* libbpf 1.1's bpf_tracing.h stops at the fifth syscall argument. */
-#ifndef PT_REGS_PARM6_CORE_SYSCALL
-#if defined(__TARGET_ARCH_x86)
-#define PT_REGS_PARM6_CORE_SYSCALL(x) BPF_CORE_READ(x, r9)
-#elif defined(__TARGET_ARCH_arm64)
-#define PT_REGS_PARM6_CORE_SYSCALL(x) BPF_CORE_READ((struct user_pt_regs *)(x), regs[5])
-#endif
-#endif
-
-static __always_inline struct pt_regs *syscall_regs(void)
-{
-	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-}
-
 /* The open socket behind fd in the current task, or NULL if fd is none. */
 static __always_inline struct socket *fd_socket(long fd)
 {

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: (MIT OR GPL-2.0) */
 /*
- * Syscall exit programs. Each handler runs at a syscall's exit, when its
- * result is known and the objects it made (an fd) exist, and reads the
- * arguments from the task's saved user registers.
+ * Syscall exit programs, for every family (programs/file.h, network.h). Each
+ * handler runs at a syscall's exit, when its result is known and the objects
+ * it made (an fd, a connection) exist, and reads the arguments from the
+ * task's saved user registers.
  *
  * KMON_SYSCALL_EXIT(name, handler) defines the handler's two programs, the
- * loader attaches one of them (packages/native/src/linux/syscalls.h):
+ * loader attaches one of them (packages/native/src/linux/syscalls.h lists
+ * each call with the kinds it serves):
  *   sys_exit_<name>  on the tracepoint syscalls/sys_exit_<name> (needs
  *                    tracefs); costs nothing to other syscalls' exits
  *   tail_<name>      tail-called by kmon_sys_exit, the one program on the
@@ -20,6 +22,12 @@
 #define ARG3(regs) PT_REGS_PARM3_CORE_SYSCALL(regs)
 #define ARG4(regs) PT_REGS_PARM4_CORE_SYSCALL(regs)
 #define ARG5(regs) PT_REGS_PARM5_CORE_SYSCALL(regs)
+/* libbpf 1.1's bpf_tracing.h stops at the fifth syscall argument. */
+#if defined(__TARGET_ARCH_x86)
+#define ARG6(r) BPF_CORE_READ(r, r9)
+#elif defined(__TARGET_ARCH_arm64)
+#define ARG6(r) BPF_CORE_READ((struct user_pt_regs *)(r), regs[5])
+#endif
 
 static __always_inline struct pt_regs *task_regs(void)
 {

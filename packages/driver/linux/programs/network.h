@@ -3,8 +3,9 @@
  * Network programs: connect, accept, listen, bind, TCP close, UDP send and
  * DNS queries.
  *
- * Socket calls are read at their syscall exit (one tracepoint per syscall:
- * unrelated syscalls pay nothing). TCP closes come from the
+ * Socket calls are read at their syscall exit (helpers/syscall.h: one
+ * tracepoint per syscall, unrelated syscalls pay nothing; or the sys_exit
+ * dispatcher without tracefs). TCP closes come from the
  * inet_sock_set_state tracepoint, which often runs in softirq on behalf of
  * no particular task: the close is attributed to the task whose connect or
  * accept opened the connection (kmon_flows, keyed by socket), never to the
@@ -66,34 +67,60 @@ static __always_inline void track_flow(struct sock *sk, __u32 inbound, const cha
 
 /* ---- connect, accept, bind, listen ------------------------------------------------------ */
 
+/* Every socket call's record starts with its header and the task's comm. */
+#define KMON_STARTS_WITH_COMM(type) \
+	_Static_assert(__builtin_offsetof(struct type, comm) == sizeof(struct kmon_header), #type)
+KMON_STARTS_WITH_COMM(kmon_connect);
+KMON_STARTS_WITH_COMM(kmon_accept);
+KMON_STARTS_WITH_COMM(kmon_bind);
+KMON_STARTS_WITH_COMM(kmon_listen);
+
+/* The socket a call was made on. */
+struct sock_call {
+	struct sock *sk;
+	struct sock_kind k;
+};
+
+/*
+ * The record of a call on socket fd, in kmon_net_buf: zeroed (size bytes),
+ * header and comm filled, and the socket in *c. 0 when the task is not
+ * reported or fd is not a socket.
+ */
+static __always_inline void *sock_call_record(long fd, __u16 kind, __u32 size, struct sock_call *c)
+{
+	struct kmon_header *h;
+	struct socket *sock;
+
+	if (!net_task_wanted() || !(sock = fd_socket(fd)) || !(h = net_slot()))
+		return 0;
+	c->sk = BPF_CORE_READ(sock, sk);
+	c->k = sock_kind(c->sk);
+	__builtin_memset(h, 0, size);
+	net_header(h, kind, (char *)(h + 1));
+	return h;
+}
+
 static __always_inline int on_connect(struct pt_regs *regs, long ret)
 {
-	long fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	struct kmon_connect *e;
-	struct socket *sock;
-	struct sock_kind k;
-	struct sock *sk;
+	long fd = ARG1(regs);
+	struct sock_call c;
+	struct kmon_connect *e = sock_call_record(fd, KMON_KIND_CONNECT, sizeof(*e), &c);
 	__u32 len;
 
-	if (!net_task_wanted() || !(sock = fd_socket(fd)) || !(e = net_slot()))
+	if (!e)
 		return 0;
-	sk = BPF_CORE_READ(sock, sk);
-	k = sock_kind(sk);
-	__builtin_memset(e, 0, sizeof(*e));
-	net_header(&e->hdr, KMON_KIND_CONNECT, e->comm);
 	/* The destination as passed: a failed connect has cleared the socket's. */
-	len = user_sockaddr(&e->remote, (char *)(e + 1), (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs),
-			    PT_REGS_PARM3_CORE_SYSCALL(regs), &e->hdr.flags);
+	len = user_sockaddr(&e->remote, (char *)(e + 1), (const void *)ARG2(regs), ARG3(regs), &e->hdr.flags);
 	if (!net_wanted(&e->remote))
 		return 0;
-	sock_local(sk, k.family, &e->local);
+	sock_local(c.sk, c.k.family, &e->local);
 	e->result = ret;
 	e->fd = fd;
-	e->type = k.type;
-	e->protocol = k.protocol;
+	e->type = c.k.type;
+	e->protocol = c.k.protocol;
 	e->path_len = len;
-	if ((ret == 0 || ret == -KMON_EINPROGRESS) && k.protocol == KMON_IPPROTO_TCP)
-		track_flow(sk, 0, e->comm);
+	if ((ret == 0 || ret == -KMON_EINPROGRESS) && c.k.protocol == KMON_IPPROTO_TCP)
+		track_flow(c.sk, 0, e->comm);
 	if (kind_enabled(KMON_KIND_CONNECT))
 		submit_var(&e->hdr, sizeof(*e), len, KMON_KIND_CONNECT);
 	return 0;
@@ -102,31 +129,25 @@ static __always_inline int on_connect(struct pt_regs *regs, long ret)
 /* accept and accept4: both ends come from the new connection's socket. */
 static __always_inline int on_accept(struct pt_regs *regs, long new_fd)
 {
+	struct sock_call c;
 	struct kmon_accept *e;
-	struct socket *sock;
-	struct sock_kind k;
-	struct sock *sk;
 	__u32 len = 0;
 
-	if (new_fd < 0 || !net_task_wanted() || !(sock = fd_socket(new_fd)) || !(e = net_slot()))
+	if (new_fd < 0 || !(e = sock_call_record(new_fd, KMON_KIND_ACCEPT, sizeof(*e), &c)))
 		return 0;
-	sk = BPF_CORE_READ(sock, sk);
-	k = sock_kind(sk);
-	__builtin_memset(e, 0, sizeof(*e));
-	net_header(&e->hdr, KMON_KIND_ACCEPT, e->comm);
-	sock_remote(sk, k.family, &e->remote);
+	sock_remote(c.sk, c.k.family, &e->remote);
 	if (!net_wanted(&e->remote))
 		return 0;
-	sock_local(sk, k.family, &e->local);
-	if (k.family == KMON_AF_UNIX)
-		len = sock_unix_name(sk, (char *)(e + 1), &e->hdr.flags);
-	e->fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	sock_local(c.sk, c.k.family, &e->local);
+	if (c.k.family == KMON_AF_UNIX)
+		len = sock_unix_name(c.sk, (char *)(e + 1), &e->hdr.flags);
+	e->fd = ARG1(regs);
 	e->new_fd = new_fd;
-	e->type = k.type;
-	e->protocol = k.protocol;
+	e->type = c.k.type;
+	e->protocol = c.k.protocol;
 	e->path_len = len;
-	if (k.protocol == KMON_IPPROTO_TCP)
-		track_flow(sk, 1, e->comm);
+	if (c.k.protocol == KMON_IPPROTO_TCP)
+		track_flow(c.sk, 1, e->comm);
 	if (kind_enabled(KMON_KIND_ACCEPT))
 		submit_var(&e->hdr, sizeof(*e), len, KMON_KIND_ACCEPT);
 	return 0;
@@ -134,29 +155,22 @@ static __always_inline int on_accept(struct pt_regs *regs, long new_fd)
 
 static __always_inline int on_bind(struct pt_regs *regs, long ret)
 {
-	long fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	struct kmon_bind *e;
-	struct socket *sock;
-	struct sock_kind k;
-	struct sock *sk;
+	long fd = ARG1(regs);
+	struct sock_call c;
+	struct kmon_bind *e = sock_call_record(fd, KMON_KIND_BIND, sizeof(*e), &c);
 	__u32 len;
 
-	if (!net_task_wanted() || !(sock = fd_socket(fd)) || !(e = net_slot()))
+	if (!e)
 		return 0;
-	sk = BPF_CORE_READ(sock, sk);
-	k = sock_kind(sk);
-	__builtin_memset(e, 0, sizeof(*e));
-	net_header(&e->hdr, KMON_KIND_BIND, e->comm);
-	len = user_sockaddr(&e->local, (char *)(e + 1), (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs),
-			    PT_REGS_PARM3_CORE_SYSCALL(regs), &e->hdr.flags);
+	len = user_sockaddr(&e->local, (char *)(e + 1), (const void *)ARG2(regs), ARG3(regs), &e->hdr.flags);
 	if (ret == 0)
-		sock_local(sk, k.family, &e->local); /* port 0 asked: the kernel's choice */
+		sock_local(c.sk, c.k.family, &e->local); /* port 0 asked: the kernel's choice */
 	if (!net_wanted(&e->local))
 		return 0;
 	e->result = ret;
 	e->fd = fd;
-	e->type = k.type;
-	e->protocol = k.protocol;
+	e->type = c.k.type;
+	e->protocol = c.k.protocol;
 	e->path_len = len;
 	submit_var(&e->hdr, sizeof(*e), len, KMON_KIND_BIND);
 	return 0;
@@ -164,30 +178,24 @@ static __always_inline int on_bind(struct pt_regs *regs, long ret)
 
 static __always_inline int on_listen(struct pt_regs *regs, long ret)
 {
-	long fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	struct kmon_listen *e;
-	struct socket *sock;
-	struct sock_kind k;
-	struct sock *sk;
+	long fd = ARG1(regs);
+	struct sock_call c;
+	struct kmon_listen *e = sock_call_record(fd, KMON_KIND_LISTEN, sizeof(*e), &c);
 	__u32 len = 0;
 
-	if (!net_task_wanted() || !(sock = fd_socket(fd)) || !(e = net_slot()))
+	if (!e)
 		return 0;
-	sk = BPF_CORE_READ(sock, sk);
-	k = sock_kind(sk);
-	__builtin_memset(e, 0, sizeof(*e));
-	net_header(&e->hdr, KMON_KIND_LISTEN, e->comm);
-	sock_local(sk, k.family, &e->local);
+	sock_local(c.sk, c.k.family, &e->local);
 	if (!net_wanted(&e->local))
 		return 0;
-	if (k.family == KMON_AF_UNIX)
-		len = sock_unix_name(sk, (char *)(e + 1), &e->hdr.flags);
+	if (c.k.family == KMON_AF_UNIX)
+		len = sock_unix_name(c.sk, (char *)(e + 1), &e->hdr.flags);
 	e->result = ret;
 	e->fd = fd;
-	e->type = k.type;
-	e->protocol = k.protocol;
+	e->type = c.k.type;
+	e->protocol = c.k.protocol;
 	e->path_len = len;
-	e->backlog = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	e->backlog = ARG2(regs);
 	submit_var(&e->hdr, sizeof(*e), len, KMON_KIND_LISTEN);
 	return 0;
 }
@@ -345,10 +353,10 @@ static __always_inline int on_sendto(struct pt_regs *regs, long ret)
 {
 	struct send_state st = {};
 
-	if (ret < 0 || !send_begin(&st, PT_REGS_PARM1_CORE_SYSCALL(regs)))
+	if (ret < 0 || !send_begin(&st, ARG1(regs)))
 		return 0;
-	on_datagram(&st, (const void *)PT_REGS_PARM5_CORE_SYSCALL(regs), PT_REGS_PARM6_CORE_SYSCALL(regs),
-		    (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs), ret);
+	on_datagram(&st, (const void *)ARG5(regs), ARG6(regs),
+		    (const void *)ARG2(regs), ret);
 	send_flush(&st);
 	return 0;
 }
@@ -358,8 +366,8 @@ static __always_inline int on_sendmsg(struct pt_regs *regs, long ret)
 	struct send_state st = {};
 	struct user_msghdr m = {};
 
-	if (ret < 0 || !send_begin(&st, PT_REGS_PARM1_CORE_SYSCALL(regs)) ||
-	    bpf_probe_read_user(&m, sizeof(m), (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs)))
+	if (ret < 0 || !send_begin(&st, ARG1(regs)) ||
+	    bpf_probe_read_user(&m, sizeof(m), (const void *)ARG2(regs)))
 		return 0;
 	on_msghdr(&st, &m, ret);
 	send_flush(&st);
@@ -383,32 +391,21 @@ static __always_inline int on_sendmmsg(struct pt_regs *regs, long ret)
 {
 	struct send_state st = {};
 
-	if (ret <= 0 || !send_begin(&st, PT_REGS_PARM1_CORE_SYSCALL(regs)))
+	if (ret <= 0 || !send_begin(&st, ARG1(regs)))
 		return 0;
-	st.vec = (const struct mmsghdr *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+	st.vec = (const struct mmsghdr *)ARG2(regs);
 	bpf_loop(ret, sendmmsg_one, &st, 0); /* ret: messages sent, at most UIO_MAXIOV */
 	send_flush(&st);
 	return 0;
 }
 
-/*
- * One program per syscall exit, named sys_exit_<call>; "?": the loader
- * loads only those of the kinds a session asks for.
- */
-#define KMON_NET_SYSCALL(call, handler)                            \
-	SEC("?tp/syscalls/sys_exit_" #call)                        \
-	int sys_exit_##call(struct trace_event_raw_sys_exit *ctx)  \
-	{                                                          \
-		return handler(syscall_regs(), ctx->ret);          \
-	}
-
-KMON_NET_SYSCALL(connect, on_connect)
-KMON_NET_SYSCALL(accept, on_accept)
-KMON_NET_SYSCALL(accept4, on_accept)
-KMON_NET_SYSCALL(bind, on_bind)
-KMON_NET_SYSCALL(listen, on_listen)
-KMON_NET_SYSCALL(sendto, on_sendto)
-KMON_NET_SYSCALL(sendmsg, on_sendmsg)
-KMON_NET_SYSCALL(sendmmsg, on_sendmmsg)
+KMON_SYSCALL_EXIT(connect, on_connect)
+KMON_SYSCALL_EXIT(accept, on_accept)
+KMON_SYSCALL_EXIT(accept4, on_accept)
+KMON_SYSCALL_EXIT(bind, on_bind)
+KMON_SYSCALL_EXIT(listen, on_listen)
+KMON_SYSCALL_EXIT(sendto, on_sendto)
+KMON_SYSCALL_EXIT(sendmsg, on_sendmsg)
+KMON_SYSCALL_EXIT(sendmmsg, on_sendmmsg)
 
 #endif /* KMON_PROGRAMS_NETWORK_H */

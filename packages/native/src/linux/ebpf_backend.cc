@@ -158,25 +158,6 @@ bool ExitTracepointHasGroupDead() {
   return has;
 }
 
-// The network programs and the kinds each serves: connect and accept also
-// note TCP connections for `close`; the send calls serve send and dns.
-struct NetworkProgram {
-  const char* name;
-  uint32_t kinds;
-};
-constexpr uint32_t Bit(kmon_kind kind) { return 1u << kind; }
-constexpr NetworkProgram kNetworkPrograms[] = {
-    {"sys_exit_connect", Bit(KMON_KIND_CONNECT) | Bit(KMON_KIND_CLOSE)},
-    {"sys_exit_accept", Bit(KMON_KIND_ACCEPT) | Bit(KMON_KIND_CLOSE)},
-    {"sys_exit_accept4", Bit(KMON_KIND_ACCEPT) | Bit(KMON_KIND_CLOSE)},
-    {"sys_exit_bind", Bit(KMON_KIND_BIND)},
-    {"sys_exit_listen", Bit(KMON_KIND_LISTEN)},
-    {"sys_exit_sendto", Bit(KMON_KIND_SEND) | Bit(KMON_KIND_DNS)},
-    {"sys_exit_sendmsg", Bit(KMON_KIND_SEND) | Bit(KMON_KIND_DNS)},
-    {"sys_exit_sendmmsg", Bit(KMON_KIND_SEND) | Bit(KMON_KIND_DNS)},
-    {"kmon_tcp_close", Bit(KMON_KIND_CLOSE)},
-};
-
 // An LPM trie key (struct kmon_net_prefix4 or 6) as bytes, and its map.
 struct PrefixKey {
   std::vector<uint8_t> key;  // prefixlen (u32, host order), then the address
@@ -383,7 +364,7 @@ class EbpfBackend final : public Backend {
     bpf_program__set_autoattach(ExitProgram(), (opts_.kinds & (1u << KMON_KIND_EXIT)) || tracking);
     bpf_program__set_autoattach(skel_->progs.kmon_fork, (opts_.kinds & (1u << KMON_KIND_FORK)) || tracking);
     Autoload(skel_->progs.kmon_synth, opts_.synthetic);
-    for (const NetworkProgram& p : kNetworkPrograms) Autoload(Program(p.name), opts_.kinds & p.kinds);
+    Autoload(skel_->progs.kmon_tcp_close, opts_.kinds & Bit(KMON_KIND_CLOSE));
     bool failed_execs = opts_.kinds & (1u << KMON_KIND_EXEC_FAILED);
     for (bpf_program* prog : {skel_->progs.kmon_execve_enter, skel_->progs.kmon_execveat_enter, skel_->progs.kmon_execve_exit,
                               skel_->progs.kmon_execveat_exit})
@@ -559,7 +540,7 @@ class EbpfBackend final : public Backend {
   void ChooseSyscallPrograms() {
     bool dispatcher = false;
     for (const SyscallProgram& call : kSyscallPrograms) {
-      if (!(opts_.kinds & (1u << call.kind))) continue;
+      if (!(opts_.kinds & call.kinds)) continue;
       if (tracepoints_ < 0) tracepoints_ = !opts_.syscall_fallback && SyscallTracepoints();
       if (tracepoints_ == 1) {
         // A syscall this kernel lacks has no tracepoint: nothing to attach.
