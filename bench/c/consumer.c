@@ -4,9 +4,14 @@
  * @kmon/native, drained by plain libbpf in C with nothing above it. It is
  * the baseline the kmon path (addon -> decoder -> zod -> rx) is compared to.
  *
- *   consumer --tgid PID [--mode each|adaptive|poll] [--payload N]
+ *   consumer --tgid PID [--kind synth|open|connect] [--mode each|adaptive|poll] [--payload N]
  *            [--ring-bytes N] [--wakeup-bytes N] [--max-latency-ms N]
  *            [--poll-interval-ms N] [--latency] [--epoll-lt] [--slow-ns N]
+ *
+ * --kind: the records it asks for, all from the generator PID: synth (its
+ * getppid() calls, the default), open or connect (the generator's opens or
+ * connects, with a process filter on PID as a kmon session given
+ * filters.process.pids would have).
  *
  * Defaults are @kmon/core's session defaults (16 MiB ring, 64 KiB wakeup
  * watermark, 20 ms max latency, 10 ms poll interval).
@@ -32,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +58,18 @@ static uint64_t tv_us(struct timeval tv)
 	return (uint64_t)tv.tv_sec * 1000000ull + (uint64_t)tv.tv_usec;
 }
 
+/*
+ * The per-syscall tracepoints need tracefs: mounted when it is not, as the
+ * addon does (EbpfBackend's SyscallTracepoints), and left mounted.
+ */
+static int syscall_tracepoints(void)
+{
+	if (!access("/sys/kernel/tracing/events/syscalls", F_OK))
+		return 1;
+	mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL);
+	return !access("/sys/kernel/tracing/events/syscalls", F_OK);
+}
+
 static volatile sig_atomic_t stopping;
 static void on_stop(int sig)
 {
@@ -59,8 +77,22 @@ static void on_stop(int sig)
 	stopping = 1;
 }
 
+/* The records of one kind the generator's calls make, and the programs that make them. */
+struct source {
+	const char *name;
+	uint32_t kind;
+	const char *program;
+};
+
+static const struct source sources[] = {
+	{"synth", KMON_KIND_SYNTH, "kmon_synth"},
+	{"open", KMON_KIND_OPEN, "sys_exit_openat"}, /* the generator's open() is openat(2) */
+	{"connect", KMON_KIND_CONNECT, "sys_exit_connect"},
+};
+
 struct state {
-	uint64_t delivered, bytes, synth, other, value_gaps, next_value;
+	uint32_t kind;
+	uint64_t delivered, bytes, wanted, other, value_gaps, next_value;
 	int latency;
 	uint64_t slow_ns;
 	struct hist hist;
@@ -73,12 +105,14 @@ static int on_record(void *ctx, void *data, size_t size)
 
 	st->delivered++;
 	st->bytes += size;
-	if (h->kind == KMON_KIND_SYNTH) {
-		const struct kmon_synth *s = data;
-		st->synth++;
-		if (st->next_value && s->value != st->next_value)
-			st->value_gaps++;
-		st->next_value = s->value + 1;
+	if (h->kind == st->kind) {
+		st->wanted++;
+		if (h->kind == KMON_KIND_SYNTH) {
+			const struct kmon_synth *s = data;
+			if (st->next_value && s->value != st->next_value)
+				st->value_gaps++;
+			st->next_value = s->value + 1;
+		}
 	} else {
 		st->other++;
 	}
@@ -108,7 +142,7 @@ static int wait_and_drain(struct ring_buffer *rb, int efd, int timeout)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: consumer --tgid PID [--mode each|adaptive|poll] [--payload N] [--ring-bytes N]\n"
+	fprintf(stderr, "usage: consumer --tgid PID [--kind synth|open|connect] [--mode each|adaptive|poll] [--payload N] [--ring-bytes N]\n"
 			"                [--wakeup-bytes N] [--max-latency-ms N] [--poll-interval-ms N] [--latency] [--epoll-lt] [--slow-ns N]\n");
 	exit(2);
 }
@@ -122,7 +156,8 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 
 int main(int argc, char **argv)
 {
-	const char *mode = "adaptive";
+	const char *mode = "adaptive", *kind = "synth";
+	const struct source *source = NULL;
 	uint32_t tgid = 0, payload = 0;
 	uint64_t ring_bytes = 16u << 20, wakeup_bytes = 64u << 10;
 	double max_latency_ms = 20, poll_interval_ms = 10;
@@ -143,6 +178,8 @@ int main(int argc, char **argv)
 			usage();
 		if (!strcmp(a, "--tgid"))
 			tgid = (uint32_t)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(a, "--kind"))
+			kind = argv[++i];
 		else if (!strcmp(a, "--mode"))
 			mode = argv[++i];
 		else if (!strcmp(a, "--payload"))
@@ -169,8 +206,16 @@ int main(int argc, char **argv)
 		wakeup = KMON_WAKEUP_POLL;
 	else
 		usage();
-	if (!tgid || payload > KMON_PAYLOAD_MAX)
+	for (size_t k = 0; k < sizeof(sources) / sizeof(sources[0]); k++)
+		if (!strcmp(kind, sources[k].name))
+			source = &sources[k];
+	if (!tgid || payload > KMON_PAYLOAD_MAX || !source)
 		usage();
+	st.kind = source->kind;
+	if (source->kind != KMON_KIND_SYNTH && !syscall_tracepoints()) {
+		fprintf(stderr, "consumer: no syscall tracepoints (tracefs): %s\n", strerror(errno));
+		return 1;
+	}
 
 	libbpf_set_print(libbpf_quiet);
 	int ncpus = libbpf_num_possible_cpus();
@@ -181,7 +226,7 @@ int main(int argc, char **argv)
 	}
 	/* Exactly what @kmon/native's EbpfBackend::Configure writes. */
 	struct kmon_config *cfg = (struct kmon_config *)&skel->rodata->kmon_cfg;
-	cfg->kinds = 1u << KMON_KIND_SYNTH;
+	cfg->kinds = 1u << source->kind;
 	cfg->self_tgid = (uint32_t)getpid();
 	cfg->threads = 0;
 	cfg->wakeup = wakeup;
@@ -191,11 +236,17 @@ int main(int argc, char **argv)
 	cfg->synth_payload = payload;
 	bpf_map__set_max_entries(skel->maps.kmon_ring, (uint32_t)ring_bytes);
 	bpf_map__set_max_entries(skel->maps.kmon_exec_buf, (uint32_t)ncpus);
-	/* Only the synthetic source: every other program (whatever the object holds) stays out. */
+	/* Only the source's program: every other program (whatever the object holds) stays out. */
 	struct bpf_program *prog;
 	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, prog == skel->progs.kmon_synth);
+		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), source->program));
+	if (source->kind != KMON_KIND_SYNTH)
+		skel->bss->kmon_filter.active = KMON_FILTER_SUBTREE;
 	int err = kmon_bpf__load(skel);
+	if (!err && source->kind != KMON_KIND_SYNTH) {
+		uint32_t generation = 0;
+		err = bpf_map__update_elem(skel->maps.kmon_tracked, &tgid, sizeof(tgid), &generation, sizeof(generation), BPF_ANY);
+	}
 	if (!err)
 		err = kmon_bpf__attach(skel);
 	if (err) {
@@ -313,11 +364,11 @@ int main(int argc, char **argv)
 	uint64_t user_us = tv_us(ru1.ru_utime) - tv_us(ru0.ru_utime);
 	uint64_t sys_us = tv_us(ru1.ru_stime) - tv_us(ru0.ru_stime);
 	double span = last_ns > first_ns ? (double)(last_ns - first_ns) : 0;
-	printf("{\"consumer\":\"c\",\"mode\":\"%s\",\"epoll\":\"%s\",\"payload\":%u,\"delivered\":%llu,\"bytes\":%llu,"
+	printf("{\"consumer\":\"c\",\"kind\":\"%s\",\"mode\":\"%s\",\"epoll\":\"%s\",\"payload\":%u,\"delivered\":%llu,\"bytes\":%llu,"
 	       "\"first_ns\":%llu,\"last_ns\":%llu,\"rate\":%.1f,\"attempted\":%llu,\"dropped\":%llu,"
 	       "\"truncated\":%llu,\"value_gaps\":%llu,\"other\":%llu,\"drains\":%llu,\"wakeups\":%llu,"
 	       "\"timer_drains\":%llu,\"cpu_user_us\":%llu,\"cpu_sys_us\":%llu,\"max_rss_kb\":%ld,\"minor_faults\":%ld",
-	       mode, efd >= 0 ? "et" : wakeup == KMON_WAKEUP_POLL ? "none" : "lt", payload, (unsigned long long)st.delivered, (unsigned long long)st.bytes,
+	       kind, mode, efd >= 0 ? "et" : wakeup == KMON_WAKEUP_POLL ? "none" : "lt", payload, (unsigned long long)st.delivered, (unsigned long long)st.bytes,
 	       (unsigned long long)first_ns, (unsigned long long)last_ns,
 	       span > 0 ? (double)(at_last - at_first) * 1e9 / span : 0.0, (unsigned long long)attempted,
 	       (unsigned long long)dropped, (unsigned long long)truncated, (unsigned long long)st.value_gaps,

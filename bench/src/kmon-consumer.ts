@@ -1,7 +1,7 @@
 // The kmon path under test, one scenario per child process (clean RSS and
 // CPU figures): createKmon(...).events$ with a counting subscriber.
 //
-//   node dist/kmon-consumer.js '{"tgid":123,"mode":"adaptive","payload":0,"latency":false,"slowNs":0}'
+//   node dist/kmon-consumer.js '{"tgid":123,"kinds":["synth"],"mode":"adaptive","payload":0,"latency":false,"slowNs":0}'
 //
 // Protocol (the same as bench/c/consumer.c): prints "ready" once the session
 // is attached; on SIGTERM/SIGINT stops kmon (which delivers what is left and
@@ -10,7 +10,12 @@ import { createKmon } from 'kmon';
 import { Histogram } from './hist.js';
 
 export interface KmonConsumerArgs {
+  /** The generator's pid. */
   tgid: number;
+  /** Kinds the session asks for and the subscriber counts: synth (the generator's getppid() calls) or others, of the generator only. */
+  kinds: string[];
+  /** filters.file / filters.network of the session. */
+  filters?: Record<string, unknown>;
   mode: 'each' | 'adaptive' | 'poll';
   payload: number;
   /** Measure kernel timestamp -> subscriber latency per event. */
@@ -37,28 +42,35 @@ let atFirst = 0;
 let atLast = 0;
 let done = false;
 
+const wanted = new Set(args.kinds);
 const kmon = createKmon({
-  kinds: ['synth'],
-  synthetic: { tgid: args.tgid, payloadBytes: args.payload },
+  kinds: args.kinds as never,
+  ...(wanted.has('synth')
+    ? { synthetic: { tgid: args.tgid, payloadBytes: args.payload } }
+    : { filters: { process: { pids: [args.tgid], children: false }, ...args.filters } }),
   wakeup: args.mode,
   ...args.options,
 });
+
+/** The event's decoded text (payload, path or address), touched as a subscriber would. */
+const textOf = (m: { payload?: string; path?: string; remote?: { address: string } }) =>
+  m.payload ?? m.path ?? m.remote?.address ?? '';
 
 const slow = BigInt(args.slowNs);
 const measureLatency = args.latency;
 const subscription = kmon.events$.subscribe({
   next: (m) => {
-    if (m.kind === 'synth') {
+    if (m.kind === 'lost') {
+      lostNotices++;
+      lostCount += m.count;
+    } else if (wanted.has(m.kind)) {
       delivered++;
-      payloadChars += m.payload.length; // touch the decoded payload
+      payloadChars += textOf(m as Parameters<typeof textOf>[0]).length;
       if (measureLatency) hist.add(Number(process.hrtime.bigint() - m.time));
       if (slow > 0n) {
         const until = process.hrtime.bigint() + slow;
         while (process.hrtime.bigint() < until);
       }
-    } else if (m.kind === 'lost') {
-      lostNotices++;
-      lostCount += m.count;
     } else {
       other++;
     }
@@ -140,6 +152,7 @@ function finish() {
   const span = Number(lastNs - firstNs);
   const result = {
     consumer: 'kmon',
+    kinds: args.kinds,
     mode: args.mode,
     payload: args.payload,
     delivered,

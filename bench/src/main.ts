@@ -1,10 +1,11 @@
 // pnpm bench: the full kmon path against a C libbpf consumer of the same BPF
 // object, every figure from this one run. See bench/README.md.
 //
-//   node dist/main.js [--json] [--quick] [--no-boost] [--only throughput,sustained,latency,overhead,memory,breakdown]
+//   node dist/main.js [--json] [--quick] [--no-boost] [--only throughput,sustained,latency,overhead,file,network,memory,breakdown]
 //                     [--profile DIR]
 //   Latency consumers run SCHED_FIFO (unpinned) so other load's scheduler slices do not
-//   hide kmon's own latency; the 10k ev/s `each` row is also run with plain scheduling.
+//   hide kmon's own latency; `each` is also run with plain scheduling, unpinned (what users
+//   run) at every rate, and pinned at 10k ev/s.
 //   --no-boost: every latency run with plain scheduling (pinned, CFS).
 //   KMON_BENCH_CONSUMER=path/to/kmon-consumer.js: A/B a patched kmon path.
 import { mkdirSync } from 'node:fs';
@@ -13,9 +14,10 @@ import { report, type BenchResults } from './report.js';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { MicroRow } from './micro.js';
-import { CPUS, runScenario, type ConsumerKind, type Mode, type ScenarioResult, type ScenarioSpec } from './run.js';
+import { FAMILIES } from './families.js';
+import { CPUS, runScenario, type Call, type ConsumerKind, type Mode, type ScenarioResult, type ScenarioSpec } from './run.js';
 
-const SECTIONS = ['throughput', 'sustained', 'latency', 'overhead', 'memory', 'breakdown'] as const;
+const SECTIONS = ['throughput', 'sustained', 'latency', 'overhead', 'file', 'network', 'memory', 'breakdown'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function parseArgs(argv: string[]) {
@@ -56,8 +58,8 @@ async function main() {
     throughput: [],
     sustained: [],
     latency: [],
-    latencyPlain: [],
-    overhead: undefined,
+    untraced: {},
+    families: {},
     memory: undefined,
     breakdown: undefined,
     errors: [],
@@ -69,7 +71,8 @@ async function main() {
   };
   // A failed scenario is reported and skipped: the rest of the run goes on.
   const run = async (spec: ScenarioSpec): Promise<ScenarioResult | undefined> => {
-    const what = `${spec.consumer} ${spec.mode} payload=${spec.payload} rate=${spec.rate || 'max'} ${spec.durationS}s`;
+    const watching = spec.kinds ? ` [${spec.kinds.join(',')}]${spec.filters ? ' filtered' : ''}` : '';
+    const what = `${spec.consumer}${watching} ${spec.call ?? 'getppid'} ${spec.mode} payload=${spec.payload} rate=${spec.rate || 'max'} ${spec.sched ?? ''} ${spec.durationS}s`;
     log(what);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -95,10 +98,11 @@ async function main() {
   const profileFlags = (name: string) =>
     opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
 
-  if (opts.only.has('overhead')) {
-    const untraced = await run({ consumer: 'none', mode: 'adaptive', payload: 0, rate: 0, durationS: dur(2) });
-    if (untraced) results.overhead = { untraced };
-  }
+  // The generator with nothing attached, once per call: what every traced figure is measured against.
+  const untraced = async (call: Call) => {
+    results.untraced[call] ??= await run({ consumer: 'none', call, mode: 'adaptive', payload: 0, rate: 0, durationS: dur(2) });
+  };
+  if (opts.only.has('overhead')) await untraced('getppid');
   if (opts.only.has('throughput') || opts.only.has('overhead')) {
     for (const mode of MODES) {
       for (const payload of PAYLOADS) {
@@ -116,18 +120,27 @@ async function main() {
     }
   }
   if (opts.only.has('latency')) {
-    for (const mode of MODES) {
-      for (const rate of LATENCY_RATES) {
-        for (const consumer of CONSUMERS) {
-          push(results.latency, await run({ consumer, mode, payload: 0, rate, durationS: dur(2), latency: true, boost: opts.boost }));
-        }
-      }
-    }
+    const latency = async (mode: Mode, rate: number, sched: ScenarioSpec['sched']) => {
+      for (const consumer of CONSUMERS) push(results.latency, await run({ consumer, mode, payload: 0, rate, durationS: dur(2), latency: true, sched }));
+    };
+    for (const mode of MODES) for (const rate of LATENCY_RATES) await latency(mode, rate, opts.boost ? 'fifo' : 'pinned');
     if (opts.boost) {
-      for (const consumer of CONSUMERS) {
-        push(results.latencyPlain, await run({ consumer, mode: 'each', payload: 0, rate: 10_000, durationS: dur(2), latency: true }));
-      }
+      for (const rate of LATENCY_RATES) await latency('each', rate, 'plain');
+      await latency('each', 10_000, 'pinned');
     }
+  }
+  for (const family of FAMILIES) {
+    if (!opts.only.has(family.name)) continue;
+    await untraced('getppid');
+    await untraced(family.call);
+    const traced = (spec: Omit<ScenarioSpec, 'mode' | 'payload' | 'rate' | 'durationS'>) =>
+      run({ mode: 'adaptive', payload: 0, rate: 0, durationS: dur(3), ...spec });
+    results.families[family.name] = {
+      unrelated: await traced({ consumer: 'kmon', call: 'getppid', kinds: family.kinds }),
+      filtered: await traced({ consumer: 'kmon', call: family.call, kinds: family.kinds, filters: family.filterOut }),
+      emittedC: await traced({ consumer: 'c', call: family.call, kinds: [family.cKind] }),
+      emitted: await traced({ consumer: 'kmon', call: family.call, kinds: family.kinds, nodeFlags: profileFlags(`${family.name}-adaptive`) }),
+    };
   }
   if (opts.only.has('memory')) {
     results.memory = await run({

@@ -9,18 +9,29 @@ import type { KmonConsumerArgs } from './kmon-consumer.js';
 
 export type Mode = 'each' | 'adaptive' | 'poll';
 export type ConsumerKind = 'c' | 'kmon';
+/** What the generator calls in its loop (bench/c/loadgen.c --call). */
+export type Call = 'getppid' | 'open' | 'connect';
+/**
+ * How the consumer is scheduled: fifo = SCHED_FIFO (chrt -f 10), unpinned;
+ * pinned = plain scheduling on its own CPU (taskset); plain = what users run:
+ * plain scheduling, unpinned.
+ */
+export type Sched = 'fifo' | 'pinned' | 'plain';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export const LOADGEN = here('../build/loadgen');
 export const C_CONSUMER = here('../build/consumer');
 /** KMON_BENCH_CONSUMER: another kmon-consumer.js (e.g. a copy wired to a patched @kmon/core, for A/B runs). */
 export const KMON_CONSUMER = process.env.KMON_BENCH_CONSUMER ?? here('./kmon-consumer.js');
+/** The file the `open` generator opens: its own binary, a real file at a real path. */
+export const OPEN_PATH = LOADGEN;
 
 /** CPUs: the generator and the consumer each get their own (2-core machine). */
 export const CPUS = { generator: '1', consumer: '0' };
 
 export interface GeneratorResult {
   pid: number;
+  call: Call;
   rate_target: number;
   calls: number;
   elapsed_ns: number;
@@ -67,6 +78,18 @@ export interface ConsumerResult {
 
 export interface ScenarioSpec {
   consumer: ConsumerKind | 'none';
+  /** The generator's call; getppid by default. */
+  call?: Call;
+  /**
+   * The kinds the session asks for; ['synth'] by default (the generator's
+   * getppid() calls as records). Any other kinds are watched for the
+   * generator's pid only (a process filter), so the machine's other
+   * processes add no records. The C consumer takes one kind: synth, open or
+   * connect.
+   */
+  kinds?: string[];
+  /** kmon: filters.file / filters.network of the session. */
+  filters?: Record<string, unknown>;
   mode: Mode;
   payload: number;
   /** Generator calls per second; 0 saturates. */
@@ -77,13 +100,13 @@ export interface ScenarioSpec {
   /** kmon: sample memory per batch. */
   memory?: boolean;
   /**
-   * Run the consumer SCHED_FIFO (chrt -f 10) and unpinned: latency without
-   * the scheduler slices of other load (EEVDF lets a woken task wait ~3 ms).
-   * Unpinned because node's V8 worker threads inherit SCHED_FIFO: on one
+   * How the consumer is scheduled; pinned by default. fifo: latency without
+   * the scheduler slices of other load (EEVDF lets a woken task wait ~3 ms),
+   * unpinned because node's V8 worker threads inherit SCHED_FIFO: on one
    * pinned CPU a background JIT compile would hold the main thread off for
    * its whole length (~50 ms seen), which is an artefact, not kmon.
    */
-  boost?: boolean;
+  sched?: Sched;
   /** kmon: extra session options. */
   options?: Record<string, unknown>;
   /** Extra node flags for the kmon child (e.g. --cpu-prof). */
@@ -126,7 +149,8 @@ function exited(child: ChildProcess): Promise<number | null> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
-  const genArgs = ['-c', CPUS.generator, LOADGEN, '--rate', String(spec.rate), '--duration', String(spec.durationS)];
+  const call = spec.call ?? 'getppid';
+  const genArgs = ['-c', CPUS.generator, LOADGEN, '--call', call, '--path', OPEN_PATH, '--rate', String(spec.rate), '--duration', String(spec.durationS)];
   const gen = spawn('taskset', genArgs, { stdio: ['pipe', 'pipe', 'pipe'] });
   const genErr = collectStderr(gen);
   let genOut = '';
@@ -143,11 +167,15 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
     if (spec.consumer !== 'none') {
       let cmd: string[];
       if (spec.consumer === 'c') {
-        cmd = [C_CONSUMER, '--tgid', String(tgid), '--mode', spec.mode, '--payload', String(spec.payload)];
+        const [kind = 'synth', ...more] = spec.kinds ?? [];
+        if (more.length) throw new Error(`the C consumer takes one kind, not ${spec.kinds!.join(',')}`);
+        cmd = [C_CONSUMER, '--tgid', String(tgid), '--kind', kind, '--mode', spec.mode, '--payload', String(spec.payload)];
         if (spec.latency) cmd.push('--latency');
       } else {
         const args: KmonConsumerArgs = {
           tgid,
+          kinds: spec.kinds ?? ['synth'],
+          ...(spec.filters ? { filters: spec.filters } : {}),
           mode: spec.mode,
           payload: spec.payload,
           latency: spec.latency ?? false,
@@ -157,7 +185,8 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
         };
         cmd = [process.execPath, ...(spec.nodeFlags ?? []), KMON_CONSUMER, JSON.stringify(args)];
       }
-      const [exe, ...rest] = spec.boost ? ['chrt', '-f', '10', ...cmd] : ['taskset', '-c', CPUS.consumer, ...cmd];
+      const sched = { fifo: ['chrt', '-f', '10'], pinned: ['taskset', '-c', CPUS.consumer], plain: [] }[spec.sched ?? 'pinned'];
+      const [exe, ...rest] = [...sched, ...cmd];
       consumer = spawn(exe!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
       consumerErr = collectStderr(consumer);
       consumerExit = exited(consumer);
