@@ -1,0 +1,3 @@
+import { kmonVitestConfig } from '../../vitest.shared.ts';
+
+export default kmonVitestConfig();
