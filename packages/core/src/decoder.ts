@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ABI, definitionOfNumber, type EventKind } from './abi.js';
 import { KmonProtocolError } from './errors.js';
 import type { KmonEvent } from './events.js';
-import type { MemberLayout, MemberReader, ValueField } from './kinds/define.js';
+import { schemas, type MemberLayout, type MemberReader, type ValueField, type VarField } from './kinds/define.js';
 import { KIND_DEFINITIONS, type AnyKindDefinition } from './kinds/index.js';
 import { headerLayout } from './kinds/kind.js';
 
@@ -26,28 +26,34 @@ export interface DecodedBatch {
 /**
  * Fills an event object from one record, for one kind. Generated once per
  * kind from its definition (like zod's compiled parsers): each property is a
- * plain `e.name = ...` store in a fixed order, so V8 gives every event of a
- * kind one hidden class and monomorphic stores. A generic loop with computed
- * keys measured several times slower; an object spread made V8 build slow
+ * plain `e.name = ...` store in the schema's key order, so V8 gives every
+ * event of a kind one hidden class and monomorphic stores, and the event's
+ * keys come in the order zod's output had. A generic loop with computed keys
+ * measured several times slower; an object spread made V8 build slow
  * dictionary objects.
  */
 type FillEvent = (e: Record<string, unknown>, view: DataView, buf: Buffer, at: number, flags: number, vars: number[]) => void;
 
-/** The code and the readers it calls for one table of members. */
-function fillerSource(members: readonly MemberLayout[], readers: MemberReader<unknown>[]): string[] {
-  return members
-    .filter((m) => m.field.role === 'value')
-    .map((m) => {
+/** The code and the readers it calls for one table of members (a var field reads its range). */
+function fillerSource(members: readonly MemberLayout[], readers: MemberReader<unknown>[], vars: ReadonlyArray<{ key: string }>): string[] {
+  return members.flatMap((m) => {
+    if (m.field.role === 'value') {
       readers.push((m.field as ValueField).read);
-      return `e.${m.key} = r[${readers.length - 1}](view, buf, at + ${m.offset});`;
-    });
+      return [`e.${m.key} = r[${readers.length - 1}](view, buf, at + ${m.offset});`];
+    }
+    const i = vars.findIndex((v) => v.key === m.key);
+    return i < 0 ? [] : [`e.${m.key} = d[${i}](buf, vars[${2 * i}], vars[${2 * i + 1}]);`];
+  });
 }
 
 function compileFiller(d: AnyKindDefinition): FillEvent {
   const readers: MemberReader<unknown>[] = [];
   const decoders = d.vars.map((v) => v.field.decode);
-  const lines = [`e.kind = ${JSON.stringify(d.name)};`, ...fillerSource(headerLayout.members, readers), ...fillerSource(d.layout.members, readers)];
-  d.vars.forEach((v, i) => lines.push(`e.${v.key} = d[${i}](buf, vars[${2 * i}], vars[${2 * i + 1}]);`));
+  const lines = [
+    `e.kind = ${JSON.stringify(d.name)};`,
+    ...fillerSource(headerLayout.members, readers, []),
+    ...fillerSource(d.layout.members, readers, d.vars),
+  ];
   for (const [key, bit] of Object.entries(d.flags as Record<string, { bit: number }>)) {
     lines.push(`e.${key} = (flags & ${1 << bit.bit}) !== 0;`);
   }
@@ -60,6 +66,37 @@ function compileFiller(d: AnyKindDefinition): FillEvent {
   return make(readers, decoders) as FillEvent;
 }
 
+type Validator = { safeParse(value: unknown): { success: true; data: unknown } | { success: false; error: z.ZodError } };
+
+/** One property the filler cannot vouch for, and the compiled schema it is checked with. */
+interface FieldCheck {
+  readonly key: string;
+  readonly validate: Validator;
+}
+
+/**
+ * Whether the schema of a field accepts every value the filler can store in
+ * it, so that checking it would be a no-op: a C integer read with that type's
+ * own reader into that type's schema (getUint32 yields exactly the integers
+ * of schemas.u32), or a string schema without checks filled by a decoder
+ * typed to return a string. The kind, flags and `truncated` are booleans and
+ * literals the filler writes itself. Everything else (narrower schemas,
+ * custom structs, lists) is checked with its own schema.
+ * decoder.differential.test.ts proves the shortcut changes no result.
+ */
+function impliedByFill(field: ValueField | VarField): boolean {
+  const own = (schemas as Record<string, z.ZodType>)[field.cType];
+  if (field.role === 'value' && own !== undefined && field.schema === own) return true;
+  const def = (field.schema as z.ZodType)._zod.def as { type: string; checks?: unknown[] };
+  return def.type === 'string' && !def.checks?.length;
+}
+
+function fieldChecks(d: AnyKindDefinition): FieldCheck[] {
+  return [...headerLayout.members, ...d.layout.members]
+    .filter((m) => m.field.role !== 'hidden' && !impliedByFill(m.field as ValueField | VarField))
+    .map((m) => ({ key: m.key, validate: z.compile((m.field as ValueField | VarField).schema as z.ZodType) }));
+}
+
 interface KindDecoder {
   readonly definition: AnyKindDefinition;
   readonly fill: FillEvent;
@@ -67,7 +104,10 @@ interface KindDecoder {
   readonly reserved: readonly MemberLayout[];
   /** Header flag bits this kind may carry: its truncation bits and its own flags. */
   readonly flagMask: number;
-  readonly validate: { safeParse(value: unknown): { success: true; data: unknown } | { success: false; error: z.ZodError } };
+  /** The properties checked on every record, in the schema's key order. */
+  readonly checks: readonly FieldCheck[];
+  /** The kind's whole event schema (what the checks are equivalent to). */
+  readonly validate: Validator;
 }
 
 const decoders = new Map<number, KindDecoder>(
@@ -78,13 +118,14 @@ const decoders = new Map<number, KindDecoder>(
       fill: compileFiller(d),
       reserved: d.layout.members.filter((m) => m.field.role === 'hidden'),
       flagMask: Object.values(d.flags as Record<string, { bit: number }>).reduce((mask, f) => mask | (1 << f.bit), (1 << d.vars.length) - 1),
+      checks: fieldChecks(d),
       validate: z.compile(d.schema as z.ZodType),
     },
   ]),
 );
 
 /** The compiled zod validator the decoder runs on every record of `kind` (benchmarks time it alone). */
-export function eventValidator(kind: EventKind): KindDecoder['validate'] {
+export function eventValidator(kind: EventKind): Validator {
   return [...decoders.values()].find((k) => k.definition.name === kind)!.validate;
 }
 
@@ -149,8 +190,12 @@ function frameRecord(view: DataView, index: number, offset: number): number | Km
   return size;
 }
 
-/** Decodes one framed record, or says why it cannot. */
-function decodeRecord(buf: Buffer, view: DataView, index: number, offset: number, size: number): KmonEvent | KmonProtocolError {
+/**
+ * Decodes one framed record, or says why it cannot. `whole`: validate the
+ * event with the kind's whole schema instead of the field checks (the
+ * reference the differential test compares the checks with).
+ */
+function decodeRecord(buf: Buffer, view: DataView, index: number, offset: number, size: number, whole: boolean): KmonEvent | KmonProtocolError {
   const kindNumber = view.getUint16(offset + HEADER.kind.offset, true);
   const decoder = decoders.get(kindNumber);
   if (decoder === undefined) return fault(index, offset, 'hdr.kind', `is ${kindNumber}, not a known event kind`);
@@ -163,12 +208,23 @@ function decodeRecord(buf: Buffer, view: DataView, index: number, offset: number
   if (vars instanceof KmonProtocolError) return vars;
   const reserved = reservedFault(view, decoder, index, offset);
   if (reserved) return reserved;
-  const candidate: Record<string, unknown> = {};
-  decoder.fill(candidate, view, buf, offset, flags, vars);
-  const parsed = decoder.validate.safeParse(candidate);
-  if (parsed.success) return parsed.data as KmonEvent;
-  const issue = parsed.error.issues[0]!;
-  return fault(index, offset, `${d.name}.${issue.path.join('.')}`, `failed validation: ${issue.message}`);
+  const event: Record<string, unknown> = {};
+  decoder.fill(event, view, buf, offset, flags, vars);
+  if (whole) {
+    const parsed = decoder.validate.safeParse(event);
+    return parsed.success ? (parsed.data as KmonEvent) : validationFault(index, offset, d, [], parsed.error);
+  }
+  for (const check of decoder.checks) {
+    const parsed = check.validate.safeParse(event[check.key]);
+    if (!parsed.success) return validationFault(index, offset, d, [check.key], parsed.error);
+    event[check.key] = parsed.data;
+  }
+  return event as KmonEvent;
+}
+
+function validationFault(index: number, offset: number, d: AnyKindDefinition, at: PropertyKey[], error: z.ZodError): KmonProtocolError {
+  const issue = error.issues[0]!;
+  return fault(index, offset, `${d.name}.${[...at, ...issue.path].map(String).join('.')}`, `failed validation: ${issue.message}`);
 }
 
 /**
@@ -177,6 +233,15 @@ function decodeRecord(buf: Buffer, view: DataView, index: number, offset: number
  * the next record wherever the framing allows.
  */
 export function decodeBatch(batch: Uint8Array): DecodedBatch {
+  return decode(batch, false);
+}
+
+/** decodeBatch validating each event with its kind's whole zod schema: the reference for decoder.differential.test.ts. */
+export function decodeBatchWholeSchema(batch: Uint8Array): DecodedBatch {
+  return decode(batch, true);
+}
+
+function decode(batch: Uint8Array, whole: boolean): DecodedBatch {
   const buf = Buffer.isBuffer(batch) ? batch : Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const result: DecodedBatch = { events: [], faults: [], stoppedEarly: false };
@@ -188,7 +253,7 @@ export function decodeBatch(batch: Uint8Array): DecodedBatch {
       result.stoppedEarly = true;
       break;
     }
-    const decoded = decodeRecord(buf, view, index, offset, size);
+    const decoded = decodeRecord(buf, view, index, offset, size, whole);
     if (decoded instanceof KmonProtocolError) {
       result.faults.push(decoded);
     } else {

@@ -7,7 +7,7 @@ export {
   type OptionPath,
 } from './capabilities.js';
 export type { BatchSink, Check, CpuCounters, KernelBinding, KernelSession, RawKernelStats, RingFill } from './binding.js';
-export { decodeBatch, eventValidator, type DecodedBatch } from './decoder.js';
+export { decodeBatch, decodeBatchWholeSchema, eventValidator, type DecodedBatch } from './decoder.js';
 export {
   KmonClosedError,
   KmonDriverError,
