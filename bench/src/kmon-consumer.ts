@@ -6,6 +6,8 @@
 // Protocol (the same as bench/c/consumer.c): prints "ready" once the session
 // is attached; on SIGTERM/SIGINT stops kmon (which delivers what is left and
 // reports final losses in-band), then prints one JSON line and exits.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { createKmon } from 'kmon';
 import { Histogram } from './hist.js';
 
@@ -24,11 +26,19 @@ export interface KmonConsumerArgs {
   slowNs: number;
   /** Sample RSS and heap after every batch (memory scenario). */
   memory?: boolean;
+  /**
+   * Write a V8 CPU profile of the run, from attach to stop, to this file. Not
+   * node --cpu-prof: its SIGPROF ticks interrupt the verifier, whose program
+   * loads then fail with EAGAIN (the file programs take long enough to verify).
+   */
+  profile?: string;
   /** Extra session options (e.g. batchBytes) for experiments. */
   options?: Record<string, unknown>;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as KmonConsumerArgs;
+/** Attached, before saying ready and starting the clocks. */
+const SETTLE_MS = 500;
 const hist = new Histogram();
 let delivered = 0;
 let payloadChars = 0;
@@ -112,11 +122,33 @@ const ticker = setInterval(() => {
   lastTick = now;
 }, 10);
 
+// Let V8's background work of startup (compiling the modules just loaded) finish
+// first: its CPU is the process's, and a short run would charge it to its events.
+await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 let kernel = kmon.stats();
 const cpu0 = process.cpuUsage();
 const faults0 = process.resourceUsage().minorPageFault;
 const rssReady = process.memoryUsage().rss;
+const profiler = args.profile ? startProfile() : undefined;
 process.stdout.write('ready\n');
+
+function startProfile(): Session {
+  const session = new Session();
+  session.connect();
+  session.post('Profiler.enable');
+  session.post('Profiler.start');
+  return session;
+}
+
+/** Stops the profiler (if any) and writes its profile, then calls done. */
+function stopProfile(done: () => void): void {
+  if (!profiler) return done();
+  profiler.post('Profiler.stop', (error, result) => {
+    if (error) process.stderr.write(`kmon-consumer: profile: ${error.message}\n`);
+    else writeFileSync(args.profile!, JSON.stringify(result.profile));
+    done();
+  });
+}
 
 const stop = () => {
   if (done) return;
@@ -176,5 +208,5 @@ function finish() {
     ...(measureLatency ? { latency: hist.summary() } : {}),
     ...(args.memory ? { memory: memorySummary() } : {}),
   };
-  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
+  stopProfile(() => process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0)));
 }

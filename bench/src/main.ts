@@ -9,8 +9,9 @@
 //   --no-boost: every latency run with plain scheduling (pinned, CFS).
 //   KMON_BENCH_CONSUMER=path/to/kmon-consumer.js: A/B a patched kmon path.
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { report, type BenchResults } from './report.js';
+import { report, type BenchResults, type Bracketed } from './report.js';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { MicroRow } from './micro.js';
@@ -95,20 +96,16 @@ async function main() {
     if (r) list.push(r);
   };
   if (opts.profile) mkdirSync(opts.profile, { recursive: true });
-  const profileFlags = (name: string) =>
-    opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+  const profileAs = (name: string) => (opts.profile ? { profile: join(opts.profile, `${name}.cpuprofile`) } : {});
 
-  // The generator with nothing attached, once per call: what every traced figure is measured against.
-  const untraced = async (call: Call) => {
-    results.untraced[call] ??= await run({ consumer: 'none', call, mode: 'adaptive', payload: 0, rate: 0, durationS: dur(2) });
-  };
-  if (opts.only.has('overhead')) await untraced('getppid');
+  const untraced = (call: Call) => run({ consumer: 'none', call, mode: 'adaptive', payload: 0, rate: 0, durationS: dur(2) });
+  if (opts.only.has('overhead')) results.untraced.getppid = await untraced('getppid');
   if (opts.only.has('throughput') || opts.only.has('overhead')) {
     for (const mode of MODES) {
       for (const payload of PAYLOADS) {
         for (const consumer of CONSUMERS) {
           const spec: ScenarioSpec = { consumer, mode, payload, rate: 0, durationS: dur(3) };
-          if (consumer === 'kmon') spec.nodeFlags = profileFlags(`throughput-${mode}-${payload}`);
+          if (consumer === 'kmon') Object.assign(spec, profileAs(`throughput-${mode}-${payload}`));
           push(results.throughput, await run(spec));
         }
       }
@@ -131,15 +128,22 @@ async function main() {
   }
   for (const family of FAMILIES) {
     if (!opts.only.has(family.name)) continue;
-    await untraced('getppid');
-    await untraced(family.call);
-    const traced = (spec: Omit<ScenarioSpec, 'mode' | 'payload' | 'rate' | 'durationS'>) =>
-      run({ mode: 'adaptive', payload: 0, rate: 0, durationS: dur(3), ...spec });
+    // Every traced run sits between two untraced runs of the same call (consecutive
+    // traced runs share the one between them): the machine's drift over the run
+    // shows as the spread of the two, and the cost is measured against their mean.
+    const last: Partial<Record<Call, ScenarioResult>> = {};
+    const bracketed = async (spec: Omit<ScenarioSpec, 'mode' | 'payload' | 'rate' | 'durationS'>): Promise<Bracketed> => {
+      const call = spec.call ?? 'getppid';
+      const before = last[call] ?? (last[call] = await untraced(call));
+      const traced = await run({ mode: 'adaptive', payload: 0, rate: 0, durationS: dur(3), ...spec });
+      const after = (last[call] = await untraced(call));
+      return { traced, untraced: [before, after].filter((u): u is ScenarioResult => u !== undefined) };
+    };
     results.families[family.name] = {
-      unrelated: await traced({ consumer: 'kmon', call: 'getppid', kinds: family.kinds }),
-      filtered: await traced({ consumer: 'kmon', call: family.call, kinds: family.kinds, filters: family.filterOut }),
-      emittedC: await traced({ consumer: 'c', call: family.call, kinds: [family.cKind] }),
-      emitted: await traced({ consumer: 'kmon', call: family.call, kinds: family.kinds, nodeFlags: profileFlags(`${family.name}-adaptive`) }),
+      unrelated: await bracketed({ consumer: 'kmon', call: 'getppid', kinds: family.kinds }),
+      filtered: await bracketed({ consumer: 'kmon', call: family.call, kinds: family.kinds, filters: family.filterOut }),
+      emittedC: await bracketed({ consumer: 'c', call: family.call, kinds: [family.cKind] }),
+      emitted: await bracketed({ consumer: 'kmon', call: family.call, kinds: family.kinds, ...profileAs(`${family.name}-adaptive`) }),
     };
   }
   if (opts.only.has('memory')) {
@@ -151,7 +155,7 @@ async function main() {
       durationS: dur(6),
       slowNs: 20_000,
       memory: true,
-      nodeFlags: profileFlags('memory-slow'),
+      ...profileAs('memory-slow'),
     });
   }
   if (opts.only.has('breakdown')) {

@@ -1,20 +1,23 @@
 // Where the kmon path spends its time per event, layer by layer, in this
 // process with no kernel: the same synthetic records the driver writes,
 // encoded with @kmon/core's test encoder, run through
-//   zod     the decoder's compiled validator (eventValidator) on ready-made candidates
-//   decode  decodeBatch (framing + field reads + strings + zod)
+//   zod     the kind's whole compiled schema (eventValidator) on ready-made events
+//   decode  decodeBatch (framing + field reads + strings + the field checks)
+//   whole   the same validating each event with the whole schema (what decodeBatch did before
+//           it checked only the properties its reads cannot vouch for)
 //   rx      createKmon (mock binding) -> events$ subscriber counting
 //   (a typical run: node dist/micro.js [MS_PER_STAGE] [--json])
 //   floor   a minimal hand-written decoder of the same fields (no zod),
 //           the lower bound a JS decoder of these objects can reach
 // ns per event and the share of it spent in GC (perf_hooks 'gc' entries).
 import { PerformanceObserver } from 'node:perf_hooks';
-import { createKmon, decodeBatch, eventValidator } from 'kmon';
+import { createKmon, decodeBatch, decodeBatchWholeSchema, eventValidator } from 'kmon';
 import { concatBatch, createMockBinding, encodeRecord } from 'kmon/testing';
 
 export interface MicroRow {
   stage: string;
-  payload: number;
+  /** RecordSort.name */
+  records: string;
   nsPerEvent: number;
   gcPct: number;
 }
@@ -24,16 +27,28 @@ const obs = new PerformanceObserver((list) => {
   for (const e of list.getEntries()) gcMs += e.duration;
 });
 
-function makeBatch(payload: number, n: number): Buffer {
+/** Records of one sort, encoded as the driver writes them: synth with `payload` bytes, or open with a real path. */
+export interface RecordSort {
+  name: string;
+  kind: 'synth' | 'open';
+  payload: number;
+}
+export const SORTS: RecordSort[] = [
+  { name: 'synth 64 B', kind: 'synth', payload: 0 },
+  { name: 'synth 320 B', kind: 'synth', payload: 256 },
+  { name: 'open', kind: 'open', payload: 0 },
+];
+/** The path of the open records: as long and deep as a library's (the bench's live open runs open a binary). */
+const OPEN_PATH = '/usr/lib/x86_64-linux-gnu/libstdc++.so.6';
+
+function makeBatch(sort: RecordSort, n: number): Buffer {
   const records: Uint8Array[] = [];
   for (let i = 0; i < n; i++) {
+    const header = { cpu: 1, seq: i, ts_ns: 1_000_000_000n + BigInt(i), tgid: 4242, tid: 4242, cgroup_id: 1n };
     records.push(
-      encodeRecord({
-        kind: 'synth',
-        header: { cpu: 1, seq: i, ts_ns: 1_000_000_000n + BigInt(i), tgid: 4242, tid: 4242, cgroup_id: 1n },
-        body: { value: i },
-        vars: [new Uint8Array(payload)], // the kernel's filler is zero bytes
-      }),
+      sort.kind === 'synth'
+        ? encodeRecord({ kind: 'synth', header, body: { value: i }, vars: [new Uint8Array(sort.payload)] }) // the kernel's filler is zero bytes
+        : encodeRecord({ kind: 'open', header, body: { start_ns: 5n, ino: 1234n, dev: 2049, flags: 0o100000, result: 3 }, vars: [OPEN_PATH] }),
     );
   }
   const b = concatBatch(records);
@@ -88,24 +103,29 @@ export async function micro(msPerStage = 400): Promise<MicroRow[]> {
   const rows: MicroRow[] = [];
   const N = 4096;
   try {
-    for (const payload of [0, 256]) {
-      const batch = makeBatch(payload, N);
+    for (const sort of SORTS) {
+      const batch = makeBatch(sort, N);
       const candidates = decodeBatch(batch).events.map((e) => ({ ...e }));
-      if (candidates.length !== N) throw new Error(`micro: decoded ${candidates.length} of ${N}`);
-      const add = (stage: string, r: { ns: number; gcPct: number }) => rows.push({ stage, payload, nsPerEvent: r.ns, gcPct: r.gcPct });
+      if (candidates.length !== N) throw new Error(`micro: decoded ${candidates.length} of ${N} ${sort.name}`);
+      const add = (stage: string, r: { ns: number; gcPct: number }) => rows.push({ stage, records: sort.name, nsPerEvent: r.ns, gcPct: r.gcPct });
 
-      const validator = eventValidator('synth');
-      add('zod safeParse', await time(N, msPerStage, () => {
+      const validator = eventValidator(sort.kind);
+      add('zod safeParse, whole schema', await time(N, msPerStage, () => {
         for (const c of candidates) if (!validator.safeParse(c).success) throw new Error('micro: invalid');
       }));
-      add('decodeBatch (incl. zod)', await time(N, msPerStage, () => {
+      add('decodeBatch, whole schema (before)', await time(N, msPerStage, () => {
+        if (decodeBatchWholeSchema(batch).events.length !== N) throw new Error('micro: decode');
+      }));
+      add('decodeBatch (field checks)', await time(N, msPerStage, () => {
         if (decodeBatch(batch).events.length !== N) throw new Error('micro: decode');
       }));
-      add('floor decoder (no zod)', await time(N, msPerStage, () => {
-        if (floorDecode(batch).length !== N) throw new Error('micro: floor');
-      }));
+      if (sort.kind === 'synth') {
+        add('floor decoder (no zod)', await time(N, msPerStage, () => {
+          if (floorDecode(batch).length !== N) throw new Error('micro: floor');
+        }));
+      }
       const binding = createMockBinding();
-      const kmon = createKmon({ kinds: ['synth'], synthetic: { tgid: 1 } }, { binding, statsIntervalMs: 60_000 });
+      const kmon = createKmon({ kinds: [sort.kind], synthetic: { tgid: 1 } }, { binding, statsIntervalMs: 60_000 });
       let seen = 0;
       const sub = kmon.events$.subscribe(() => seen++);
       const session = binding.current!;
@@ -125,6 +145,6 @@ if (process.argv[1]?.endsWith('micro.js')) {
   const ms = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 400);
   micro(ms).then((rows) => {
     if (json) return void console.log(JSON.stringify(rows));
-    for (const r of rows) console.log(`${r.stage.padEnd(26)} payload ${String(r.payload).padStart(3)}  ${r.nsPerEvent.toFixed(0).padStart(6)} ns/event  gc ${r.gcPct.toFixed(0)}%`);
+    for (const r of rows) console.log(`${r.stage.padEnd(36)} ${r.records.padEnd(12)} ${r.nsPerEvent.toFixed(0).padStart(6)} ns/event  gc ${r.gcPct.toFixed(0)}%`);
   });
 }

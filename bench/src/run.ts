@@ -109,8 +109,8 @@ export interface ScenarioSpec {
   sched?: Sched;
   /** kmon: extra session options. */
   options?: Record<string, unknown>;
-  /** Extra node flags for the kmon child (e.g. --cpu-prof). */
-  nodeFlags?: string[];
+  /** kmon: write a CPU profile of the run (from attach to stop) to this file. */
+  profile?: string;
 }
 
 export interface ScenarioResult {
@@ -182,8 +182,9 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
           slowNs: spec.slowNs ?? 0,
           memory: spec.memory ?? false,
           ...(spec.options ? { options: spec.options } : {}),
+          ...(spec.profile ? { profile: spec.profile } : {}),
         };
-        cmd = [process.execPath, ...(spec.nodeFlags ?? []), KMON_CONSUMER, JSON.stringify(args)];
+        cmd = [process.execPath, KMON_CONSUMER, JSON.stringify(args)];
       }
       const sched = { fifo: ['chrt', '-f', '10'], pinned: ['taskset', '-c', CPUS.consumer], plain: [] }[spec.sched ?? 'pinned'];
       const [exe, ...rest] = [...sched, ...cmd];
