@@ -13,10 +13,12 @@ PNPM_VERSION=10.34.9
 # clang-14/llvm/bpftool build the eBPF object and its skeleton; libbpf,
 # libelf and zlib are what the addon links. nats-server (2.9, with
 # JetStream) is what `kmon export` publishes to and @kmon/nats's tests run.
+# chromium (headless) is the browser @kmon/ui's tests drive the page in.
 LINUX_PACKAGES=(
   build-essential python3 pkg-config make
   clang-14 llvm libbpf-dev bpftool libelf-dev zlib1g-dev
   nats-server
+  chromium
 )
 # The Windows driver and addon, built and tested on Linux: mingw-w64, Wine,
 # static analysers, the sanitizer runtime of the fuzzer.

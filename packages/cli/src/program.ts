@@ -19,6 +19,7 @@ import { record } from './record.js';
 import { describeEnding, replay } from './replay.js';
 import { fleetBinding, fleetOptions, registerExport, type FleetFlags } from './export.js';
 import { describeSummary } from './stream.js';
+import { uiCommand } from './ui.js';
 import { watch } from './watch.js';
 
 function positiveInt(value: string): number {
@@ -328,6 +329,8 @@ export function createProgram(io: Io, config: KmonConfig = {}) {
         if (cut) io.stderr.write(`kmon: ${cut}\n`);
       }),
     );
+
+  uiCommand(sessionOptions(program.command('ui'), capabilities), { io, config, toSession: (flags: SessionFlags) => toSession(flags, kernelFilters), attempt });
 
   program
     .command('doctor')
