@@ -289,8 +289,9 @@ export class NatsExporter {
 
   private failed(entry: Entry, error: unknown) {
     this.inflight--;
-    if (error instanceof JetStreamApiError && !entry.acked) {
+    if (error instanceof JetStreamApiError && error.status < 500 && !entry.acked) {
       // The server answered and refused this message (too large, not allowed): retrying cannot help.
+      // (5xx answers, e.g. JetStream still recovering after a restart, are retried.)
       entry.acked = true;
       this.bytes -= entrySize(entry);
       this.stats_.lost++;
