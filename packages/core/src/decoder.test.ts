@@ -341,6 +341,9 @@ describe('decodeBatch: every kind', () => {
     expect(decode('/home/me/./a/../b//c/')).toMatchObject({ path: '/home/me/b/c' });
     expect(decode('/../x')).toMatchObject({ path: '/x' });
     expect(decode('d/../f')).toMatchObject({ path: 'd/../f' });
+    // Each irregularity alone (only a path with one is normalised), and names that only look like one.
+    const cases = [['/a//b', '/a/b'], ['/a/./b', '/a/b'], ['/a/b/..', '/a'], ['/a/b/.', '/a/b'], ['/a/b/', '/a/b'], ['/', '/'], ['/a/.b/..c/...', '/a/.b/..c/...']];
+    for (const [given, normal] of cases) expect(decode(given!)).toMatchObject({ path: normal });
   });
 
   it('decodes every record of a batch in order', () => {

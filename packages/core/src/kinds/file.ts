@@ -16,8 +16,11 @@ import { decodeText } from '../text.js';
 const path = (cLen: string) =>
   varCustom(cLen, z.string(), (buf, start, end) => normalisePath(decodeText(buf, start, end)));
 
+/** An empty, "." or ".." component, or a trailing "/": what a path the kernel walked never has. */
+const NOT_NORMAL = /\/\.{0,2}(?:\/|$)/u;
+
 function normalisePath(p: string): string {
-  if (!p.startsWith('/')) return p;
+  if (!p.startsWith('/') || !NOT_NORMAL.test(p)) return p; // posix.normalize costs more than the rest of an open's decoding
   const normal = posix.normalize(p);
   return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
 }
