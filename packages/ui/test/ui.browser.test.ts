@@ -36,8 +36,12 @@ function status(url: string): Promise<IncomingMessage> {
 }
 
 const text = (page: Page, selector: string) => page.$eval(selector, (node) => node.textContent ?? '');
-/** Clicks in one turn of the page's event loop: the tree is redrawn as events arrive, so a handle could go stale. */
-const click = (page: Page, selector: string) => page.$eval(selector, (node) => (node as HTMLElement).click());
+/**
+ * Clicks in one turn of the page's event loop: the tree is redrawn as events
+ * arrive, so an element handle (or $eval, which takes one) could be detached
+ * by the time it is clicked.
+ */
+const click = (page: Page, selector: string) => page.evaluate((s) => document.querySelector<HTMLElement>(s)!.click(), selector);
 
 describe.skipIf(process.getuid?.() !== 0)('kmon ui on the real kernel, in chromium', () => {
   let dir: string;
@@ -99,14 +103,15 @@ describe.skipIf(process.getuid?.() !== 0)('kmon ui on the real kernel, in chromi
     await page.waitForSelector(root, WAIT);
     // Its children are the lines after it, indented further, until the tree is back at its depth.
     const descendants = () =>
-      page.$eval(root, (line) => {
+      page.evaluate((selector) => {
+        const line = document.querySelector<HTMLElement>(selector)!;
         const depth = parseFloat((line as HTMLElement).style.paddingLeft);
         const found: { key: string; text: string }[] = [];
         for (let next = line.nextElementSibling as HTMLElement | null; next && parseFloat(next.style.paddingLeft) > depth; next = next.nextElementSibling as HTMLElement | null) {
           found.push({ key: next.dataset.key!, text: next.textContent! });
         }
         return found;
-      });
+      }, root);
     await page.waitForFunction(
       (selector) => {
         const line = document.querySelector<HTMLElement>(selector);
