@@ -10,6 +10,7 @@ import {
   type EventKind,
   type KernelBinding,
   type KernelSession,
+  type LostNotice,
   type SessionOptions,
 } from '@kmon/core';
 import { DeliverPolicy, jetstream, type ConsumerMessages, type JsMsg, type OrderedConsumerOptions } from '@nats-io/jetstream';
@@ -109,7 +110,7 @@ class NatsSession implements KernelSession {
     if (!where || (this.hosts && !this.hosts.has(where.host))) return;
     if (where.token === LOST_TOKEN) {
       this.flush(); // the notice comes after the records before it
-      this.sink.onLoss?.(decodeNotice(m.data, where.host));
+      this.sink.onLoss?.(this.notice(m, where.host));
       return;
     }
     if (where.token !== UNFRAMED_TOKEN && !this.kinds.has(where.token)) return;
@@ -119,6 +120,18 @@ class NatsSession implements KernelSession {
     else if (!this.flushing) {
       this.flushing = true;
       setImmediate(() => this.flush());
+    }
+  }
+
+  /** The host's loss notice; a message that is not one is itself reported, as a malformed record. */
+  private notice(m: JsMsg, host: string): LostNotice {
+    try {
+      return decodeNotice(m.data, host);
+    } catch (error) {
+      const problem = new KmonNatsError(`message ${m.seq} on ${m.subject} is not a kmon loss notice: ${(error as Error).message}`, {
+        hint: 'something other than kmon export publishes under this subject prefix: give kmon its own (--prefix)',
+      });
+      return { kind: 'lost', cause: 'malformed', count: 1, atLeast: true, byKind: {}, error: problem, host };
     }
   }
 

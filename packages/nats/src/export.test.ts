@@ -4,6 +4,8 @@
 import { ABI, createKmon, type KmonEvent, type KmonMessage, type LostNotice } from '@kmon/rx';
 import { concatBatch, createMockBinding, encodeRecord, type MockBinding } from '@kmon/rx/testing';
 import { lastValueFrom, toArray } from 'rxjs';
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { natsBinding } from './binding.js';
 import { KmonNatsError } from './errors.js';
@@ -206,5 +208,35 @@ describe('export to NATS and natsBinding', () => {
       await (await createNatsExporter({ servers: withToken.url, token: secret })).close();
       await expect(createNatsExporter({ servers: withToken.url, token: 'wrong' })).rejects.toThrow(KmonNatsError);
     });
+  });
+
+  it('starts at a stream sequence; refuses a stream that does not take the prefix and a host that cannot be a subject token', async () => {
+    const { url } = await server();
+    const { exporter, kmon, local, session } = await exportSession({ servers: url });
+    session.deliver(processes(5));
+    kmon.stop();
+    await local;
+    await exporter.close();
+    const fromSixth = await consume(url, { from: { seq: 6 } });
+    expect(fromSixth.map((m) => m.kind !== 'lost' && m.seq)).toEqual([5, 6, 7, 8, 9]);
+
+    const other = createNatsExporter({ servers: url, prefix: 'elsewhere' });
+    await expect(other).rejects.toThrow(/NATS stream KMON exists but does not take elsewhere\.>/u);
+    await expect(createNatsExporter({ servers: url, host: 'web.1' })).rejects.toThrow(/host "web.1" cannot be part of a NATS subject/u);
+  });
+
+  it('reports a foreign message under the prefix as a malformed record of its host, and goes on', async () => {
+    const { url } = await server();
+    const { exporter, kmon, local, session } = await exportSession({ servers: url });
+    session.deliver(processes(1));
+    kmon.stop();
+    await local;
+    await exporter.close();
+    const nc = await connect({ servers: url });
+    await jetstream(nc).publish('kmon.h1.lost', new TextEncoder().encode('{"not":"a notice"}'));
+    await nc.close();
+    const received = await consume(url);
+    expect(received.map((m) => m.kind)).toEqual(['exec', 'exit', 'lost']);
+    expect(received[2]).toMatchObject({ cause: 'malformed', count: 1, host: 'h1', error: { message: expect.stringMatching(/message 3 on kmon.h1.lost is not a kmon loss notice/u) } });
   });
 });

@@ -4,7 +4,8 @@
 // bytes, so they are never forwarded). Loss notices go as JSON on
 // `<prefix>.<host>.lost`. Message ids make a retried publish a duplicate the
 // stream drops.
-import { ABI, kindOfNumber, type EventKind, type LostNotice } from '@kmon/core';
+import { ABI, EVENT_KINDS, kindOfNumber, type EventKind, type LostNotice } from '@kmon/core';
+import { z } from 'zod';
 
 /** A subject token: no separators, wildcards or whitespace. */
 const TOKEN = /^[^.*>\s]+$/u;
@@ -81,7 +82,17 @@ export function encodeNotice(notice: LostNotice): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(rest));
 }
 
+const noticeSchema = z.object({
+  kind: z.literal('lost'),
+  cause: z.enum(['ring-full', 'binding-queue', 'malformed', 'unobserved', 'export']),
+  count: z.number().int().nonnegative(),
+  atLeast: z.boolean().optional(),
+  byKind: z.partialRecord(z.enum(EVENT_KINDS), z.number().int().nonnegative()),
+  gaps: z.array(z.object({ cpu: z.number().int(), from: z.number().int(), to: z.number().int() })).optional(),
+});
+
+/** A notice from the wire, checked (anything may be published under the prefix); throws on what is not one. */
 export function decodeNotice(data: Uint8Array, host: string): LostNotice {
-  const parsed = JSON.parse(new TextDecoder().decode(data)) as LostNotice;
-  return { ...parsed, host };
+  const notice = noticeSchema.parse(JSON.parse(new TextDecoder().decode(data))) as LostNotice;
+  return { ...notice, host };
 }
