@@ -114,8 +114,22 @@ export function fleetOptions(command: Command): Command {
     .option('--start <where>', "with --from: 'all' kept records (default), 'new', a stream sequence or a time", startFrom);
 }
 
+/** Flags that mean something only with --from. */
+const FLEET_ONLY = ['creds', 'tls', 'tlsCa', 'tlsCert', 'tlsKey', 'stream', 'prefix', 'host', 'start'] as const;
+
+/** What `watch` reads: this kernel (`config`), or with --from a fleet's records from JetStream. */
+export function watchSource(config: KmonConfig, flags: FleetFlags & { from?: string }): KmonConfig {
+  if (flags.from !== undefined) return { ...config, binding: fleetBinding(flags.from, flags) };
+  const stray = FLEET_ONLY.find((flag) => flags[flag] !== undefined);
+  if (stray) {
+    const name = `--${stray.replace(/[A-Z]/gu, (c) => `-${c.toLowerCase()}`)}`;
+    throw new KmonOptionsError(`${name} applies to a fleet stream only`, { hint: `add --from nats://HOST:PORT, or leave ${name} out` });
+  }
+  return config;
+}
+
 /** The binding `watch --from URL` reads: a fleet's records from JetStream. */
-export function fleetBinding(url: string, flags: FleetFlags): KernelBinding {
+function fleetBinding(url: string, flags: FleetFlags): KernelBinding {
   return natsBinding({
     ...connection(url, flags),
     ...(flags.stream !== undefined && { stream: flags.stream }),

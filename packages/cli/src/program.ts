@@ -17,7 +17,7 @@ import { formatChecks, runChecks } from './doctor.js';
 import type { Io } from './io.js';
 import { record } from './record.js';
 import { describeEnding, replay } from './replay.js';
-import { fleetBinding, fleetOptions, registerExport, type FleetFlags } from './export.js';
+import { fleetOptions, registerExport, watchSource, type FleetFlags } from './export.js';
 import { describeSummary } from './stream.js';
 import { uiCommand } from './ui.js';
 import { watch } from './watch.js';
@@ -289,8 +289,7 @@ export function createProgram(io: Io, config: KmonConfig = {}) {
     .action((command: string[], flags: SessionFlags & OutputFlags & FleetFlags & { from?: string }) =>
       attempt(async () => {
         const options = { session: toSession(flags, kernelFilters), ...toOutput(flags, !kernelFilters) };
-        const source = flags.from === undefined ? config : { ...config, binding: fleetBinding(flags.from, flags) };
-        const summary = await watch({ ...options, ...(command.length > 0 && { command }) }, io, source);
+        const summary = await watch({ ...options, ...(command.length > 0 && { command }) }, io, watchSource(config, flags));
         io.stderr.write(`kmon: ${describeSummary(summary)}\n`);
         if (summary.commandExit !== undefined) exitCode = summary.commandExit;
       }),

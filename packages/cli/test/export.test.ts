@@ -32,4 +32,10 @@ describe('kmon export / watch --from (real nats-server)', () => {
     expect(await createProgram(io, { binding: createMockBinding() }).run(['export', 'http://u:pw@example'])).toBe(1);
     expect(err()).toContain('http://***@example is not a NATS server URL');
   });
+
+  it('refuses fleet flags on watch without --from, rather than ignoring them', async () => {
+    const { io, err } = memoryIo();
+    expect(await createProgram(io, { binding: createMockBinding() }).run(['watch', '--tls-ca', 'ca.pem'])).toBe(1);
+    expect(err()).toContain('kmon: --tls-ca applies to a fleet stream only\n  hint: add --from nats://HOST:PORT, or leave --tls-ca out');
+  });
 });
