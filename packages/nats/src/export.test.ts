@@ -210,7 +210,7 @@ describe('export to NATS and natsBinding', () => {
     });
   });
 
-  it('starts at a stream sequence; refuses a stream that does not take the prefix and a host that cannot be a subject token', async () => {
+  it('starts at a stream sequence, a time or what is new; refuses a stream that does not take the prefix and a host that cannot be a subject token', async () => {
     const { url } = await server();
     const { exporter, kmon, local, session } = await exportSession({ servers: url });
     session.deliver(processes(5));
@@ -219,6 +219,9 @@ describe('export to NATS and natsBinding', () => {
     await exporter.close();
     const fromSixth = await consume(url, { from: { seq: 6 } });
     expect(fromSixth.map((m) => m.kind !== 'lost' && m.seq)).toEqual([5, 6, 7, 8, 9]);
+    expect(await consume(url, { from: { time: new Date(Date.now() - 60_000) } })).toHaveLength(10);
+    expect(await consume(url, { from: { time: new Date(Date.now() + 60_000) } })).toEqual([]);
+    expect(await consume(url, { from: 'new' })).toEqual([]);
 
     const other = createNatsExporter({ servers: url, prefix: 'elsewhere' });
     await expect(other).rejects.toThrow(/NATS stream KMON exists but does not take elsewhere\.>/u);
