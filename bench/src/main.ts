@@ -2,7 +2,8 @@
 // object, every figure from this one run. See bench/README.md.
 //
 //   node dist/main.js [--json] [--quick] [--no-boost] [--only throughput,sustained,latency,overhead,file,network,memory,breakdown]
-//                     [--profile DIR]
+//                     [--profile DIR] [--node-flags "FLAGS"]
+//   --node-flags: node flags for every kmon child (e.g. "--max-semi-space-size=64"), to measure what they buy.
 //   Latency consumers run SCHED_FIFO (unpinned) so other load's scheduler slices do not
 //   hide kmon's own latency; `each` is also run with plain scheduling, unpinned (what users
 //   run) at every rate, and pinned at 10k ev/s.
@@ -22,7 +23,14 @@ const SECTIONS = ['throughput', 'sustained', 'latency', 'overhead', 'file', 'net
 type Section = (typeof SECTIONS)[number];
 
 function parseArgs(argv: string[]) {
-  const opts = { json: false, quick: false, boost: true, only: new Set<Section>(SECTIONS), profile: undefined as string | undefined };
+  const opts = {
+    json: false,
+    quick: false,
+    boost: true,
+    only: new Set<Section>(SECTIONS),
+    profile: undefined as string | undefined,
+    nodeFlags: [] as string[],
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') continue; // `pnpm bench -- --json` passes the separator through
@@ -34,8 +42,9 @@ function parseArgs(argv: string[]) {
       for (const n of names) if (!SECTIONS.includes(n as Section)) throw new Error(`--only: unknown section ${n}`);
       opts.only = new Set(names as Section[]);
     } else if (a === '--profile') opts.profile = argv[++i];
+    else if (a === '--node-flags') opts.nodeFlags = (argv[++i] ?? '').split(' ').filter(Boolean);
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node dist/main.js [--json] [--quick] [--no-boost] [--only ' + SECTIONS.join(',') + '] [--profile DIR]');
+      console.log('usage: node dist/main.js [--json] [--quick] [--no-boost] [--only ' + SECTIONS.join(',') + '] [--profile DIR] [--node-flags "FLAGS"]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -71,7 +80,8 @@ async function main() {
     if (!opts.json) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${s}\n`);
   };
   // A failed scenario is reported and skipped: the rest of the run goes on.
-  const run = async (spec: ScenarioSpec): Promise<ScenarioResult | undefined> => {
+  const run = async (scenario: ScenarioSpec): Promise<ScenarioResult | undefined> => {
+    const spec = scenario.consumer === 'kmon' && opts.nodeFlags.length ? { ...scenario, nodeFlags: opts.nodeFlags } : scenario;
     const watching = spec.kinds ? ` [${spec.kinds.join(',')}]${spec.filters ? ' filtered' : ''}` : '';
     const what = `${spec.consumer}${watching} ${spec.call ?? 'getppid'} ${spec.mode} payload=${spec.payload} rate=${spec.rate || 'max'} ${spec.sched ?? ''} ${spec.durationS}s`;
     log(what);

@@ -111,6 +111,8 @@ export interface ScenarioSpec {
   options?: Record<string, unknown>;
   /** kmon: write a CPU profile of the run (from attach to stop) to this file. */
   profile?: string;
+  /** kmon: node flags for the child (what a user can tune, e.g. --max-semi-space-size=64). */
+  nodeFlags?: string[];
 }
 
 export interface ScenarioResult {
@@ -184,7 +186,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
           ...(spec.options ? { options: spec.options } : {}),
           ...(spec.profile ? { profile: spec.profile } : {}),
         };
-        cmd = [process.execPath, KMON_CONSUMER, JSON.stringify(args)];
+        cmd = [process.execPath, ...(spec.nodeFlags ?? []), KMON_CONSUMER, JSON.stringify(args)];
       }
       const sched = { fifo: ['chrt', '-f', '10'], pinned: ['taskset', '-c', CPUS.consumer], plain: [] }[spec.sched ?? 'pinned'];
       const [exe, ...rest] = [...sched, ...cmd];
