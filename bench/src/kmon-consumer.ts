@@ -150,9 +150,14 @@ function stopProfile(done: () => void): void {
   });
 }
 
+let atStop: { cpu: NodeJS.CpuUsage; delivered: number } | undefined;
 const stop = () => {
   if (done) return;
   kernel = kmon.stats(); // the generator has finished: these are final
+  // CPU per event is taken here, before kmon.stop() detaches the programs (detaching
+  // syscall tracepoints costs the kernel tens of ms), as the C consumer reads its
+  // rusage before destroying its skeleton.
+  atStop = { cpu: process.cpuUsage(cpu0), delivered };
   kmon.stop();
 };
 process.on('SIGTERM', stop);
@@ -180,7 +185,8 @@ function finish() {
   subscription.unsubscribe();
   clearInterval(ticker);
   loopMaxGapMs = Math.max(loopMaxGapMs, performance.now() - lastTick); // a stall still going on
-  const cpu = process.cpuUsage(cpu0);
+  const total = process.cpuUsage(cpu0);
+  const cpu = atStop?.cpu ?? total;
   const span = Number(lastNs - firstNs);
   const result = {
     consumer: 'kmon',
@@ -201,6 +207,10 @@ function finish() {
     batches,
     cpu_user_us: cpu.user,
     cpu_sys_us: cpu.system,
+    /** Events delivered by the time cpu_* were read (the rest came in the final drain). */
+    delivered_at_cpu: atStop?.delivered ?? delivered,
+    /** With the stop (detach, final drain). */
+    cpu_total_us: total.user + total.system,
     max_rss_kb: process.resourceUsage().maxRSS,
     minor_faults: process.resourceUsage().minorPageFault - faults0,
     rss_ready_kb: Math.round(rssReady / 1024),

@@ -43,7 +43,10 @@ const fmtNs = (ns: number) =>
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
 const cpuS = (c: ConsumerResult) => (c.cpu_user_us + c.cpu_sys_us) / 1e6;
 /** Consumer CPU per delivered event. */
-const cpuPerEvent = (c: ConsumerResult) => (c.delivered ? ((c.cpu_user_us + c.cpu_sys_us) * 1e3) / c.delivered : 0);
+const cpuPerEvent = (c: ConsumerResult) => {
+  const events = c.delivered_at_cpu ?? c.delivered;
+  return events ? ((c.cpu_user_us + c.cpu_sys_us) * 1e3) / events : 0;
+};
 const verdict = (ok: boolean | undefined) => (ok === undefined ? 'n/a ' : ok ? 'PASS' : 'MISS');
 
 function table(head: string[], rows: string[][]): string {

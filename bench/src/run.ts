@@ -59,6 +59,8 @@ export interface ConsumerResult {
   lost_count?: number;
   cpu_user_us: number;
   cpu_sys_us: number;
+  /** kmon: events delivered when cpu_* were read (before the stop); C reads them after its final drain. */
+  delivered_at_cpu?: number;
   max_rss_kb: number;
   rss_ready_kb?: number;
   latency?: LatencySummary;
