@@ -27,29 +27,46 @@ const obs = new PerformanceObserver((list) => {
   for (const e of list.getEntries()) gcMs += e.duration;
 });
 
-/** Records of one sort, encoded as the driver writes them: synth with `payload` bytes, or open with a real path. */
+/** Records of one sort, encoded as the driver writes them: synth with `payload` bytes, open with a real path, a TCP connect over IPv4. */
 export interface RecordSort {
   name: string;
-  kind: 'synth' | 'open';
+  kind: 'synth' | 'open' | 'connect';
   payload: number;
 }
 export const SORTS: RecordSort[] = [
   { name: 'synth 64 B', kind: 'synth', payload: 0 },
   { name: 'synth 320 B', kind: 'synth', payload: 256 },
   { name: 'open', kind: 'open', payload: 0 },
+  { name: 'connect', kind: 'connect', payload: 0 },
 ];
 /** The path of the open records: as long and deep as a library's (the bench's live open runs open a binary). */
 const OPEN_PATH = '/usr/lib/x86_64-linux-gnu/libstdc++.so.6';
+
+/** A struct kmon_sockaddr for IPv4: family, host-order port, scope id, address bytes. */
+function sockaddr4(port: number, addr: number[]): Uint8Array {
+  const bytes = new Uint8Array(24);
+  const view = new DataView(bytes.buffer);
+  view.setUint16(0, 2, true);
+  view.setUint16(2, port, true);
+  bytes.set(addr, 8);
+  return bytes;
+}
 
 function makeBatch(sort: RecordSort, n: number): Buffer {
   const records: Uint8Array[] = [];
   for (let i = 0; i < n; i++) {
     const header = { cpu: 1, seq: i, ts_ns: 1_000_000_000n + BigInt(i), tgid: 4242, tid: 4242, cgroup_id: 1n };
-    records.push(
-      sort.kind === 'synth'
-        ? encodeRecord({ kind: 'synth', header, body: { value: i }, vars: [new Uint8Array(sort.payload)] }) // the kernel's filler is zero bytes
-        : encodeRecord({ kind: 'open', header, body: { start_ns: 5n, ino: 1234n, dev: 2049, flags: 0o100000, result: 3 }, vars: [OPEN_PATH] }),
-    );
+    const make = {
+      synth: () => encodeRecord({ kind: 'synth', header, body: { value: i }, vars: [new Uint8Array(sort.payload)] }), // the kernel's filler is zero bytes
+      open: () => encodeRecord({ kind: 'open', header, body: { start_ns: 5n, ino: 1234n, dev: 2049, flags: 0o100000, result: 3 }, vars: [OPEN_PATH] }),
+      connect: () =>
+        encodeRecord({
+          kind: 'connect',
+          header,
+          body: { comm: 'curl', local: sockaddr4(44012, [10, 0, 0, 5]), remote: sockaddr4(443, [93, 184, 216, 34]), result: 0, fd: 3, type: 1, protocol: 6 },
+        }),
+    };
+    records.push(make[sort.kind]());
   }
   const b = concatBatch(records);
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
