@@ -2,18 +2,29 @@
 // the driver, the last one leaving detaches it after a grace period (so a
 // quick resubscribe does not reload BPF programs), and stop() completes all.
 // Every record the driver attempted is delivered or reported lost in-band.
+// Each event gains its context (process, user, container, wall time) from a
+// process table the session keeps (see @kmon/core's process/).
 import {
+  contextResolver,
   decodeBatch,
   emptyStats,
   parseFilters,
   parseSessionOptionsFor,
   refuseUnsupported,
+  ProcessTable,
+  type ContextMessage,
+  type ContextResolver,
+  type EventClock,
   type FiltersInput,
+  type HostLookups,
   type KernelBinding,
   type KernelSession,
   type KernelStats,
+  type KmonEvent,
   type KmonMessage,
   type LostNotice,
+  type ProcessEntry,
+  type ProcessTableOptions,
   type SessionOptionsInput,
 } from '@kmon/core';
 import { Observable, Subject, filter, map, share, timer, type Subscriber } from 'rxjs';
@@ -29,13 +40,28 @@ export interface KmonConfig {
   graceMs?: number;
   /** How often the kernel drop counters are read while attached. */
   statsIntervalMs?: number;
+  /**
+   * The session's process table: `capacity` (default 16384 processes, least
+   * recently used forgotten beyond it) and `lingerMs` (default 5000: how long
+   * an exited process still resolves, for events that arrive after its exit).
+   */
+  processes?: ProcessTableOptions;
+  /**
+   * Host lookups for event context: user and group names, cgroup paths. The
+   * `kmon` package passes this machine's; without them those context fields
+   * are undefined.
+   */
+  host?: HostLookups;
 }
 
+/** What a session knows about processes: read-only. */
+export type ProcessView = Pick<ProcessTable, 'size' | 'capacity' | 'bootId' | 'lookup' | 'get' | 'ancestry' | 'entries'>;
+
 export interface Kmon {
-  /** Decoded batches as the kernel delivered them, with loss notices in-band. */
-  readonly batches$: Observable<KmonMessage[]>;
+  /** Decoded batches as the kernel delivered them, each event with its context, loss notices in-band. */
+  readonly batches$: Observable<ContextMessage[]>;
   /** The same messages one at a time. */
-  readonly events$: Observable<KmonMessage>;
+  readonly events$: Observable<ContextMessage>;
   /**
    * Pull model (`wakeup: 'pull'`): emits when records wait in the kernel, and
    * not again until read() has drained them. Subscribing attaches the session.
@@ -54,7 +80,19 @@ export interface Kmon {
    * Pull model: drains what waits in the kernel now, with the loss notices
    * found since the last read (the session must be attached: subscribe first).
    */
-  read(): KmonMessage[];
+  read(): ContextMessage[];
+  /**
+   * The processes above the event's process, parent first, as the session's
+   * process table knows them now (an ancestor it never saw or already forgot
+   * ends the chain). Empty before the first attach.
+   */
+  ancestry(event: KmonEvent): ProcessEntry[];
+  /**
+   * The process table of the attached session (after a stop, of the last
+   * one): every process it knows, by key or (pid, startTime). Undefined
+   * before the first attach.
+   */
+  processes(): ProcessView | undefined;
   /**
    * Backpressure: stop taking records from the kernel until the returned
    * function is called. Meanwhile records wait in the kernel ring; once it is
@@ -75,15 +113,21 @@ export interface Kmon {
 
 /** What the shared session emits: decoded batches, and (pull mode) notices that records wait. */
 const READABLE = Symbol('readable');
-type Delivery = KmonMessage[] | typeof READABLE;
+type Delivery = ContextMessage[] | typeof READABLE;
 
 /** A pull read takes at most this many batches, so a producer as fast as us cannot keep it looping. */
 const MAX_BATCHES_PER_READ = 64;
 
-/** Decodes a batch into messages: its events, then a notice for each loss it revealed. */
-function toMessages(batch: Uint8Array, accountant: LossAccountant): KmonMessage[] {
+/** A session's view of processes and of the wall clock. */
+interface Context {
+  table: ProcessTable;
+  resolver: ContextResolver;
+}
+
+/** Decodes a batch into messages: its events with their context, then a notice for each loss it revealed. */
+function toMessages(batch: Uint8Array, accountant: LossAccountant, context: Context): ContextMessage[] {
   const { events, faults, stoppedEarly } = decodeBatch(batch);
-  const messages: KmonMessage[] = events;
+  const messages: ContextMessage[] = events.map((event) => context.resolver.resolve(event));
   faults.forEach((error, i) => {
     const notice: LostNotice = { kind: 'lost', cause: 'malformed', count: 1, byKind: {}, error };
     // The fault that stopped the decoder stands for the unreadable rest of the batch.
@@ -95,12 +139,12 @@ function toMessages(batch: Uint8Array, accountant: LossAccountant): KmonMessage[
 }
 
 /** Reads batches until the ring is empty or `limit` batches were read; says whether more may wait. */
-function drain(session: KernelSession, accountant: LossAccountant, limit: number) {
-  const messages: KmonMessage[] = [];
+function drain(session: KernelSession, accountant: LossAccountant, context: Context, limit: number) {
+  const messages: ContextMessage[] = [];
   for (let i = 0; i < limit; i++) {
     const batch = session.read();
     if (batch.length === 0) return { messages, more: false };
-    for (const message of toMessages(batch, accountant)) messages.push(message);
+    for (const message of toMessages(batch, accountant, context)) messages.push(message);
   }
   return { messages, more: true };
 }
@@ -118,7 +162,9 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
   const pull = parsed.wakeup === 'pull';
   const stop$ = new Subject<void>();
   let listeners = 0;
-  let live: { read(): KmonMessage[]; stats(): KernelStats; session: KernelSession } | undefined;
+  let live: { read(): ContextMessage[]; stats(): KernelStats; session: KernelSession } | undefined;
+  /** The attached session's process context; the last one's after it detached. */
+  let context: Context | undefined;
   let pauses = 0;
 
   const attach = (subscriber: Subscriber<Delivery>) => {
@@ -126,15 +172,15 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
     const accountant = new LossAccountant(() => session?.stats() ?? { cpus: [], bindingDropped: 0 });
     const unobserved = new UnobservedTally();
     /** Pull mode: loss notices found between reads wait here for the next read(). */
-    const held: KmonMessage[] = [];
-    const deliver = (messages: KmonMessage[]) => {
+    const held: ContextMessage[] = [];
+    const deliver = (messages: ContextMessage[]) => {
       if (messages.length === 0) return;
       if (listeners === 0) return unobserved.add(messages); // in the grace period: nobody to tell yet
       const missed = unobserved.take();
       if (missed) subscriber.next([missed]);
       subscriber.next(messages);
     };
-    const report = (notices: KmonMessage[]) => (pull ? held.push(...notices) : deliver(notices));
+    const report = (notices: ContextMessage[]) => (pull ? held.push(...notices) : deliver(notices));
     // While paused the counters are read but not reported: the notice comes with the resumed stream.
     const reportNewLosses = () => pauses === 0 && report(accountant.newLosses());
     const guarded = (work: () => void) => () => {
@@ -145,9 +191,12 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
       }
     };
 
+    let sessionContext: Context | undefined;
+    /** Batches handed over before open() returned (the process snapshot may be): they wait for the session's clock. */
+    const early: Uint8Array[] = [];
     try {
       session = binding.open(parsed, {
-        onBatch: (batch) => deliver(toMessages(batch, accountant)),
+        onBatch: (batch) => (sessionContext ? deliver(toMessages(batch, accountant, sessionContext)) : early.push(batch)),
         onError: (error) => subscriber.error(error),
         onReadable: () => subscriber.next(READABLE),
         onCountersChanged: guarded(() => report(accountant.newLosses())),
@@ -159,10 +208,13 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
       return;
     }
     const opened = session;
+    const openedContext = (sessionContext = contextOf(opened));
+    context = openedContext;
+    for (const batch of early.splice(0)) deliver(toMessages(batch, accountant, openedContext));
     if (pauses > 0) opened.pause();
     live = {
       read() {
-        const { messages, more } = drain(opened, accountant, MAX_BATCHES_PER_READ);
+        const { messages, more } = drain(opened, accountant, openedContext, MAX_BATCHES_PER_READ);
         // The kernel only wakes us for new records: say so ourselves when we left some.
         if (more) setImmediate(() => subscriber.next(READABLE));
         return [...held.splice(0), ...messages];
@@ -177,7 +229,7 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
         opened.detach();
         // Nothing produces any more: drain to the end (paused or not), batch by batch, then the final counts.
         deliver(held.splice(0));
-        for (let batch = opened.read(); batch.length > 0; batch = opened.read()) deliver(toMessages(batch, accountant));
+        for (let batch = opened.read(); batch.length > 0; batch = opened.read()) deliver(toMessages(batch, accountant, openedContext));
         deliver(accountant.newLosses());
         subscriber.complete();
       }),
@@ -188,6 +240,12 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
       live = undefined;
       opened.close();
     };
+  };
+
+  const contextOf = (session: KernelSession): Context => {
+    const clock = clockOf(session);
+    const table = new ProcessTable(clock.bootId, config.processes);
+    return { table, resolver: contextResolver(clock, table, config.host) };
   };
 
   const shared$ = new Observable<Delivery>(attach).pipe(
@@ -202,12 +260,12 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
       subscription.unsubscribe();
     };
   });
-  const batches$ = deliveries$.pipe(filter((d): d is KmonMessage[] => d !== READABLE));
+  const batches$ = deliveries$.pipe(filter((d): d is ContextMessage[] => d !== READABLE));
   const readable$ = deliveries$.pipe(
     filter((d) => d === READABLE),
     map(() => undefined),
   );
-  const events$ = new Observable<KmonMessage>((subscriber) =>
+  const events$ = new Observable<ContextMessage>((subscriber) =>
     batches$.subscribe({
       next: (messages) => {
         for (const message of messages) subscriber.next(message);
@@ -229,6 +287,12 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
       parsed.filters = filters; // the session attached next starts with them
     },
     read: () => live?.read() ?? [],
+    ancestry(event) {
+      if (!context) return [];
+      const entry = context.resolver.entryOf(event);
+      return entry ? context.table.ancestry(entry) : [];
+    },
+    processes: () => context?.table,
     pause: () => {
       if (pauses++ === 0) live?.session.pause();
       let resumed = false;
@@ -242,7 +306,14 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
   };
 }
 
+/** The session's clock; a binding without one (older captures) gets the host's (a replay's wall times are then wrong). */
+function clockOf(session: KernelSession): EventClock {
+  const clock = (session as { clock?(): EventClock }).clock;
+  if (clock) return clock.call(session);
+  return { bootId: 'unknown-boot', realtimeOffsetNs: BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint() };
+}
+
 /** Live kernel events with loss notices in-band, from one shared session. */
-export function events(options: SessionOptionsInput, config: KmonConfig): Observable<KmonMessage> {
+export function events(options: SessionOptionsInput, config: KmonConfig): Observable<ContextMessage> {
   return createKmon(options, config).events$;
 }

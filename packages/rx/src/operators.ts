@@ -1,14 +1,17 @@
 // Typed operators over kmon streams. Filters by process let loss notices
 // through: a filter must never hide that records went missing.
-import type { KmonMessage, KmonMessageKind, LostNotice } from '@kmon/core';
+import type { ContextMessage, KmonMessage, KmonMessageKind, LostNotice } from '@kmon/core';
 import { filter, type MonoTypeOperatorFunction, type OperatorFunction } from 'rxjs';
 
-export type MessageOfKind<K extends KmonMessageKind> = Extract<KmonMessage, { kind: K }>;
+/** The messages of kind K among M (a session's messages by default: events with their context). */
+export type MessageOfKind<K extends KmonMessageKind, M extends KmonMessage = ContextMessage> = Extract<M, { kind: K }>;
 
-/** Keeps the named kinds and narrows the type: `ofKind('exit')` yields ExitEvent. */
-export function ofKind<K extends KmonMessageKind>(...kinds: [K, ...K[]]): OperatorFunction<KmonMessage, MessageOfKind<K>> {
+/** Keeps the named kinds and narrows the type: on a session's stream `ofKind('exit')` yields ExitEvent with its context. */
+export function ofKind<K extends KmonMessageKind, M extends KmonMessage = ContextMessage>(
+  ...kinds: [K, ...K[]]
+): OperatorFunction<M, MessageOfKind<K, M>> {
   const wanted = new Set<KmonMessageKind>(kinds);
-  return filter((message): message is MessageOfKind<K> => wanted.has(message.kind));
+  return filter((message): message is MessageOfKind<K, M> => wanted.has(message.kind));
 }
 
 const isLost = (message: KmonMessage): message is LostNotice => message.kind === 'lost';

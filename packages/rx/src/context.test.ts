@@ -1,0 +1,105 @@
+// Event context through a session: process table, host lookups, wall clock.
+import type { ContextEvent, ContextMessage, EventClock, ExitEvent, EventContext, KernelBinding } from '@kmon/core';
+import { concatBatch, createMockBinding, encodeRecord, type MockBinding, type MockSession } from '@kmon/core/testing';
+import { processKey } from '@kmon/core';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { createKmon, type KmonConfig } from './kmon.js';
+import { ofKind } from './operators.js';
+
+const clock: EventClock = { bootId: 'test-boot', realtimeOffsetNs: 1_700_000_000_000_000_000n };
+
+/** The mock binding whose sessions have a clock. */
+function clocked(mock: MockBinding): KernelBinding {
+  return { ...mock, open: (options, sink) => Object.assign(mock.open(options, sink), { clock: () => clock }) };
+}
+
+const SH = { pid: 100, start: 5_000n };
+const CHILD = { pid: 101, start: 6_000n };
+/** sh forks a child that execs cat, which opens a file and exits 2. */
+const story = concatBatch([
+  encodeRecord({ kind: 'exec', header: { tgid: SH.pid, seq: 0, ts_ns: 5_100n }, body: { start_ns: SH.start, ppid: 1, uid: 1000, gid: 100, comm: 'sh' }, vars: ['/bin/sh', 'sh\0-c\0cat f\0', '/usr/bin/dash', '/home/a'] }),
+  encodeRecord({ kind: 'fork', header: { tgid: SH.pid, seq: 1, ts_ns: 6_000n }, body: { parent_start_ns: SH.start, child_start_ns: CHILD.start, child_tgid: CHILD.pid, child_tid: CHILD.pid, comm: 'sh' } }),
+  encodeRecord({ kind: 'exec', header: { tgid: CHILD.pid, seq: 2, ts_ns: 6_100n, cgroup_id: 9n }, body: { start_ns: CHILD.start, parent_start_ns: SH.start, ppid: SH.pid, uid: 1000, gid: 100, comm: 'cat' }, vars: ['/bin/cat', 'cat\0f\0', '/usr/bin/cat', '/home/a'] }),
+  encodeRecord({ kind: 'open', header: { tgid: CHILD.pid, seq: 3, ts_ns: 6_200n, cgroup_id: 9n }, body: { start_ns: CHILD.start, comm: 'cat' }, vars: ['/home/a/f'] }),
+  encodeRecord({ kind: 'exit', header: { tgid: CHILD.pid, seq: 4, ts_ns: 6_300n, cgroup_id: 9n }, body: { start_ns: CHILD.start, exit_code: 2, comm: 'cat' } }),
+]);
+
+const host = {
+  userName: (uid: number) => (uid === 1000 ? 'alice' : undefined),
+  groupName: (gid: number) => (gid === 100 ? 'users' : undefined),
+  cgroupPath: (id: bigint) => (id === 9n ? `/system.slice/libpod-${'b'.repeat(64)}.scope` : undefined),
+};
+
+function collect(options: Omit<KmonConfig, 'binding'> = {}) {
+  const mock = createMockBinding();
+  const kmon = createKmon({}, { binding: clocked(mock), graceMs: 0, ...options });
+  const seen: ContextMessage[] = [];
+  kmon.events$.subscribe((m) => seen.push(m));
+  return { kmon, mock, seen };
+}
+
+describe('events with context', () => {
+  it('one key on exec, file and exit of a process; its context from the table, names and container from the host', () => {
+    const { mock, seen } = collect({ host });
+    mock.current!.deliver(story);
+    const ofChild = seen.filter((m): m is ContextEvent => m.kind !== 'lost' && m.pid === CHILD.pid);
+    expect(ofChild.map((e) => e.kind)).toEqual(['exec', 'open', 'exit']);
+    expect(new Set(ofChild.map((e) => e.process.key))).toEqual(new Set([processKey('test-boot', CHILD.pid, CHILD.start)]));
+    expect(ofChild.at(-1)!.process).toMatchObject({
+      ppid: SH.pid,
+      parentKey: processKey('test-boot', SH.pid, SH.start),
+      argv: ['cat', 'f'],
+      exe: '/usr/bin/cat',
+      cwd: '/home/a',
+      user: 'alice',
+      group: 'users',
+      container: { id: 'b'.repeat(64), runtime: 'podman' },
+    });
+    const fork = seen.find((m) => m.kind === 'fork')!;
+    expect(fork.process.key, "a fork's context is its parent's").toBe(processKey('test-boot', SH.pid, SH.start));
+  });
+
+  it('wall time from the session clock, exact in ns', () => {
+    const { mock, seen } = collect();
+    mock.current!.deliver(story);
+    const exit = seen.find((m) => m.kind === 'exit')!;
+    expect(exit.wallTimeNs).toBe(1_700_000_000_000_006_300n);
+    expect(exit.wallTime).toEqual(new Date(1_700_000_000_000));
+  });
+
+  it('ancestry(event) walks the table: the child of sh lists sh', () => {
+    const { kmon, mock, seen } = collect();
+    mock.current!.deliver(story);
+    const open = seen.find((m) => m.kind === 'open')!;
+    expect(kmon.ancestry(open).map((p) => [p.pid, p.comm])).toEqual([[SH.pid, 'sh']]);
+    expect(kmon.processes()?.lookup(CHILD.pid, CHILD.start)?.exit).toMatchObject({ code: 2 });
+  });
+
+  it('the table keeps to the configured capacity', () => {
+    const { kmon, mock } = collect({ processes: { capacity: 1 } });
+    mock.current!.deliver(story);
+    expect(kmon.processes()?.size).toBe(1);
+    expect(kmon.processes()?.capacity).toBe(1);
+  });
+
+  it('batches handed over while the binding opens (the snapshot) get the context too', () => {
+    const mock = createMockBinding();
+    const early: KernelBinding = {
+      ...mock,
+      open(options, sink) {
+        const session = mock.open(options, sink) as MockSession;
+        session.deliver(story); // before open() returned
+        return Object.assign(session, { clock: () => clock });
+      },
+    };
+    const seen: ContextMessage[] = [];
+    createKmon({}, { binding: early, graceMs: 0 }).events$.subscribe((m) => seen.push(m));
+    expect(seen.filter((m) => m.kind === 'exit').map((m) => m.process.argv)).toEqual([['cat', 'f']]);
+  });
+
+  it('types: a session streams events with context, ofKind keeps it', () => {
+    const { kmon } = collect();
+    const exits$ = kmon.events$.pipe(ofKind('exit'));
+    expectTypeOf(exits$).toEqualTypeOf<import('rxjs').Observable<ExitEvent & EventContext>>();
+  });
+});
