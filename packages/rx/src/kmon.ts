@@ -15,6 +15,8 @@ import {
   type ContextMessage,
   type ContextResolver,
   type EventClock,
+  type EventKind,
+  type SessionOptions,
   type FiltersInput,
   type HostLookups,
   type KernelBinding,
@@ -122,12 +124,30 @@ const MAX_BATCHES_PER_READ = 64;
 interface Context {
   table: ProcessTable;
   resolver: ContextResolver;
+  showSnapshot: boolean;
+}
+
+/** The kind of the records describing the processes that ran at attach. */
+const SNAPSHOT_KIND = 'process' as EventKind;
+
+/**
+ * Every session the binding can snapshot asks for the snapshot: the process
+ * table is seeded from it, so events of processes older than the session
+ * have their argv, parent and start time.
+ */
+function withSnapshot(options: SessionOptions, binding: KernelBinding): SessionOptions {
+  const can = binding.capabilities.kinds.includes(SNAPSHOT_KIND);
+  return can && !options.kinds.includes(SNAPSHOT_KIND) ? { ...options, kinds: [...options.kinds, SNAPSHOT_KIND] } : options;
 }
 
 /** Decodes a batch into messages: its events with their context, then a notice for each loss it revealed. */
 function toMessages(batch: Uint8Array, accountant: LossAccountant, context: Context): ContextMessage[] {
   const { events, faults, stoppedEarly } = decodeBatch(batch);
-  const messages: ContextMessage[] = events.map((event) => context.resolver.resolve(event));
+  const messages: ContextMessage[] = [];
+  for (const event of events) {
+    const resolved = context.resolver.resolve(event);
+    if (context.showSnapshot || event.kind !== SNAPSHOT_KIND) messages.push(resolved);
+  }
   faults.forEach((error, i) => {
     const notice: LostNotice = { kind: 'lost', cause: 'malformed', count: 1, byKind: {}, error };
     // The fault that stopped the decoder stands for the unreadable rest of the batch.
@@ -156,7 +176,9 @@ function drain(session: KernelSession, accountant: LossAccountant, context: Cont
  */
 export function createKmon(options: SessionOptionsInput, config: KmonConfig): Kmon {
   const binding = config.binding;
-  const parsed = parseSessionOptionsFor(binding.capabilities, options);
+  const parsed = withSnapshot(parseSessionOptionsFor(binding.capabilities, options), binding);
+  /** Snapshot records seed the table; they reach subscribers only when asked for. */
+  const showSnapshot = options.kinds?.includes(SNAPSHOT_KIND) ?? false;
   const graceMs = config.graceMs ?? 250;
   const statsIntervalMs = config.statsIntervalMs ?? 250;
   const pull = parsed.wakeup === 'pull';
@@ -245,7 +267,7 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
   const contextOf = (session: KernelSession): Context => {
     const clock = clockOf(session);
     const table = new ProcessTable(clock.bootId, config.processes);
-    return { table, resolver: contextResolver(clock, table, config.host) };
+    return { table, resolver: contextResolver(clock, table, config.host), showSnapshot };
   };
 
   const shared$ = new Observable<Delivery>(attach).pipe(
