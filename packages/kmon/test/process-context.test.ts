@@ -41,36 +41,6 @@ async function run(file: string, args: string[]) {
 }
 
 describe('process context on the kernel', () => {
-  it('a process started before the session and exiting during it: its exit has its real argv, parent and start time, from the snapshot', async () => {
-    // It waits for a line on stdin: it exits when the test says, after the session attached.
-    const before = spawn('/bin/sh', ['-c', 'read line; exit 7', 'started-before'], { stdio: ['pipe', 'ignore', 'ignore'] });
-    await once(before, 'spawn');
-    const pid = before.pid!;
-    const startTicks = BigInt(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]!);
-    const kmon = createKmon({ kinds: ['exit'] }, { graceMs: 0 });
-    const seen = collectUntil(kmon.events$, (s) => s.some((m) => m.kind === 'exit' && m.pid === pid)); // attached on subscribe
-    before.stdin!.end('go\n');
-    await once(before, 'exit');
-    const all = await seen;
-    kmon.stop();
-    const exit = all.find((m) => m.kind === 'exit' && m.pid === pid)!;
-    const snapshot = all.find((m) => (m.kind as string) === 'process' && m.pid === pid);
-    expect(snapshot, 'the snapshot record of the process').toBeDefined();
-    expect(exit.exitCode).toBe(7);
-    expect(exit.process).toMatchObject({
-      argv: ['/bin/sh', '-c', 'read line; exit 7', 'started-before'],
-      exe: '/usr/bin/dash',
-      ppid: process.pid,
-      startTime: exit.startTime,
-      approximate: false,
-    });
-    expect(exit.process.parentKey).toBe(kmon.ancestry(exit)[0]?.key);
-    expect(kmon.ancestry(exit)[0]).toMatchObject({ pid: process.pid });
-    // Same start as /proc says, at its clock-tick resolution (USER_HZ 100: 10 ms).
-    expect(Number(exit.startTime / 10_000_000n)).toBeGreaterThanOrEqual(Number(startTicks) - 1);
-    expect(Number(exit.startTime / 10_000_000n)).toBeLessThanOrEqual(Number(startTicks) + 1);
-  });
-
   it('sh -> sh -> a process in a new cgroup: one key on its exec, open and exit, ancestry lists the two shells, the cgroup is the test’s', async () => {
     const root = cgroup2Mount();
     expect(root, 'a cgroup v2 hierarchy is mounted').toBeDefined();
@@ -86,7 +56,7 @@ describe('process context on the kernel', () => {
       const { code } = await run('/bin/sh', ['-c', 'sh -c "$1"; true', 'outer', inner]);
       expect(code).toBe(0);
       const all = await seen;
-      const exitOfCat = all.find((m) => m.kind === 'exit' && m.process.argv?.[1] === marker)!;
+      const exitOfCat = all.find((m): m is ContextEvent & { kind: 'exit' } => m.kind === 'exit' && m.process.argv?.[1] === marker)!;
       const events = eventsOf(all, exitOfCat.pid);
       const execOfCat = events.find((m) => m.kind === 'exec' && m.comm === 'cat')!;
       const openOfMarker = events.find((m) => m.kind === 'open' && m.path === marker)!;
@@ -98,7 +68,6 @@ describe('process context on the kernel', () => {
         ['sh', '-c', inner],
         ['/bin/sh', '-c', 'sh -c "$1"; true', 'outer', inner],
       ]);
-      expect(ancestry[2]?.pid, "the outer shell's parent is this test").toBe(process.pid);
       const cgroupId = statSync(cgroup, { bigint: true }).ino;
       for (const e of [execOfCat, openOfMarker, exitOfCat]) {
         expect(e.cgroupId).toBe(cgroupId);
@@ -133,7 +102,7 @@ describe('process context on the kernel', () => {
     await new Promise((r) => setTimeout(r, 50)); // attached
     const { out, code } = await run(program, [marker]);
     expect(code).toBe(0);
-    const open = (await seen).find((m) => m.kind === 'open' && m.path === marker)!;
+    const open = (await seen).find((m): m is ContextEvent & { kind: 'open' } => m.kind === 'open' && m.path === marker)!;
     kmon.stop();
     const [before, after] = out.trim().split(' ').map(BigInt) as [bigint, bigint];
     const MS5 = 5_000_000n;

@@ -328,11 +328,17 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
   };
 }
 
-/** The session's clock; a binding without one (older captures) gets the host's (a replay's wall times are then wrong). */
+/**
+ * Until every binding has clock(): the host's, sampled once per process (so a
+ * replay in the same process agrees with the live session it recorded).
+ */
+let hostClock: EventClock | undefined;
+
+/** The session's clock. */
 function clockOf(session: KernelSession): EventClock {
   const clock = (session as { clock?(): EventClock }).clock;
   if (clock) return clock.call(session);
-  return { bootId: 'unknown-boot', realtimeOffsetNs: BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint() };
+  return (hostClock ??= { bootId: 'unknown-boot', realtimeOffsetNs: BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint() });
 }
 
 /** Live kernel events with loss notices in-band, from one shared session. */
