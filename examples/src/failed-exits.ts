@@ -1,56 +1,29 @@
 // Example: report every process that exits non-zero (or is killed), with its
 // command line and how long it lived. Run: pnpm --filter @kmon/examples failed-exits
-import { createKmon, formatDuration, ofKind, processKey, safe, shellWord, type ExecEvent, type KmonMessage, type LostNotice } from 'kmon';
-import { type OperatorFunction, filter, map, scan } from 'rxjs';
+import { createKmon, formatDuration, ofKind, safe, shellWord, type ContextMessage, type LostNotice } from 'kmon';
+import { type OperatorFunction, filter, map } from 'rxjs';
 
 export interface FailedExit {
   pid: number;
   comm: string;
-  /** The command line, when kmon saw the process exec (else undefined: it started before kmon). */
-  argv: string[] | undefined;
+  /** The command line, from the session's process table (undefined when the process is unknown to it). */
+  argv: readonly string[] | undefined;
   exitCode: number;
   signal: number;
   lifetimeNs: bigint;
 }
 
-interface State {
-  /** Command lines of live processes by (pid, start time); the oldest go first past MAX_TRACKED. */
-  commandLines: Map<string, string[]>;
-  out: FailedExit | LostNotice | undefined;
-}
-
-/** An exit lost to a full ring would leave its entry forever: bound the map. */
-const MAX_TRACKED = 65_536;
-
-function remember(map: Map<string, string[]>, key: string, argv: string[]) {
-  map.set(key, argv);
-  if (map.size > MAX_TRACKED) map.delete(map.keys().next().value!);
-}
-
-/** Pairs each failed exit with the exec of the same process. Loss notices pass through. */
-export function failedExits(): OperatorFunction<KmonMessage, FailedExit | LostNotice> {
+/** Failed exits with their command line (every event carries its process's). Loss notices pass through. */
+export function failedExits(): OperatorFunction<ContextMessage, FailedExit | LostNotice> {
   return (source) =>
     source.pipe(
-      ofKind('exec', 'exit', 'lost'),
-      scan<ExecEvent | Extract<KmonMessage, { kind: 'exit' | 'lost' }>, State>(
-        (state, m) => {
-          state.out = undefined;
-          if (m.kind === 'lost') state.out = m;
-          else if (m.kind === 'exec') remember(state.commandLines, processKey(m.pid, m.startTime), m.argv);
-          else {
-            const key = processKey(m.pid, m.startTime);
-            const argv = state.commandLines.get(key);
-            state.commandLines.delete(key);
-            if (m.exitCode !== 0 || m.signal !== 0) {
-              state.out = { pid: m.pid, comm: m.comm, argv, exitCode: m.exitCode, signal: m.signal, lifetimeNs: m.time - m.startTime };
-            }
-          }
-          return state;
-        },
-        { commandLines: new Map(), out: undefined },
+      ofKind('exit', 'lost'),
+      filter((m) => m.kind === 'lost' || m.exitCode !== 0 || m.signal !== 0),
+      map((m) =>
+        m.kind === 'lost'
+          ? m
+          : { pid: m.pid, comm: m.comm, argv: m.process.argv, exitCode: m.exitCode, signal: m.signal, lifetimeNs: m.time - m.startTime },
       ),
-      map((state) => state.out),
-      filter((out): out is FailedExit | LostNotice => out !== undefined),
     );
 }
 

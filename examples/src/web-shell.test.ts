@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { replayBinding } from '@kmon/capture';
-import { createKmon, decodeBatch, type KmonMessage } from 'kmon';
-import { concatBatch, encodeRecord } from 'kmon/testing';
-import { from, lastValueFrom, toArray } from 'rxjs';
+import { ABI, createKmon } from 'kmon';
+import { concatBatch, createMockBinding, encodeRecord } from 'kmon/testing';
+import { lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { describeWebShell, webShells } from './web-shell.js';
 
@@ -26,11 +26,17 @@ describe('web-shell example', () => {
     const fork = encodeRecord({ kind: 'fork', header: { tgid: 80 }, body: { child_tgid: 81, child_tid: 81, child_start_ns: 5n, comm: 'nginx' } });
     const exec = (pid: number, ppid: number, start: bigint, filename: string) =>
       encodeRecord({ kind: 'exec', header: { tgid: pid }, body: { ppid, start_ns: start, comm: 'x' }, vars: [filename, `${filename}\0-c\0id\0`] });
-    const messages: KmonMessage[] = decodeBatch(
-      concatBatch([fork, exec(81, 80, 5n, '/bin/bash'), exec(82, 1, 6n, '/bin/bash'), exec(83, 81, 7n, '/usr/bin/id')]),
-    ).events;
-    const lost = { kind: 'lost', cause: 'ring-full', count: 1, byKind: {} } as const;
-    const out = await lastValueFrom(from([...messages, lost]).pipe(webShells(), toArray()));
-    expect(out).toEqual([expect.objectContaining({ pid: 81, server: 'nginx', serverPid: 80, argv: ['/bin/bash', '-c', 'id'] }), lost]);
+    const binding = createMockBinding();
+    const kmon = createKmon({}, { binding, graceMs: 0 });
+    const out = lastValueFrom(kmon.events$.pipe(webShells(), toArray()));
+    binding.current!.deliver(concatBatch([fork, exec(81, 80, 5n, '/bin/bash'), exec(82, 1, 6n, '/bin/bash'), exec(83, 81, 7n, '/usr/bin/id')]));
+    const dropped = new Array<number>(ABI.kindCount).fill(0);
+    dropped[ABI.kinds.exec] = 1;
+    binding.current!.setStats({ cpus: [{ attempted: 0, dropped, truncated: 0 }] });
+    kmon.stop();
+    expect(await out).toEqual([
+      expect.objectContaining({ pid: 81, server: 'nginx', serverPid: 80, argv: ['/bin/bash', '-c', 'id'] }),
+      expect.objectContaining({ kind: 'lost', cause: 'ring-full', count: 1 }),
+    ]);
   });
 });

@@ -7,7 +7,7 @@
 // Its test runs on fixtures/webshell.kmon, a capture of a real lighttpd
 // running a CGI script through /bin/sh (scripts/record-webshell-fixture.sh).
 import { replayBinding } from '@kmon/capture';
-import { createKmon, ofKind, processKey, safe, shellWord, type ExecEvent, type KmonMessage, type LostNotice } from 'kmon';
+import { createKmon, ofKind, safe, shellWord, type ContextMessage, type ExecEvent, type LostNotice } from 'kmon';
 import { type OperatorFunction, filter, map, scan } from 'rxjs';
 
 export const WEB_SERVERS: readonly string[] = ['nginx', 'apache2', 'httpd', 'lighttpd', 'caddy', 'php-fpm', 'uwsgi', 'gunicorn', 'tomcat'];
@@ -31,7 +31,7 @@ const isWebServer = (name: string) => WEB_SERVERS.some((server) => name === serv
 const isShell = (e: ExecEvent) => SHELLS.includes(basename(e.filename)) || SHELLS.includes(basename(e.argv[0] ?? ''));
 
 interface State {
-  /** Program names of live processes by (pid, start time): from their exec, or from the process that forked them. */
+  /** Program names of live processes by process key: from their exec, or (started before kmon) from their fork events. */
   names: Map<string, string>;
   out: WebShell | LostNotice | undefined;
 }
@@ -46,24 +46,24 @@ function remember(names: Map<string, string>, key: string, name: string) {
 
 /**
  * Shells whose parent is a web server. A server that started before kmon is
- * known by the name its fork events carry. Loss notices pass through: a lost
- * exec may have been a web shell.
+ * known by the name its fork events carry (a fork's process context is the
+ * forking process). Loss notices pass through: a lost exec may have been a
+ * web shell.
  */
-export function webShells(): OperatorFunction<KmonMessage, WebShell | LostNotice> {
+export function webShells(): OperatorFunction<ContextMessage, WebShell | LostNotice> {
   return (source) =>
     source.pipe(
       ofKind('fork', 'exec', 'exit', 'lost'),
-      scan<Extract<KmonMessage, { kind: 'fork' | 'exec' | 'exit' | 'lost' }>, State>(
-        (state, m) => {
+      scan(
+        (state: State, m) => {
           state.out = undefined;
           if (m.kind === 'lost') state.out = m;
           else if (m.kind === 'fork') {
-            if (!m.thread) remember(state.names, processKey(m.childPid, m.childStartTime), m.comm);
-          } else if (m.kind === 'exit') state.names.delete(processKey(m.pid, m.startTime));
+            if (!m.thread && !state.names.has(m.process.key!)) remember(state.names, m.process.key!, m.comm);
+          } else if (m.kind === 'exit') state.names.delete(m.process.key!);
           else {
-            const key = processKey(m.pid, m.startTime);
-            // Before the exec, this process was what its parent was: the name its fork recorded.
-            const parent = state.names.get(processKey(m.ppid, m.parentStartTime)) ?? state.names.get(key);
+            const key = m.process.key!;
+            const parent = m.process.parentKey === undefined ? undefined : state.names.get(m.process.parentKey);
             if (parent !== undefined && isWebServer(parent) && isShell(m)) {
               state.out = { pid: m.pid, startTime: m.startTime, argv: m.argv, server: parent, serverPid: m.ppid, time: m.time };
             }

@@ -374,8 +374,8 @@ export function exportingBinding(inner: KernelBinding, exporter: NatsExporter): 
  * the stream to acknowledge what is buffered (the flush timeout at most),
  * closes the exporter, and then completes.
  */
-export function exportToNats(source$: Observable<KmonMessage>, exporter: NatsExporter): Observable<KmonMessage> {
-  return new Observable<KmonMessage>((subscriber) => {
+export function exportToNats<M extends KmonMessage>(source$: Observable<M>, exporter: NatsExporter): Observable<M | LostNotice> {
+  return new Observable<M | LostNotice>((subscriber) => {
     const losses = exporter.losses$.subscribe((notice) => subscriber.next(notice));
     const messages = source$.subscribe({
       next: (message) => {
