@@ -1,4 +1,4 @@
 import { kmonVitestConfig } from '../../vitest.shared.ts';
 
-// A browser test: its waits are generous, the machine is shared.
-export default kmonVitestConfig({ testTimeout: 30_000 });
+// Browser tests: one chromium at a time, and generous waits: the machine is shared.
+export default kmonVitestConfig({ testTimeout: 30_000, fileParallelism: false });

@@ -1,5 +1,5 @@
 // A ui over the live kernel or over a capture: the session, then the server.
-import { replayBinding } from '@kmon/capture';
+import { readCaptureHeader, replayBinding, wallTimeMs } from '@kmon/capture';
 import { createKmon, parseSessionOptions, type Kmon, type KmonConfig, type SessionOptionsInput } from 'kmon';
 import { startUiServer, type UiServer, type UiServerOptions } from './server.js';
 
@@ -22,6 +22,7 @@ const REPLAY_VIEW_CAPACITY = 200_000;
 
 export async function openUi(options: OpenUiOptions, config: KmonConfig = {}): Promise<OpenUi> {
   const { replay } = options;
+  const header = replay ? await readCaptureHeader(replay.file) : undefined;
   const binding = replay ? replayBinding(replay.file, { speed: replay.speed }) : undefined;
   const kmon = createKmon(replay ? {} : (options.session ?? {}), { ...config, ...(binding && { binding }) });
   const progress = () => {
@@ -36,6 +37,7 @@ export async function openUi(options: OpenUiOptions, config: KmonConfig = {}): P
     ...(options.port !== undefined && { port: options.port }),
     viewCapacity: options.viewCapacity ?? (replay ? REPLAY_VIEW_CAPACITY : undefined),
     ...(binding && { progress }),
+    ...(header && { wallTimeMs: (ns: bigint) => wallTimeMs(header, ns) }),
   });
   return {
     server,

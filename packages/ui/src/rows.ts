@@ -39,7 +39,8 @@ function addressOf(fields: Fields): string | undefined {
   return undefined;
 }
 
-export function toRow(message: KmonMessage, seq: number): Row {
+/** `wallTimeMs`: the wall clock of an event time, when the session's context does not carry it (a capture's header does). */
+export function toRow(message: KmonMessage, seq: number, wallTimeMs?: (ns: bigint) => number): Row {
   if (message.kind === 'lost') return { seq, kind: 'lost', lost: { cause: message.cause, count: message.count } };
   const fields = message as unknown as Fields & MaybeContext;
   const startTime = typeof fields.startTime === 'bigint' ? fields.startTime : undefined;
@@ -52,6 +53,7 @@ export function toRow(message: KmonMessage, seq: number): Row {
     comm: text(fields.comm),
   };
   if (fields.wallTime instanceof Date) row.wallMs = fields.wallTime.getTime();
+  else if (wallTimeMs) row.wallMs = wallTimeMs(message.time);
   const container = fields.process?.container;
   if (container?.id) row.container = escapeText(`${container.runtime ?? 'container'}:${container.id.slice(0, 12)}`);
   if (typeof fields.ppid === 'number') {
@@ -62,6 +64,7 @@ export function toRow(message: KmonMessage, seq: number): Row {
   if (message.kind === 'fork') {
     row.parentKey = keyOf(message.pid, message.parentStartTime);
     row.key = keyOf(message.pid, message.parentStartTime);
+    row.startMs = ms(message.parentStartTime);
     row.child = { pid: message.childPid, key: keyOf(message.childPid, message.childStartTime)!, startMs: ms(message.childStartTime) };
   }
   if (Array.isArray(fields.argv)) row.argv = (fields.argv as string[]).map(escapeText);

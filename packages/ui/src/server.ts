@@ -34,6 +34,8 @@ export interface UiServerOptions {
   flushMs?: number;
   /** Replay: where the capture is, 0..1. */
   progress?: () => number;
+  /** Wall-clock ms of an event time, for sessions whose events do not carry it (a replay: from the capture's header). */
+  wallTimeMs?: (ns: bigint) => number;
 }
 
 export interface UiServer {
@@ -132,7 +134,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     subscription ??= options.kmon.events$.subscribe({
       next: (message) => {
         tally.add(message);
-        const row = JSON.stringify(toRow(message, seq++));
+        const row = JSON.stringify(toRow(message, seq++, options.wallTimeMs));
         for (const view of views) view.push(row);
       },
       error: (error: unknown) => {

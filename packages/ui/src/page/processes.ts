@@ -59,6 +59,7 @@ export class ProcessTree {
     if (row.kind === 'fork' && row.child) {
       const parent = this.ensure(row.key, row.pid);
       parent.comm ??= row.comm;
+      parent.startMs ??= row.startMs;
       const child = this.ensure(row.child.key, row.child.pid);
       child.startMs = row.child.startMs;
       child.comm ??= parent.comm;
