@@ -51,6 +51,8 @@ describe.skipIf(process.getuid?.() !== 0)('kmon ui on the real kernel, in chromi
   let slowUi: UiServer;
   let browser: Browser;
   let page: Page;
+  /** The tree test's workload, shown in the screenshot. */
+  let workload: { pid: number; child: string } | undefined;
 
   beforeAll(async () => {
     await buildPage();
@@ -130,6 +132,7 @@ describe.skipIf(process.getuid?.() !== 0)('kmon ui on the real kernel, in chromi
     expect(await text(page, '#details dd.ancestry')).toMatch(new RegExp(`^touch \\d+ \u2190 sh ${pid}`, 'u'));
 
     const shell = children.find((c) => c.text.startsWith('sh'))!;
+    workload = { pid, child: shell.key };
     await click(page, `.proc[data-key="${shell.key}"]`);
     await page.waitForFunction((path) => document.querySelector('.proc-events')?.textContent?.includes(path), WAIT, `${dir}/made-by-sh`);
     expect(await text(page, '.proc-events')).not.toContain('made-by-touch');
@@ -220,7 +223,13 @@ describe.skipIf(process.getuid?.() !== 0)('kmon ui on the real kernel, in chromi
     await page.waitForSelector('#rows .row.k-lost', WAIT);
     expect(await text(page, '#rows .row.k-lost .detail')).toMatch(/^LOST [1-9]\d* \(ring-full\)/u);
     await page.$eval('#f-kinds', (node) => ((node as HTMLInputElement).value = ''));
-    await page.type('#f-kinds', 'process,file,lost');
+    await page.type('#f-kinds', 'exec,exit,lost');
+    if (workload) {
+      await page.$eval('#tree-find', (node) => ((node as HTMLInputElement).value = ''));
+      await page.type('#tree-find', String(workload.pid));
+      await page.waitForSelector(`.proc[data-key="${workload.child}"]`, WAIT);
+      await click(page, `.proc[data-key="${workload.child}"]`);
+    }
     // KMON_UI_SCREENSHOT=docs/ui.png updates the README's picture.
     await page.screenshot({ path: process.env.KMON_UI_SCREENSHOT ?? join(dir, 'ui.png') });
   }, 60_000);
