@@ -35,10 +35,23 @@ export class KmonError extends Error {
   }
 }
 
+/**
+ * How to get the privilege eBPF needs on Linux for one program only: ambient
+ * capabilities (setpriv, or a systemd unit), not `setcap` on the node binary,
+ * which would grant tracing to every Node script of every user on the host.
+ * Network events also attach syscall tracepoints, whose ids live in tracefs,
+ * which only root may read (measured: EACCES with CAP_BPF+CAP_PERFMON alone).
+ */
+export const PRIVILEGE_HINT =
+  'run as root, or give this program alone CAP_BPF and CAP_PERFMON as ambient capabilities (not setcap on node: that grants them to every Node script): ' +
+  '`sudo setpriv --reuid="$USER" --regid="$(id -g)" --init-groups --inh-caps=+bpf,+perfmon --ambient-caps=+bpf,+perfmon <command>` ' +
+  '(network events also read tracefs, root-only: add +dac_read_search to both lists), ' +
+  'or in a systemd unit AmbientCapabilities=CAP_BPF CAP_PERFMON (and CAP_DAC_READ_SEARCH for network events)';
+
 export class KmonPermissionError extends KmonError {
   override readonly name = 'KmonPermissionError';
   constructor(message: string, details: KmonErrorDetails = {}) {
-    super('KMON_PERMISSION', message, details);
+    super('KMON_PERMISSION', message, { hint: PRIVILEGE_HINT, ...details });
   }
 }
 

@@ -14,6 +14,7 @@ export {
   KmonError,
   KmonOptionsError,
   KmonPermissionError,
+  PRIVILEGE_HINT,
   KmonProtocolError,
   KmonUnsupportedError,
   isKmonError,

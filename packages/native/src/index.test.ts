@@ -651,7 +651,7 @@ describe('toKmonError', () => {
     const native = (fields: object) => Object.assign(new Error('x'), fields);
     const refused = toKmonError(native({ stage: 'load', code: 'EPERM', errno: 1 }));
     expect(refused).toBeInstanceOf(KmonPermissionError);
-    expect(refused.hint).toMatch(/run as root, or grant CAP_BPF\+CAP_PERFMON/);
+    expect(refused.hint).toMatch(/run as root, or .*--ambient-caps=\+bpf,\+perfmon/);
     expect(toKmonError(native({ stage: 'btf', code: 'ENOENT', errno: 2, missing: 'kernel BTF' }))).toBeInstanceOf(
       KmonUnsupportedError,
     );

@@ -227,10 +227,6 @@ function syntheticTgid(options: SessionOptions): number {
   return tgid;
 }
 
-/** What loading and attaching BPF programs needs. */
-export const LINUX_PRIVILEGE_HINT =
-  'run as root, or grant CAP_BPF+CAP_PERFMON (e.g. `sudo setcap cap_bpf,cap_perfmon+ep $(which node)`)';
-
 const STAGE_TEXT: Record<string, string> = {
   btf: 'find the kernel BTF',
   open: 'open the BPF object',
@@ -254,7 +250,7 @@ export function toKmonError(error: unknown): KmonError {
   const what = `kmon could not ${STAGE_TEXT[native.stage] ?? native.stage} (${native.code})`;
   // The verifier also says EACCES, for a program it rejects: that is no privilege problem.
   if (native.code === 'EPERM' || (native.code === 'EACCES' && native.stage !== 'verify')) {
-    return new KmonPermissionError(`${what}: the kernel refused`, { hint: LINUX_PRIVILEGE_HINT, cause: error });
+    return new KmonPermissionError(`${what}: the kernel refused`, { cause: error }); // its hint: the ambient-capability advice
   }
   if (native.missing) {
     return new KmonUnsupportedError(`${what}: this kernel lacks ${native.missing}`, {

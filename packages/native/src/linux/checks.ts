@@ -1,7 +1,8 @@
 // What the eBPF backend needs from a Linux machine, for `kmon doctor`.
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
-import type { Check } from '@kmon/core';
+import { PRIVILEGE_HINT, isKmonError, type Check } from '@kmon/core';
+import { loadAddonFile } from '../load.js';
 
 const CAP_PERFMON = 38n;
 const CAP_BPF = 39n;
@@ -24,7 +25,7 @@ function privilegeCheck(): Check {
     name: 'privilege',
     ok,
     detail: ok ? `CAP_BPF+CAP_PERFMON available (uid ${uid})` : `missing CAP_BPF and/or CAP_PERFMON (uid ${uid})`,
-    fix: 'run as root, or `sudo setcap cap_bpf,cap_perfmon+ep $(which node)`',
+    fix: PRIVILEGE_HINT,
   };
 }
 
@@ -49,6 +50,17 @@ function btfCheck(): Check {
   };
 }
 
+/** kmon.node loads: a prebuild (or source build) for this machine, with the shared library it links (libbpf.so.1). */
+function addonCheck(): Check {
+  const name = 'kmon.node and libbpf.so.1';
+  try {
+    return { name, ok: true, detail: `${loadAddonFile().path} loads, with the libbpf it links` };
+  } catch (error) {
+    const detail = isKmonError(error) ? error.message : String(error);
+    return { name, ok: false, detail, ...(isKmonError(error) && error.hint ? { fix: error.hint } : {}) };
+  }
+}
+
 export async function linuxChecks(): Promise<Check[]> {
-  return [privilegeCheck(), kernelVersionCheck(), btfCheck()];
+  return [privilegeCheck(), kernelVersionCheck(), btfCheck(), addonCheck()];
 }
