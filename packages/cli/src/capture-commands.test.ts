@@ -44,7 +44,7 @@ describe('kmon record and kmon replay (mock binding)', () => {
     expect(r.out()).toBe(''); // events go to the file, not stdout
     const size = statSync(path).size;
     expect(r.err()).toMatch(
-      new RegExp(`kmon: recorded 4 events, 2 lost \\(ring-full 2\\) in [\\d.]+ s: 2 batches \\(\\d+ bytes of records\\), \\d+ counter readings, ${size} bytes in 1 blocks to ${path}\\n$`),
+      new RegExp(`kmon record: recorded 4 events, 2 lost \\(ring-full 2\\) in [\\d.]+ s: 2 batches \\(\\d+ bytes of records\\), \\d+ counter readings, ${size} bytes in 1 blocks to ${path}\\n$`),
     );
   });
 
@@ -59,7 +59,7 @@ describe('kmon record and kmon replay (mock binding)', () => {
     const replayed = await run(['replay', path, '-f', 'jsonl']);
     expect(replayed.code).toBe(0);
     expect(replayed.out()).toBe(live.out());
-    expect(replayed.err()).toMatch(/kmon: 4 events, 2 lost \(ring-full 2\)\n$/);
+    expect(replayed.err()).toMatch(/kmon replay: 4 events, 2 lost \(ring-full 2\)\n$/);
 
     const exits = await run(['replay', path, '-f', 'jsonl', '--kinds', 'exit', '--comm', 'sh']);
     expect(exits.out().trim().split('\n').map((l) => JSON.parse(l) as { kind: string; pid?: number })).toEqual([
@@ -83,14 +83,14 @@ describe('kmon record and kmon replay (mock binding)', () => {
     const r = await run(['replay', path, '-f', 'jsonl']);
     expect(r.code).toBe(0);
     expect(r.out().trim().split('\n')).toHaveLength(20_000);
-    expect(r.err()).toMatch(new RegExp(`kmon: the capture was cut \\(no end marker\\): read \\d+ bytes; its last \\d+ bytes \\(an incomplete block\\) were dropped\n$`));
+    expect(r.err()).toMatch(new RegExp(`kmon replay: the capture was cut \\(no end marker\\): read \\d+ bytes; its last \\d+ bytes \\(an incomplete block\\) were dropped\n$`));
   });
 
   it('a file that is not a capture is one clear error with a hint, exit 1', async () => {
     writeFileSync(path, 'not a capture at all, but long enough');
     const r = await run(['replay', path]);
     expect(r.code).toBe(1);
-    expect(r.err()).toMatch(/kmon: not a kmon capture .*\(capture byte 0\)\n {2}hint: record one with `kmon record -o FILE`/);
+    expect(r.err()).toMatch(/kmon replay: not a kmon capture .*\(capture byte 0\)\n {2}hint: record one with `kmon record -o FILE`/);
   });
 
   it('record --max-size stops once the capture has reached the size', async () => {

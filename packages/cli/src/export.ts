@@ -171,6 +171,7 @@ export async function exportEvents(options: ExportCommandOptions, io: Io, config
   };
   try {
     const seen = await runStream({ ...kmon, events$: exportToNats(kmon.events$, exporter) }, output, io, {
+      command: 'export',
       banner: `exporting to ${exporter.server} as ${exporter.prefix}.${exporter.host}.<kind>; Ctrl-C to stop`,
     });
     return { ...seen, exported: await exporter.close() };
@@ -220,7 +221,7 @@ export function registerExport(
           io,
           config,
         );
-        io.stderr.write(`kmon: ${describeExport(summary, describeServers(nats.servers))}\n`);
+        io.stderr.write(`kmon export: ${describeExport(summary, describeServers(nats.servers))}\n`);
       }),
     );
 }

@@ -1,4 +1,5 @@
-import { ABI, KmonPermissionError } from 'kmon';
+import { readFileSync } from 'node:fs';
+import { ABI, KmonPermissionError, PRIVILEGE_HINT } from 'kmon';
 import { concatBatch, createMockBinding, encodeRecord, type MockBinding } from 'kmon/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { memoryIo } from '../test/memory-io.js';
@@ -11,12 +12,23 @@ const exec = (tgid: number, args: string[]) =>
     body: { ppid: 1, comm: 'sh', argc: args.length },
     vars: ['/bin/sh', args.join('\0') + '\0'],
   });
-const exit = (tgid: number, code: number) =>
-  encodeRecord({ kind: 'exit', header: { tgid, tid: tgid, ts_ns: 9_000_000n }, body: { exit_code: code, start_ns: 1_000_000n, comm: 'sh' } });
+const exit = (tgid: number, code: number, signal = 0) =>
+  encodeRecord({
+    kind: 'exit',
+    header: { tgid, tid: tgid, ts_ns: 9_000_000n },
+    body: { exit_code: code, signal, start_ns: 1_000_000n, comm: 'sh' },
+  });
+const ESC = /\x1b\[/;
 
 /** Runs a kmon command against the mock, delivering `batches` once it has attached. */
-async function runWith(binding: MockBinding, argv: string[], batches: Uint8Array[] = [], interrupt = true) {
-  const mem = memoryIo();
+async function runWith(
+  binding: MockBinding,
+  argv: string[],
+  batches: Uint8Array[] = [],
+  interrupt = true,
+  terminal: Parameters<typeof memoryIo>[0] = {},
+) {
+  const mem = memoryIo(terminal);
   const done = createProgram(mem.io, { binding, graceMs: 0 }).run(argv);
   await new Promise((r) => setImmediate(r));
   for (const batch of batches) binding.current?.deliver(batch);
@@ -50,10 +62,10 @@ describe('kmon watch (mock binding)', () => {
     });
   });
 
-  it('refuses a prefix that is not one, naming it', async () => {
-    const r = await runWith(binding, ['watch', '--kinds', 'network', '--cidr', '10.0.0.0/40'], [], false);
-    expect(r.code).toBe(1);
-    expect(r.err()).toMatch(/'10.0.0.0\/40' is not an address prefix/);
+  it('refuses a prefix that is not one: a usage error naming the flag and the value typed', async () => {
+    const r = await runWith(binding, ['watch', '--kinds', 'network', '--cidr', '10.0.0.0/8', '--cidr', '10.0.0.0/40'], [], false);
+    expect(r.code).toBe(2);
+    expect(r.err()).toMatch(/^kmon watch: --cidr 10.0.0.0\/40: '10.0.0.0\/40' is not an address prefix/);
   });
 
   it('text shows who connected where and how it went', async () => {
@@ -70,8 +82,8 @@ describe('kmon watch (mock binding)', () => {
       vars: [''],
     });
     const r = await runWith(binding, ['watch', '--kinds', 'connect'], [concatBatch([connect, refused])]);
-    expect(r.out()).toContain('connect curl(1234) 10.0.0.5:44012 -> 93.184.216.34:443 ok');
-    expect(r.out()).toContain('connect curl(1234) 10.0.0.5:0 -> 10.0.0.9:81 ECONNREFUSED');
+    expect(r.out()).toMatch(/ connect +1234 +curl +10.0.0.5:44012 -> 93.184.216.34:443 ok\n/);
+    expect(r.out()).toMatch(/ connect +1234 +curl +10.0.0.5:0 -> 10.0.0.9:81 ECONNREFUSED\n/);
   });
 
   it('--format jsonl prints one valid JSON object per line, 64-bit values as exact strings', async () => {
@@ -81,7 +93,7 @@ describe('kmon watch (mock binding)', () => {
     expect(lines.map((l) => l.kind)).toEqual(['exec', 'exit']);
     expect(lines[0]).toMatchObject({ pid: 7, argv: ['sh', '-c', 'exit 3'], time: '5000000' });
     expect(lines[1]).toMatchObject({ exitCode: 3 });
-    expect(r.err()).toMatch(/kmon: 2 events, 0 lost/);
+    expect(r.err()).toMatch(/^kmon watch: 2 events, 0 lost$/m);
   });
 
   it('--format json prints one valid JSON array', async () => {
@@ -100,13 +112,13 @@ describe('kmon watch (mock binding)', () => {
     binding.current!.deliver(encodeRecord({ kind: 'exit', header: { tgid: 7, tid: 7, seq: 3 }, body: { comm: 'sh' } }));
     mem.interrupt();
     expect(await done).toBe(0);
-    const lines = mem.out().trimEnd().split('\n');
+    const [, ...lines] = mem.out().trimEnd().split('\n'); // after the header
     expect(lines).toHaveLength(3);
     expect(lines[0]).toContain(`echo 'a b' 'it'\\''s'`);
     // The gap in seq is seen on the record after it: the notice follows that record's batch.
-    expect(lines[1]).toMatch(/ exit +pid=7 /);
-    expect(lines[2]).toMatch(/^ +lost +2 record\(s\) lost \(ring-full\)$/);
-    expect(mem.err()).toMatch(/kmon: 2 events, 2 lost/);
+    expect(lines[1]).toMatch(/ exit +7 +sh +code=0 /);
+    expect(lines[2]).toMatch(/^ +lost +- +- +2 record\(s\) lost \(ring-full\)$/);
+    expect(mem.err()).toMatch(/kmon watch: 2 events, 2 lost/);
   });
 
   it('text escapes what the traced program chose (argv, path, comm): no terminal control gets through', async () => {
@@ -120,10 +132,10 @@ describe('kmon watch (mock binding)', () => {
     const r = await runWith(binding, ['watch'], [concatBatch([hostile, hostileExit])]);
     const lines = r.out().split('\n');
     expect(lines.at(-1)).toBe('');
-    expect(lines).toHaveLength(3);
+    expect(lines).toHaveLength(4); // the header, two events
     expect(r.out()).not.toMatch(/[\x1b\r]/);
-    expect(lines[0]).toContain(`/tmp/fake\\nline true $'\\e[2J\\e[H' $'a\\nb' $'x\\rOVERWRITE'`);
-    expect(lines[1]).toContain('comm=x\\e[31mEVIL\\r');
+    expect(lines[1]).toContain(`/tmp/fake\\nline true $'\\e[2J\\e[H' $'a\\nb' $'x\\rOVERWRITE'`);
+    expect(lines[2]).toContain(' x\\e[31mEVIL\\r ');
   });
 
   it('--duration 3000000 (beyond what one Node timer can wait) runs until Ctrl-C, with its summary', async () => {
@@ -140,7 +152,7 @@ describe('kmon watch (mock binding)', () => {
     expect(warnings.map((w) => w.name)).not.toContain('TimeoutOverflowWarning');
     mem.interrupt();
     expect(await done).toBe(0);
-    expect(mem.err()).toMatch(/kmon: 1 events, 0 lost/);
+    expect(mem.err()).toMatch(/kmon watch: 1 events, 0 lost/);
   });
 
   it('--count stops by itself after n events', async () => {
@@ -188,13 +200,13 @@ describe('kmon watch (mock binding)', () => {
     expect(mem.err()).toMatch(/0 events, 2 lost/);
   });
 
-  it('a missing privilege is one clear message with a hint, exit code 1', async () => {
-    binding.failNextOpen(
-      new KmonPermissionError('the kernel refused to load the BPF programs (EPERM)', { hint: 'run as root, or grant CAP_BPF+CAP_PERFMON' }),
-    );
+  it('a missing privilege is one clear message naming the command, with the ambient-capability hint, exit code 1', async () => {
+    binding.failNextOpen(new KmonPermissionError('the kernel refused to load the BPF programs (EPERM)'));
     const r = await runWith(binding, ['watch'], [], false);
     expect(r.code).toBe(1);
-    expect(r.err()).toMatch(/EPERM[\s\S]*hint: run as root, or grant CAP_BPF\+CAP_PERFMON/);
+    expect(r.err()).toBe(`kmon watch: the kernel refused to load the BPF programs (EPERM)\n  hint: ${PRIVILEGE_HINT}\n`);
+    expect(PRIVILEGE_HINT).toMatch(/--inh-caps=\+bpf,\+perfmon --ambient-caps=\+bpf,\+perfmon .*AmbientCapabilities=CAP_BPF CAP_PERFMON/);
+    expect(PRIVILEGE_HINT).not.toMatch(/setcap cap_/);
   });
 
   it.each([
@@ -219,10 +231,17 @@ describe('kmon watch (mock binding)', () => {
     expect(r.err()).toMatch(message);
   });
 
-  it('a ring beyond 256 MiB is refused with the reason', async () => {
-    const r = await runWith(binding, ['watch', '--ring-bytes', String(2 ** 30)], [], false);
-    expect(r.code).toBe(1);
-    expect(r.err()).toMatch(/ringBytes: at most 256 MiB[\s\S]*maps the ring twice/);
+  it.each([
+    [['--ring-bytes', String(2 ** 30)], `--ring-bytes ${2 ** 30}: at most 256 MiB (268435456): the kernel maps the ring twice`],
+    [['--ring-bytes', '1000'], '--ring-bytes 1000: Too small: expected number to be >=65536'],
+    [['--ring-bytes', String(3 << 20)], `--ring-bytes ${3 << 20}: must be a power of two`],
+    [['--argv-bytes', String(ABI.limits.argvMax + 1)], `--argv-bytes ${ABI.limits.argvMax + 1}: Too big: expected number to be <=${ABI.limits.argvMax}`],
+  ])('a session option out of range (%j) is a usage error naming the flag typed and its limit', async (args, message) => {
+    const r = await runWith(binding, ['watch', ...args], [], false);
+    expect(r.code).toBe(2);
+    expect(r.err()).toContain(message);
+    expect(r.err()).not.toMatch(/argvBytes|ringBytes|sessionOptionsSchema/);
+    expect(binding.sessions).toHaveLength(0);
   });
 
   it('repeated --kinds accumulate', async () => {
@@ -230,10 +249,42 @@ describe('kmon watch (mock binding)', () => {
     expect(binding.current!.options.kinds).toEqual(['exec', 'exit']);
   });
 
-  it('an argv cap beyond the ABI maximum is rejected by the options schema', async () => {
-    const r = await runWith(binding, ['watch', '--argv-bytes', String(ABI.limits.argvMax + 1)], [], false);
-    expect(r.code).toBe(1);
-    expect(r.err()).toMatch(/argvBytes/);
+  it('text is aligned columns under one header, with signal names', async () => {
+    const r = await runWith(binding, ['watch'], [concatBatch([exec(7, ['true']), exit(7, 0), exit(123456, 0, 9)])]);
+    const [header, ...rows] = r.out().trimEnd().split('\n');
+    expect(header).toMatch(/^TIME +EVENT +PID +COMM +DETAIL$/);
+    const columnStarts = (line: string) => ['EVENT', 'PID', 'COMM', 'DETAIL'].map((t) => line[header!.indexOf(t) - 1]);
+    for (const row of rows) expect(columnStarts(row), row).toEqual([' ', ' ', ' ', ' ']);
+    expect(rows[1]!.slice(header!.indexOf('PID')).startsWith('7 ')).toBe(true);
+    expect(rows[1]).toMatch(/ sh +code=0 lifetime=/);
+    expect(rows[2]).toMatch(/ 123456 +sh +signal=SIGKILL lifetime=/);
+  });
+
+  it.each([
+    ['a terminal', { isTTY: true, env: {} }, [], true],
+    ['NO_COLOR=1 on a terminal', { isTTY: true, env: { NO_COLOR: '1' } }, [], false],
+    ['a pipe', { isTTY: false, env: {} }, [], false],
+    ['FORCE_COLOR=1 through a pipe', { isTTY: false, env: { FORCE_COLOR: '1' } }, [], true],
+    ['--color always through a pipe', { isTTY: false, env: { NO_COLOR: '1' } }, ['--color', 'always'], true],
+    ['--color never on a terminal', { isTTY: true, env: { FORCE_COLOR: '1' } }, ['--color', 'never'], false],
+  ])('colour: %s', async (_what, terminal, flags, coloured) => {
+    const r = await runWith(binding, [...flags, 'watch'], [exit(7, 0)], true, terminal);
+    expect(r.code).toBe(0);
+    expect(ESC.test(r.out())).toBe(coloured);
+  });
+});
+
+describe('kmon (every command)', () => {
+  it('--version prints the package version', async () => {
+    const r = await runWith(createMockBinding(), ['--version'], [], false);
+    expect(r.code).toBe(0);
+    expect(r.out().trim()).toBe(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
+  });
+
+  it('--color takes only auto, always or never (exit 2)', async () => {
+    const r = await runWith(createMockBinding(), ['--color', 'sometimes', 'watch'], [], false);
+    expect(r.code).toBe(2);
+    expect(r.err()).toMatch(/Allowed choices are auto, always, never/);
   });
 });
 
@@ -275,11 +326,35 @@ describe('kmon watch offers what the binding supports', () => {
 });
 
 describe('kmon doctor (mock binding)', () => {
-  it("renders the binding's own checks, then opens a session; exit 1 when one fails", async () => {
+  it("renders the binding's own checks, then attaches a session per family; exit 1 when one fails", async () => {
     const binding = createMockBinding({ checks: [{ name: 'widget', ok: false, detail: 'no widget', fix: 'install a widget' }] });
     const r = await runWith(binding, ['doctor'], [], false);
     expect(r.code).toBe(1);
-    expect(r.out()).toBe('✗ widget: no widget\n    fix: install a widget\n✓ driver attach: mock: a session opened, attached and closed\n');
-    expect(binding.sessions.map((s) => s.closed)).toEqual([true]);
+    expect(r.out()).toBe(
+      '✗ widget: no widget\n    fix: install a widget\n' +
+        '✓ attach process: mock: a session for exec, exit, fork opened, attached and closed\n' +
+        '✓ attach file: mock: a session for open, unlink, rename, mkdir, chmod, chown, link opened, attached and closed\n' +
+        '✓ attach network: mock: a session for connect, accept, listen, bind, close, send, dns opened, attached and closed\n',
+    );
+    expect(binding.sessions.map((s) => [s.options.kinds.length, s.closed])).toEqual([[3, true], [7, true], [7, true]]);
+  });
+
+  it('--format json: the checks as JSON; a family the kernel refuses fails with its hint', async () => {
+    const binding = createMockBinding();
+    binding.failNextOpen(new KmonPermissionError('the kernel refused (EPERM)'));
+    const r = await runWith(binding, ['doctor', '--format', 'json'], [], false);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out())).toEqual([
+      { name: 'attach process', ok: false, detail: 'the kernel refused (EPERM)', fix: PRIVILEGE_HINT },
+      { name: 'attach file', ok: true, detail: expect.stringContaining('opened, attached and closed') },
+      { name: 'attach network', ok: true, detail: expect.stringContaining('opened, attached and closed') },
+    ]);
+  });
+
+  it('a binding without file or network kinds is attach-tested for what it has', async () => {
+    const binding = createMockBinding({ capabilities: { platform: 'Windows', kinds: ['exec', 'exit'], wakeups: ['adaptive'], options: [] } });
+    const r = await runWith(binding, ['doctor', '-f', 'json'], [], false);
+    expect(JSON.parse(r.out()).map((c: { name: string }) => c.name)).toEqual(['attach process']);
+    expect(r.code).toBe(0);
   });
 });

@@ -1,9 +1,11 @@
 // The kmon command line. Parsing and validation only: the work is in
 // watch.ts and doctor.ts, and every failure ends as one clear message.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
   DEFAULT_KINDS,
   EVENT_KINDS,
+  KmonOptionsError,
   isKmonError,
   nativeBinding,
   type BindingCapabilities,
@@ -12,8 +14,10 @@ import {
   type OptionPath,
   type SessionOptionsInput,
 } from 'kmon';
+import { COLOR_MODES, colourEnabled, type ColorMode } from './colour.js';
 import { FORMATS, type Format } from './format.js';
-import { formatChecks, runChecks } from './doctor.js';
+import { CHECK_FORMATS, formatChecks, runChecks, type CheckFormat } from './doctor.js';
+import { KIND_GROUPS } from './kinds.js';
 import type { Io } from './io.js';
 import { record } from './record.js';
 import { describeEnding, replay } from './replay.js';
@@ -45,13 +49,6 @@ function processName(value: string): string {
   }
   return value;
 }
-
-/** Names that stand for several kinds in --kinds ('all': every kind offered here). */
-const KIND_GROUPS: Readonly<Record<string, readonly EventKind[]>> = {
-  process: ['exec', 'exit', 'fork'],
-  file: ['open', 'unlink', 'rename', 'mkdir', 'chmod', 'chown', 'link'],
-  network: ['connect', 'accept', 'listen', 'bind', 'close', 'send', 'dns'],
-};
 
 /** Parses --kinds: kinds (or groups of them) kmon knows and this platform records; a repeated --kinds adds to the list. */
 const kindList =
@@ -260,85 +257,164 @@ function speed(value: string): 'max' | number {
   return n;
 }
 
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Exit statuses, the same for every command: 0 also after Ctrl-C, SIGTERM or SIGHUP (a stop asked for is no failure). */
+const EXIT = { ok: 0, runtime: 1, usage: 2 } as const;
+
+/** Session options (as the library names them) and the flag attribute that sets each. */
+const FLAG_OF_OPTION: Readonly<Record<string, string>> = {
+  kinds: 'kinds',
+  ringBytes: 'ringBytes',
+  argvBytes: 'argvBytes',
+  wakeup: 'wakeup',
+  'filters.process.pids': 'pid',
+  'filters.process.uids': 'uid',
+  'filters.process.containers': 'container',
+  'filters.process.comms': 'comm',
+  'filters.network.include': 'cidr',
+  'filters.network.exclude': 'excludeCidr',
+  'filters.network.ports': 'port',
+  'filters.file.include': 'path',
+  'filters.file.exclude': 'excludePath',
+};
+
+interface OptionIssue {
+  path: PropertyKey[];
+  message: string;
+}
+
+/**
+ * The problems of the session options the library refused, said with the
+ * flag the user typed, its value and the limit (`--ring-bytes 1000: Too
+ * small: expected number to be >=65536`), not the library's option names;
+ * undefined when the error is not the schema's.
+ */
+function flagProblems(error: KmonOptionsError, command: Command): string[] | undefined {
+  const issues = (error.cause as { issues?: OptionIssue[] } | undefined)?.issues;
+  if (!issues) return undefined;
+  return issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    const set = Object.keys(FLAG_OF_OPTION).find((option) => path === option || path.startsWith(`${option}.`));
+    const flag = set && command.options.find((o) => o.attributeName() === FLAG_OF_OPTION[set]);
+    if (!flag) return `${path || 'options'}: ${issue.message}`;
+    // The value typed: the list's element at fault (filters.network.ports.1), else the whole value.
+    const value: unknown = command.opts()[flag.attributeName()];
+    const index = Number(path.slice(set.length + 1).split('.')[0] || NaN);
+    const typed = Array.isArray(value) ? (Number.isInteger(index) ? value[index] : value.join(',')) : value;
+    return `${flag.long} ${String(typed)}: ${issue.message}`;
+  });
+}
+
 /** Builds the program; `run` resolves with the process exit code. */
 export function createProgram(io: Io, config: KmonConfig = {}) {
-  let exitCode = 0;
-  const fail = (error: unknown) => {
-    if (isKmonError(error)) {
-      io.stderr.write(`kmon: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ''}`);
-    } else {
-      io.stderr.write(`kmon: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  let exitCode: number = EXIT.ok;
+  /** Says what went wrong, naming the command; options the library refused are usage errors, in the flags' terms. */
+  const fail = (error: unknown, command: Command) => {
+    const name = `kmon ${command.name()}`;
+    if (error instanceof KmonOptionsError) {
+      const problems = flagProblems(error, command);
+      for (const problem of problems ?? [error.message]) io.stderr.write(`${name}: ${problem}\n`);
+      io.stderr.write(problems || !error.hint ? `(run \`${name} --help\` for usage)\n` : `  hint: ${error.hint}\n`);
+      exitCode = EXIT.usage;
+      return;
     }
-    exitCode = 1;
+    if (isKmonError(error)) {
+      io.stderr.write(`${name}: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ''}`);
+    } else {
+      io.stderr.write(`${name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    }
+    exitCode = EXIT.runtime;
   };
 
   const program = new Command('kmon')
-    .description('Kernel events (processes; files and network to come) as a live stream, recorded and replayed')
+    .description('Kernel events (process, file, network) as a live stream, recorded and replayed')
+    .version(VERSION, '-V, --version', 'print the version and exit')
+    .addOption(new Option('--color <when>', 'colour text output (auto: on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it)').choices(COLOR_MODES).default('auto'))
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError('(run `kmon --help` for usage)');
 
-  const attempt = (work: () => Promise<void>) => work().catch(fail);
+  const colour = () => colourEnabled(program.opts<{ color: ColorMode }>().color, io.env ?? {}, io.stdout.isTTY === true);
+  /** Runs a command's work; its failure is reported in its name. */
+  const attempt = (command: Command, work: () => Promise<void>) => work().catch((error: unknown) => fail(error, command));
+  /** The command's one-line ending on stderr: `kmon watch: 12 events, 0 lost`. */
+  const finish = (command: Command, line: string) => io.stderr.write(`kmon ${command.name()}: ${line}\n`);
   const { capabilities } = config.binding ?? nativeBinding;
 
   const kernelFilters = honours(capabilities, 'filters.process');
-  fleetOptions(sessionOptions(outputOptions(program.command('watch'), !kernelFilters), capabilities))
+  const watchCommand: Command = fleetOptions(sessionOptions(outputOptions(program.command('watch'), !kernelFilters), capabilities))
     .option('--from <url>', "a fleet's events from NATS JetStream (nats://HOST:PORT, filled by `kmon export`) instead of this kernel")
     .description('print live kernel events until Ctrl-C; a summary goes to stderr')
     .argument('[command...]', 'run this command (after --) and watch only it and its descendants; kmon then exits with its exit code')
     .action((command: string[], flags: SessionFlags & OutputFlags & FleetFlags & { from?: string }) =>
-      attempt(async () => {
-        const options = { session: toSession(flags, kernelFilters), ...toOutput(flags, !kernelFilters) };
+      attempt(watchCommand, async () => {
+        const options = { session: toSession(flags, kernelFilters), ...toOutput(flags, !kernelFilters), colour: colour() };
         const summary = await watch({ ...options, ...(command.length > 0 && { command }) }, io, watchSource(config, flags));
-        io.stderr.write(`kmon: ${describeSummary(summary)}\n`);
+        finish(watchCommand, describeSummary(summary));
         if (summary.commandExit !== undefined) exitCode = summary.commandExit;
       }),
     );
 
-  sessionOptions(stopOptions(program.command('record')), capabilities)
+  const recordCommand: Command = sessionOptions(stopOptions(program.command('record')), capabilities)
     .description('record live kernel events into a capture file (replay it with `kmon replay`)')
     .requiredOption('-o, --output <file>', 'the capture file to write')
     .option('--max-size <size>', 'stop once the capture reaches this size (e.g. 100M; it may pass it by one block)', byteSize)
     .action((flags: SessionFlags & Pick<OutputFlags, 'count' | 'duration' | 'quiet'> & { output: string; maxSize?: number }) =>
-      attempt(async () => {
+      attempt(recordCommand, async () => {
         const options = { session: toSession(flags, kernelFilters), file: flags.output, ...toStop(flags) };
         const summary = await record({ ...options, ...(flags.maxSize !== undefined && { maxBytes: flags.maxSize }) }, io, config);
         const { capture } = summary;
-        io.stderr.write(
-          `kmon: recorded ${describeSummary(summary)} in ${summary.seconds.toFixed(1)} s: ` +
+        finish(
+          recordCommand,
+          `recorded ${describeSummary(summary)} in ${summary.seconds.toFixed(1)} s: ` +
             `${capture.batches} batches (${capture.batchBytes} bytes of records), ${capture.counterReadings} counter readings, ` +
-            `${capture.fileBytes} bytes in ${capture.blocks} blocks to ${flags.output}\n`,
+            `${capture.fileBytes} bytes in ${capture.blocks} blocks to ${flags.output}`,
         );
       }),
     );
 
-  registerExport(sessionOptions(stopOptions(program.command('export')), capabilities), io, config, attempt, (flags: SessionFlags) => toSession(flags, kernelFilters));
+  const exportCommand: Command = registerExport(
+    sessionOptions(stopOptions(program.command('export')), capabilities),
+    io,
+    config,
+    (work) => attempt(exportCommand, work),
+    (flags: SessionFlags) => toSession(flags, kernelFilters),
+  );
 
-  outputOptions(program.command('replay'))
+  const replayCommand: Command = outputOptions(program.command('replay'))
     .description('print the events of a capture (from `kmon record`) as `kmon watch` prints live ones')
     .argument('<file>', 'the capture file')
     .option('-k, --kinds <list>', `only these event kinds, comma-separated (${EVENT_KINDS.join(', ')})`, kindList(EVENT_KINDS, 'kmon'))
     .option('-s, --speed <speed>', "'max' (as fast as possible) or a factor of the recorded pace (1 = real time)", speed, 'max')
     .action((file: string, flags: OutputFlags & { kinds?: EventKind[]; speed: 'max' | number }) =>
-      attempt(async () => {
-        const options = { ...toOutput(flags), file, speed: flags.speed, ...(flags.kinds && { kinds: flags.kinds }) };
+      attempt(replayCommand, async () => {
+        const options = { ...toOutput(flags), colour: colour(), file, speed: flags.speed, ...(flags.kinds && { kinds: flags.kinds }) };
         const summary = await replay(options, io, config);
-        io.stderr.write(`kmon: ${describeSummary(summary)}\n`);
+        finish(replayCommand, describeSummary(summary));
         const cut = describeEnding(summary.ending);
-        if (cut) io.stderr.write(`kmon: ${cut}\n`);
+        if (cut) finish(replayCommand, cut);
       }),
     );
 
-  uiCommand(sessionOptions(program.command('ui'), capabilities), { io, config, toSession: (flags: SessionFlags) => toSession(flags, kernelFilters), attempt });
+  const uiSubcommand: Command = uiCommand(sessionOptions(program.command('ui'), capabilities), {
+    io,
+    config,
+    toSession: (flags: SessionFlags) => toSession(flags, kernelFilters),
+    attempt: (work) => attempt(uiSubcommand, work),
+  });
 
-  program
+  const doctorCommand: Command = program
     .command('doctor')
-    .description('check privileges and kernel features kmon needs, and say how to fix what is missing')
-    .action(async () => {
-      const checks = await runChecks(config);
-      io.stdout.write(formatChecks(checks) + '\n');
-      if (checks.some((c) => !c.ok)) exitCode = 1;
-    });
+    .description('check privileges, kernel features and libraries kmon needs, attach a session per event family, and say how to fix what is missing')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(CHECK_FORMATS).default('text'))
+    .action((flags: { format: CheckFormat }) =>
+      attempt(doctorCommand, async () => {
+        const checks = await runChecks(config);
+        io.stdout.write(formatChecks(checks, flags.format) + '\n');
+        if (checks.some((c) => !c.ok)) exitCode = EXIT.runtime;
+      }),
+    );
 
   return {
     program,
@@ -348,9 +424,9 @@ export function createProgram(io: Io, config: KmonConfig = {}) {
       } catch (error) {
         if (error instanceof CommanderError) {
           // Commander has printed its message; help and version are not failures.
-          return error.exitCode === 0 ? 0 : 2;
+          return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
         }
-        fail(error);
+        fail(error, program);
       }
       return exitCode;
     },

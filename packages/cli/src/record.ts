@@ -35,6 +35,7 @@ export async function record(options: RecordOptions, io: Io, config: KmonConfig 
     ...(options.quiet !== undefined && { quiet: options.quiet }),
   };
   const seen = await runStream(kmon, output, io, {
+    command: 'record',
     banner: `recording to ${options.file}; Ctrl-C to stop`,
     shouldStop: () => writer.summary.fileBytes >= maxBytes,
   });

@@ -21,6 +21,7 @@ export async function replay(options: ReplayOptions, io: Io, config: KmonConfig 
   const kmon = createKmon({}, { ...config, binding });
   const clock = { wallTimeMs: (ns: bigint) => wallTimeMs(header, ns) };
   const seen = await runStream(kmon, { ...options, clock }, io, {
+    command: 'replay',
     banner: `replaying ${options.file} (recorded ${header.startedAt} on ${header.host.hostname}, ${header.host.kernel})`,
     status: { progress: () => binding.progress() },
   });

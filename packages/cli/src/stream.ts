@@ -4,6 +4,7 @@
 // Every loss is printed in-band and counted.
 import { pausingWriter, whereComm, wherePid, type Kmon, type EventKind, type KmonMessage, type LostNotice } from 'kmon';
 import { type MonoTypeOperatorFunction, filter, identity, takeWhile, tap } from 'rxjs';
+import { colours } from './colour.js';
 import { createPrinter, systemClock, type Clock, type Format } from './format.js';
 import type { Io } from './io.js';
 import { NO_STATUS_LINE, statusLine, type StatusSource } from './status.js';
@@ -22,6 +23,8 @@ export interface OutputOptions {
   durationSec?: number;
   /** No status line. */
   quiet?: boolean;
+  /** Colour text output; by default when stdout is a terminal. */
+  colour?: boolean;
   /** How event times become wall-clock times (a replay: the capture's clock). */
   clock?: Clock;
 }
@@ -46,6 +49,8 @@ export interface StreamHooks {
   status?: StatusSource;
   /** Called after each message; true stops the session (record --max-size). */
   shouldStop?: () => boolean;
+  /** The command running the stream (watch, record, replay): its lines on stderr say so. */
+  command: string;
   /** Written to stderr once the session is attached. */
   banner: string;
   /** Called once the session is attached. */
@@ -72,7 +77,8 @@ export function after(ms: number, done: () => void): { cancel(): void } {
 export function runStream(kmon: Kmon, options: OutputOptions, io: Io, hooks: StreamHooks): Promise<StreamSummary> {
   const stdoutIsTerminal = io.stdout.isTTY === true;
   // A reader slower than the kernel pauses the session: records wait (and drop, counted) in the ring, not in stdout's buffer.
-  const printer = createPrinter(options.format, pausingWriter(kmon, io.stdout), stdoutIsTerminal, options.clock ?? systemClock());
+  const c = colours(options.colour ?? stdoutIsTerminal);
+  const printer = createPrinter(options.format, pausingWriter(kmon, io.stdout), c, options.clock ?? systemClock());
   const summary: StreamSummary = { events: 0, lost: 0, lostByCause: {}, seconds: 0 };
   const limit = options.count ?? Infinity;
   const started = performance.now();
@@ -119,7 +125,7 @@ export function runStream(kmon: Kmon, options: OutputOptions, io: Io, hooks: Str
         },
       });
     if (subscription.closed) return;
-    io.stderr.write(`kmon: ${hooks.banner}\n`);
+    io.stderr.write(`kmon ${hooks.command}: ${hooks.banner}\n`);
     status = statusLine(io.stderr, options.quiet === true, { stats: () => kmon.stats(), ...hooks.status });
     hooks.onAttached?.();
   });

@@ -20,7 +20,7 @@ export interface WatchSummary extends StreamSummary {
 
 export async function watch(options: WatchOptions, io: Io, config: KmonConfig = {}): Promise<WatchSummary> {
   const { command } = options;
-  if (!command) return runStream(createKmon(options.session, config), options, io, { banner: 'watching; Ctrl-C to stop' });
+  if (!command) return runStream(createKmon(options.session, config), options, io, { command: 'watch', banner: 'watching; Ctrl-C to stop' });
 
   const asked = options.session.filters?.process ?? {};
   const only = (pid: number) => ({ ...options.session.filters, process: { ...asked, pids: [pid], children: true } });
@@ -28,6 +28,7 @@ export async function watch(options: WatchOptions, io: Io, config: KmonConfig = 
   const kmon = createKmon({ ...options.session, excludeSelf: true, filters: only(process.pid) }, config);
   let commandExit: number | undefined;
   const summary = await runStream(kmon, options, io, {
+    command: 'watch',
     banner: `watching ${command.join(' ')}`,
     onAttached: () => runCommand(command, kmon, io, only, (status) => (commandExit = status)),
   });
@@ -45,7 +46,7 @@ function runCommand(
   const child = spawn(command[0]!, command.slice(1), { stdio: ['inherit', 2, 2] });
   child.once('spawn', () => kmon.setFilters(only(child.pid!)));
   child.once('error', (error) => {
-    io.stderr.write(`kmon: cannot run ${command[0]}: ${error.message}\n`);
+    io.stderr.write(`kmon watch: cannot run ${command[0]}: ${error.message}\n`);
     exited(127);
     kmon.stop();
   });

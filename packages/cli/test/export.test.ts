@@ -18,7 +18,7 @@ describe('kmon export / watch --from (real nats-server)', () => {
         const { io, out, err } = memoryIo();
         const code = await createProgram(io, { binding: createMockBinding() }).run(args);
         expect(code).toBe(1);
-        expect(err()).toContain(`kmon: NATS server ${where} refused the credentials`);
+        expect(err()).toContain(`kmon ${args[0]}: NATS server ${where} refused the credentials`);
         expect(err()).toContain(`hint: check the user and password, token or .creds file for ${where}`);
         expect(out() + err()).not.toContain(secret);
       }
@@ -29,13 +29,13 @@ describe('kmon export / watch --from (real nats-server)', () => {
 
   it('refuses what is not a NATS URL', async () => {
     const { io, err } = memoryIo();
-    expect(await createProgram(io, { binding: createMockBinding() }).run(['export', 'http://u:pw@example'])).toBe(1);
-    expect(err()).toContain('http://***@example is not a NATS server URL');
+    expect(await createProgram(io, { binding: createMockBinding() }).run(['export', 'http://u:pw@example'])).toBe(2); // a usage error
+    expect(err()).toContain('kmon export: http://***@example is not a NATS server URL\n  hint: write nats://HOST:PORT');
   });
 
   it('refuses fleet flags on watch without --from, rather than ignoring them', async () => {
     const { io, err } = memoryIo();
-    expect(await createProgram(io, { binding: createMockBinding() }).run(['watch', '--tls-ca', 'ca.pem'])).toBe(1);
-    expect(err()).toContain('kmon: --tls-ca applies to a fleet stream only\n  hint: add --from nats://HOST:PORT, or leave --tls-ca out');
+    expect(await createProgram(io, { binding: createMockBinding() }).run(['watch', '--tls-ca', 'ca.pem'])).toBe(2); // a usage error
+    expect(err()).toContain('kmon watch: --tls-ca applies to a fleet stream only\n  hint: add --from nats://HOST:PORT, or leave --tls-ca out');
   });
 });

@@ -71,6 +71,6 @@ describe('kmon watch with a reader that stops reading (real kernel)', () => {
     const stormForks = all.filter((l) => l.kind === 'fork' && l.pid === storm.pid).length;
     expect(lost).toBeGreaterThan(threads / 2);
     expect(stormForks + lost).toBeGreaterThanOrEqual(threads); // nothing the storm made went unaccounted
-    expect(err).toContain(`kmon: ${all.length - all.filter((l) => l.kind === 'lost').length} events, ${lost} lost`);
+    expect(err).toContain(`kmon watch: ${all.length - all.filter((l) => l.kind === 'lost').length} events, ${lost} lost`);
   });
 });

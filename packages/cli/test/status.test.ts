@@ -44,7 +44,7 @@ describe('status line', { timeout: 60_000 }, () => {
     expect(screen).toMatch(STATUS);
     expect(screen).toMatch(/\[[#-]{20}\] \d+%/);
     expect(screen).toContain('\x1b[2K'); // log-update erasing its line before a redraw
-    expect(screen).toMatch(/kmon: 3 events, 0 lost/);
+    expect(screen).toMatch(/kmon replay: 3 events, 0 lost/);
   });
 
   it('never appears on a pipe, nor with --quiet', () => {
