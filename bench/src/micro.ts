@@ -10,6 +10,7 @@
 //   floor   a minimal hand-written decoder of the same fields (no zod),
 //           the lower bound a JS decoder of these objects can reach
 // CPU ns per event and the share of wall time spent in GC (perf_hooks 'gc' entries).
+import { execFileSync } from 'node:child_process';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { createKmon, decodeBatch, decodeBatchWholeSchema, eventValidator } from 'kmon';
 import { concatBatch, createMockBinding, encodeRecord } from 'kmon/testing';
@@ -121,12 +122,12 @@ function floorDecode(buf: Buffer): unknown[] {
   return out;
 }
 
-export async function micro(msPerStage = 400): Promise<MicroRow[]> {
+export async function micro(msPerStage = 400, sorts: RecordSort[] = SORTS): Promise<MicroRow[]> {
   obs.observe({ entryTypes: ['gc'] });
   const rows: MicroRow[] = [];
   const N = 4096;
   try {
-    for (const sort of SORTS) {
+    for (const sort of sorts) {
       const batch = makeBatch(sort, N);
       const candidates = decodeBatch(batch).events.map((e) => ({ ...e }));
       if (candidates.length !== N) throw new Error(`micro: decoded ${candidates.length} of ${N} ${sort.name}`);
@@ -163,11 +164,25 @@ export async function micro(msPerStage = 400): Promise<MicroRow[]> {
   return rows;
 }
 
-if (process.argv[1]?.endsWith('micro.js')) {
-  const json = process.argv.includes('--json');
-  const ms = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 400);
-  micro(ms).then((rows) => {
-    if (json) return void console.log(JSON.stringify(rows));
-    for (const r of rows) console.log(`${r.stage.padEnd(36)} ${r.records.padEnd(12)} ${r.nsPerEvent.toFixed(0).padStart(6)} ns/event  gc ${r.gcPct.toFixed(0)}%`);
+/**
+ * Each sort of records in a process of its own (`--sort NAME`): decoding one
+ * sort after another in one process measured the later ones several times
+ * slower (V8's code shared by every kind had seen them all), which no
+ * session of a single kind would see.
+ */
+function eachSortAlone(ms: number): MicroRow[] {
+  return SORTS.flatMap((sort) => {
+    const out = execFileSync(process.execPath, [process.argv[1]!, String(ms), '--json', '--sort', sort.name], { encoding: 'utf8' });
+    return JSON.parse(out.trim().split('\n').pop()!) as MicroRow[];
   });
+}
+
+if (process.argv[1]?.endsWith('micro.js')) {
+  const args = process.argv.slice(2);
+  const json = args.includes('--json');
+  const ms = Number(args.find((a) => /^\d+$/.test(a)) ?? 400);
+  const only = args.includes('--sort') ? SORTS.filter((s) => s.name === args[args.indexOf('--sort') + 1]) : undefined;
+  const rows = only ? await micro(ms, only) : eachSortAlone(ms);
+  if (json) console.log(JSON.stringify(rows));
+  else for (const r of rows) console.log(`${r.stage.padEnd(36)} ${r.records.padEnd(12)} ${r.nsPerEvent.toFixed(0).padStart(6)} ns/event  gc ${r.gcPct.toFixed(0)}%`);
 }
