@@ -26,7 +26,7 @@ describe('createKmon on a replayed capture', () => {
     await tick();
     const session = mock.current!;
     session.deliver(concatBatch([exit(0), exit(1)]));
-    session.setStats(dropped(2, 4));
+    session.setStats(dropped(2, 5)); // seqs 0-4 numbered: 2 and 3 dropped
     session.deliver(concatBatch([exit(4), exit(0, 1)])); // a gap on CPU 0: the counters are read inside this batch
     session.setStats(dropped(5, 9));
     await tick(30); // the periodic reading reports these 3 between batches
