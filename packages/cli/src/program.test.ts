@@ -249,6 +249,26 @@ describe('kmon watch (mock binding)', () => {
     expect(binding.current!.options.kinds).toEqual(['exec', 'exit']);
   });
 
+  it('text gives every kind a readable DETAIL: exec-failed, file calls (cut paths marked, errno names)', async () => {
+    const header = { tgid: 42, tid: 42 };
+    const rows = [
+      encodeRecord({ kind: 'exec-failed', header, body: { error: 13, argc: 2, comm: 'make' }, vars: ['./build.sh', './build.sh\0--fast\0'] }),
+      encodeRecord({ kind: 'open', header, body: { flags: 0o1101, result: 3, comm: 'cc' }, vars: ['/tmp/out.o'] }),
+      encodeRecord({ kind: 'unlink', header: { ...header, flags: 0b1 }, body: { result: -13, comm: 'rm' }, vars: ['b/c'] }),
+      encodeRecord({ kind: 'rename', header, body: { result: 0, comm: 'mv' }, vars: ['/t/a', '/t/b'] }),
+      encodeRecord({ kind: 'chown', header, body: { uid: 1000, gid: 0xffff_ffff, result: 0, comm: 'chown' }, vars: ['/t/f'] }),
+    ];
+    const r = await runWith(binding, ['watch', '--kinds', 'exec-failed,file'], [concatBatch(rows)]);
+    const details = r.out().trimEnd().split('\n').slice(1).map((line) => line.replace(/^.* 42 +\S+ +/, ''));
+    expect(details).toEqual([
+      "failed EACCES ./build.sh ./build.sh --fast",
+      'opened /tmp/out.o write fd=3',
+      'removed …/b/c failed EACCES',
+      'renamed /t/a -> /t/b',
+      'chown /t/f uid=1000 gid=-',
+    ]);
+  });
+
   it('text is aligned columns under one header, with signal names', async () => {
     const r = await runWith(binding, ['watch'], [concatBatch([exec(7, ['true']), exit(7, 0), exit(123456, 0, 9)])]);
     const [header, ...rows] = r.out().trimEnd().split('\n');
