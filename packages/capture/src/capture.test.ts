@@ -193,6 +193,26 @@ describe('recordingBinding and replayBinding', () => {
     expect(session.stats()).toEqual(counters(3));
   });
 
+  it("replay returns the recorded session's clock; a capture older than session clocks falls back to its own clock reading", async () => {
+    const path = scratch();
+    const clock = { bootId: 'b0a7-1d', realtimeOffsetNs: 1_764_000_000_123_456_789n };
+    const writer = new CaptureWriter(path);
+    const live = recordingBinding(createMockBinding({ clock }), writer).open(options, recordingSink(() => undefined).sink);
+    expect(live.clock()).toEqual(clock);
+    live.close();
+    expect(replayBinding(path).open(options, recordingSink(() => undefined).sink).clock()).toEqual(clock);
+
+    const old = scratch();
+    const { writer: oldWriter } = writeCapture(old, 1); // headerNow without a session clock, as before it existed
+    oldWriter.end();
+    const header = await readCaptureHeader(old);
+    expect(header.sessionClock).toBeUndefined();
+    expect(replayBinding(old).open(options, recordingSink(() => undefined).sink).clock()).toEqual({
+      bootId: header.host.bootId,
+      realtimeOffsetNs: BigInt(header.clock.wallNs) - BigInt(header.clock.monotonicNs),
+    });
+  });
+
   it('replays a recorded session error as a KmonError with its code and hint', async () => {
     const path = scratch();
     const binding = createMockBinding();

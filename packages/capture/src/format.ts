@@ -12,7 +12,7 @@
 // all little-endian. Entry 0 of block 0 is the header (JSON); then batches
 // (the driver's bytes, untouched), counter readings (JSON), a session error
 // (JSON) and the end marker, in the order the session produced them.
-import { gunzip, gzipSync } from 'node:zlib';
+import { gunzip, gunzipSync, gzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { CORRUPT_HINT, KmonCaptureError } from './errors.js';
 
@@ -104,11 +104,23 @@ export function memberLength(header: Buffer, offset: number, index: number): num
 
 const gunzipAsync = promisify(gunzip);
 
+const inflateError = (cause: unknown, offset: number, index: number) =>
+  new KmonCaptureError(`block ${index} does not inflate: ${(cause as Error).message}`, offset, CORRUPT_HINT, cause);
+
 /** Inflates one member (off the JS thread); damage becomes a KmonCaptureError at the block's offset. */
 export async function inflateBlock(member: Buffer, offset: number, index: number): Promise<Buffer> {
   try {
     return await gunzipAsync(member, { maxOutputLength: MAX_BLOCK_BYTES });
   } catch (cause) {
-    throw new KmonCaptureError(`block ${index} does not inflate: ${(cause as Error).message}`, offset, CORRUPT_HINT, cause);
+    throw inflateError(cause, offset, index);
+  }
+}
+
+/** inflateBlock on the JS thread. */
+export function inflateBlockSync(member: Buffer, offset: number, index: number): Buffer {
+  try {
+    return gunzipSync(member, { maxOutputLength: MAX_BLOCK_BYTES });
+  } catch (cause) {
+    throw inflateError(cause, offset, index);
   }
 }

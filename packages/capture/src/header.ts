@@ -3,7 +3,7 @@
 // checks it on the way back in.
 import { readFileSync } from 'node:fs';
 import { arch, hostname, platform, release } from 'node:os';
-import { ABI, type SessionOptions } from '@kmon/core';
+import { ABI, type SessionClock, type SessionOptions } from '@kmon/core';
 import { z } from 'zod';
 import { CORRUPT_HINT, KmonCaptureError } from './errors.js';
 import { FORMAT_VERSION } from './format.js';
@@ -32,6 +32,12 @@ export const captureHeaderSchema = z.object({
   options: z.record(z.string(), z.unknown()),
   /** One reading of both clocks, taken together: wall = monotonic + (wallNs - monotonicNs). */
   clock: z.object({ monotonicNs: decimal, wallNs: decimal }),
+  /**
+   * The recorded session's own clock (KernelSession.clock()), which replays
+   * return. Absent from captures written before it existed, and when the
+   * session failed to open.
+   */
+  sessionClock: z.object({ bootId: z.string(), realtimeOffsetNs: z.string().regex(/^-?\d{1,20}$/, 'a decimal integer') }).optional(),
   startedAt: z.string(),
   /** The process table at the start, when the binding has one. */
   processTable: z.unknown().optional(),
@@ -57,8 +63,8 @@ function bootId(): string | undefined {
   }
 }
 
-/** The header for a session recorded now, on this machine. */
-export function headerNow(binding: string, options: SessionOptions, processTable?: unknown): CaptureHeader {
+/** The header for a session recorded now, on this machine, with its clock when it opened. */
+export function headerNow(binding: string, options: SessionOptions, sessionClock?: SessionClock, processTable?: unknown): CaptureHeader {
   const monotonicNs = process.hrtime.bigint();
   const wallNs = BigInt(Date.now()) * 1_000_000n;
   const id = bootId();
@@ -71,14 +77,35 @@ export function headerNow(binding: string, options: SessionOptions, processTable
     options: options as unknown as Record<string, unknown>,
     clock: { monotonicNs: String(monotonicNs), wallNs: String(wallNs) },
     startedAt: new Date(Number(wallNs / 1_000_000n)).toISOString(),
+    ...(sessionClock && {
+      sessionClock: { bootId: sessionClock.bootId, realtimeOffsetNs: String(sessionClock.realtimeOffsetNs) },
+    }),
     ...(processTable !== undefined && { processTable }),
   };
 }
 
-/** Wall-clock ms of a kernel monotonic timestamp, by the capture's clock reading. */
+/**
+ * The recorded session's clock. A capture written before sessions had one
+ * falls back to the header's own clock reading and host boot id: the
+ * recorder read CLOCK_MONOTONIC (process.hrtime) against the wall clock, so
+ * on Linux this is the session's clock to within a few microseconds; on
+ * Windows process.hrtime is the performance counter, not interrupt time, so
+ * times may be off by a little. Without a boot id (Windows), the capture's
+ * start stands in for one, unique to the recording.
+ */
+export function sessionClockOf(header: CaptureHeader): SessionClock {
+  if (header.sessionClock) {
+    return { bootId: header.sessionClock.bootId, realtimeOffsetNs: BigInt(header.sessionClock.realtimeOffsetNs) };
+  }
+  return {
+    bootId: header.host.bootId ?? `capture-${header.host.hostname}-${header.startedAt}`,
+    realtimeOffsetNs: BigInt(header.clock.wallNs) - BigInt(header.clock.monotonicNs),
+  };
+}
+
+/** Wall-clock ms of an event time, by the recorded session's clock. */
 export function wallTimeMs(header: CaptureHeader, monotonicNs: bigint): number {
-  const offset = BigInt(header.clock.wallNs) - BigInt(header.clock.monotonicNs);
-  return Number((monotonicNs + offset) / 1_000_000n);
+  return Number((monotonicNs + sessionClockOf(header).realtimeOffsetNs) / 1_000_000n);
 }
 
 /** Parses a JSON payload with its schema; anything wrong is a KmonCaptureError at `offset`. */

@@ -2,10 +2,11 @@
 // next one while it is read and inflated). A cut file ends at its last
 // complete block and the reader says how many bytes it dropped; damage is a
 // KmonCaptureError with the byte offset, never a crash.
+import { closeSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { RawKernelStats } from '@kmon/core';
 import { CORRUPT_HINT, KmonCaptureError } from './errors.js';
-import { BLOCK_HEADER_BYTES, decodeEntries, inflateBlock, memberLength, type RawEntry } from './format.js';
+import { BLOCK_HEADER_BYTES, decodeEntries, inflateBlock, inflateBlockSync, memberLength, type RawEntry } from './format.js';
 import {
   captureHeaderSchema,
   checkCompatible,
@@ -106,15 +107,8 @@ export class CaptureReader {
     const source = typeof from === 'string' ? await openFile(from) : from;
     try {
       const size = await source.size();
-      const first = await readBlock(source, size, 0, 0);
-      if (first === 'cut') {
-        throw new KmonCaptureError('the capture is cut before its first block ended: it has no header', 0, 'the recording was killed at once; record again');
-      }
-      const [head] = first.entries;
-      if (head?.type !== 'header') throw new KmonCaptureError('the capture does not start with its header', 0, CORRUPT_HINT);
-      const header = parseJson(captureHeaderSchema, head.payload, 'capture header', 0);
-      checkCompatible(header, 0);
-      return new CaptureReader(source, header, size, { ...first, entries: first.entries.slice(1) });
+      const first = headedBlock(await readBlock(source, size, 0, 0));
+      return new CaptureReader(source, first.header, size, first);
     } catch (error) {
       await source.close();
       throw error;
@@ -171,6 +165,42 @@ async function readBlock(source: CaptureSource, fileBytes: number, offset: numbe
   const member = await source.read(offset, length);
   if (!member) return 'cut';
   return { entries: decodeEntries(await inflateBlock(member, offset, index), offset), offset, next: offset + length };
+}
+
+const NO_HEADER = 'the capture is cut before its first block ended: it has no header';
+const RECORD_AGAIN = 'the recording was killed at once; record again';
+
+/** The first block's header, checked, and the entries after it. */
+function headedBlock(first: BlockRead): Block & { header: CaptureHeader } {
+  if (first === 'cut') throw new KmonCaptureError(NO_HEADER, 0, RECORD_AGAIN);
+  const [head] = first.entries;
+  if (head?.type !== 'header') throw new KmonCaptureError('the capture does not start with its header', 0, CORRUPT_HINT);
+  const header = parseJson(captureHeaderSchema, head.payload, 'capture header', 0);
+  checkCompatible(header, 0);
+  return { ...first, entries: first.entries.slice(1), header };
+}
+
+/** Reads only the header of a capture, synchronously (a replay's clock() needs it at once). */
+export function readCaptureHeaderSync(path: string): CaptureHeader {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (cause) {
+    throw new KmonCaptureError(`cannot open the capture ${path}: ${(cause as Error).message}`, -1, 'check the path', cause);
+  }
+  try {
+    const read = (position: number, length: number) => {
+      const buffer = Buffer.alloc(length);
+      return readSync(fd, buffer, 0, length, position) === length ? buffer : undefined;
+    };
+    const head = read(0, BLOCK_HEADER_BYTES);
+    if (!head) throw new KmonCaptureError(NO_HEADER, 0, RECORD_AGAIN);
+    const member = read(0, memberLength(head, 0, 0));
+    if (!member) throw new KmonCaptureError(NO_HEADER, 0, RECORD_AGAIN);
+    return headedBlock({ entries: decodeEntries(inflateBlockSync(member, 0, 0), 0), offset: 0, next: member.length }).header;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Reads only the header of a capture. */

@@ -1,7 +1,7 @@
 // Records a live session: wraps any binding and writes to a capture what the
 // session hands its consumer (each batch before the consumer sees it, each
 // counter reading as it is taken, a fatal error), in the order it happens.
-import type { BatchSink, KernelBinding, KernelSession } from '@kmon/core';
+import type { BatchSink, KernelBinding, KernelSession, SessionClock } from '@kmon/core';
 import { headerNow } from './header.js';
 import type { CaptureWriter } from './writer.js';
 
@@ -23,9 +23,18 @@ export function recordingBinding(inner: KernelBinding, writer: CaptureWriter): K
     name: inner.name,
     capabilities: inner.capabilities,
     open(options, sink): KernelSession {
-      writer.header(headerNow(inner.name, options));
       let session: KernelSession | undefined;
+      // The header carries the session's clock, known once it is open: a batch
+      // handed over before open() returned waits for it.
+      let early: Uint8Array[] | undefined = [];
+      const writeHeader = (clock?: SessionClock) => {
+        if (!early) return;
+        writer.header(headerNow(inner.name, options, clock));
+        for (const batch of early) writer.batch(batch);
+        early = undefined;
+      };
       const failWith = (error: Error) => {
+        writeHeader();
         writer.error(error);
         writer.end();
         sink.onError(error);
@@ -44,19 +53,23 @@ export function recordingBinding(inner: KernelBinding, writer: CaptureWriter): K
         session = inner.open(options, {
           ...passThrough(sink),
           onBatch: (batch) => {
-            writer.batch(batch);
+            if (early) early.push(batch);
+            else writer.batch(batch);
             checkWrites();
             sink.onBatch(batch);
           },
           onError: failWith,
         });
       } catch (error) {
+        writeHeader();
         writer.error(error as Error);
         writer.end();
         throw error;
       }
       const opened = session;
+      writeHeader(opened.clock());
       return {
+        clock: () => opened.clock(),
         read() {
           const batch = opened.read();
           if (batch.length > 0) writer.batch(batch);

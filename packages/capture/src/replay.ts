@@ -12,11 +12,12 @@ import {
   type KernelSession,
   type KmonErrorCode,
   type RawKernelStats,
+  type SessionClock,
   type SessionOptions,
 } from '@kmon/core';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RecordedError } from './header.js';
-import { CaptureReader, type CaptureEnding } from './reader.js';
+import { sessionClockOf, type RecordedError } from './header.js';
+import { CaptureReader, readCaptureHeaderSync, type CaptureEnding } from './reader.js';
 
 export interface ReplayOptions {
   /** 'max': as fast as the consumer takes batches (the default); n: n times the recorded pace (1 = real time). */
@@ -107,6 +108,7 @@ export function replayBinding(path: string, replay: ReplayOptions = {}): ReplayB
   checkSpeed(speed);
   let reader: CaptureReader | undefined;
   let ending: CaptureEnding | undefined;
+  let clock: SessionClock | undefined;
 
   function open(options: SessionOptions, sink: BatchSink): ReplaySession {
     const pull = options.wakeup === 'pull';
@@ -187,6 +189,11 @@ export function replayBinding(path: string, replay: ReplayOptions = {}): ReplayB
       paused?.resolve();
     };
     return {
+      /** The recorded session's clock (see sessionClockOf for captures older than it); a KmonCaptureError for an unreadable capture. */
+      clock() {
+        clock ??= sessionClockOf(readCaptureHeaderSync(path));
+        return clock;
+      },
       read() {
         settle(tied);
         const next = ready.shift();

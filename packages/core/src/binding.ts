@@ -61,7 +61,25 @@ export interface RingFill {
   sizeBytes: number;
 }
 
+/**
+ * How a session's timestamps relate to the calendar. Every record's `time`
+ * is the kernel's clock of that boot (Linux CLOCK_MONOTONIC, Windows
+ * interrupt time, in ns); the binding samples it against the wall clock
+ * once, when the session attaches.
+ */
+export interface SessionClock {
+  /**
+   * The boot the timestamps and pids belong to (Linux: /proc/sys/kernel/random/boot_id;
+   * Windows: derived by the backend). Process identities are only comparable within one boot.
+   */
+  bootId: string;
+  /** Add to an event's `time` to get ns since the Unix epoch (wall clock at attach; later clock steps are not followed). */
+  realtimeOffsetNs: bigint;
+}
+
 export interface KernelSession {
+  /** The session's clock, sampled at attach; replays return the recorded one. Works after close(). */
+  clock(): SessionClock;
   /** Pull model: drain whatever waits now into one batch (empty when nothing waits). */
   read(): Uint8Array;
   stats(): RawKernelStats;

@@ -5,7 +5,7 @@
 // No vitest here, only node:assert and type imports: node.exe runs this file
 // (transpiled) without a test runner, and rx is handed in, not imported.
 import assert from 'node:assert/strict';
-import type { KernelBinding, KernelSession, KernelStats, KmonMessage, SessionOptionsInput, SynthEvent } from '@kmon/rx';
+import type { KernelBinding, KernelSession, KernelStats, KmonMessage, SessionClock, SessionOptionsInput, SynthEvent } from '@kmon/rx';
 import type { Observable, Subscription } from 'rxjs';
 
 /** The part of @kmon/rx's Kmon the checks use. */
@@ -37,6 +37,12 @@ export interface SyntheticEnv {
   /** Session options the platform adds (e.g. windows.mechanism). */
   options?: SessionOptionsInput;
   source(count: number, payloadBytes: number): Promise<SyntheticSource>;
+  /**
+   * False when the driver's timestamps do not follow the clock the session's
+   * clock() samples (Wine: see native/windows/wine-checks.mjs); the wall-clock
+   * check is then skipped.
+   */
+  exactClock?: boolean;
   /** Throws unless nothing of a closed session is left in the kernel; returns what it checked. */
   assertDetached(): Promise<string>;
 }
@@ -58,6 +64,8 @@ class CountingBinding implements KernelBinding {
   closes = 0;
   batches = 0;
   lastCloseMs = 0;
+  /** The last session's clock, read when it opened. */
+  clock: SessionClock | undefined;
 
   constructor(private readonly inner: KernelBinding) {
     this.name = inner.name;
@@ -73,8 +81,10 @@ class CountingBinding implements KernelBinding {
       },
       onError: (error) => sink.onError(error),
     });
+    this.clock = session.clock();
     let closed = false;
     return {
+      clock: () => session.clock(),
       read: () => session.read(),
       stats: () => session.stats(),
       setFilters: (filters) => session.setFilters(filters),
@@ -147,11 +157,13 @@ function assertNoSeqGaps(events: SynthEvent[]): string {
 async function decodedInOrder(env: SyntheticEnv, payloadBytes: number): Promise<string> {
   const source = await env.source(RECORDS, payloadBytes);
   const binding = new CountingBinding(env.binding);
+  const opened = Date.now();
   const kmon = env.createKmon({ ...env.options, kinds: ['synth'], synthetic: source.options }, { binding, graceMs: 0 });
   try {
     const run = collect(kmon, RECORDS);
     await source.start();
     await run.done;
+    const received = Date.now();
     run.unsubscribe();
     const lost = run.messages.filter((m) => m.kind === 'lost');
     assert.deepEqual(lost, [], 'no loss notices (ring-full, binding-queue or malformed)');
@@ -171,6 +183,12 @@ async function decodedInOrder(env: SyntheticEnv, payloadBytes: number): Promise<
     assert.equal(stats.dropped, 0, 'driver dropped nothing');
     assert.equal(stats.bindingDropped, 0, 'binding dropped nothing');
     const domains = assertNoSeqGaps(events);
+    // The session clock turns kernel times into wall-clock times: every record was made between open and receipt.
+    const offset = binding.clock!.realtimeOffsetNs;
+    for (const e of env.exactClock === false ? [] : [events[0]!, events.at(-1)!]) {
+      const wallMs = Number((e.time + offset) / 1_000_000n);
+      assert.ok(wallMs >= opened - 5 && wallMs <= received + 5, `record seq ${e.seq} at ${wallMs}, outside ${opened}..${received} (ms)`);
+    }
     assert.equal(binding.opens, 1);
     return `${events.length} records, payload ${payloadBytes} B, in ${binding.batches} batches, seq ${events[0]!.seq}..${events.at(-1)!.seq} (${domains}), values 0..${RECORDS - 1}`;
   } finally {

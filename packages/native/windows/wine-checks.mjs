@@ -33,6 +33,9 @@ const env = {
   createKmon,
   binding: nativeBinding,
   options: { windows: { mechanism } },
+  // Wine's ntoskrnl answers KeQueryInterruptTime with its own count, not the
+  // interrupt time user mode reads: record times do not follow the session clock here.
+  exactClock: false,
   async source(count, payloadBytes) {
     // kmon.sys's own timer: 50 records per 1 ms tick until `count`, started by the session's open.
     return { options: { count, payloadBytes, periodMs: 1, perTick: 50 }, async start() {}, async dispose() {} };

@@ -1,6 +1,6 @@
 // A KernelBinding with no kernel behind it: tests push batches and counters
 // into it and observe what the layers above do with them.
-import type { BatchSink, Check, KernelBinding, KernelSession, RawKernelStats } from '../binding.js';
+import type { BatchSink, Check, KernelBinding, KernelSession, RawKernelStats, SessionClock } from '../binding.js';
 import { ALL_CAPABILITIES, type BindingCapabilities } from '../capabilities.js';
 import { KmonClosedError } from '../errors.js';
 import type { Filters, SessionOptions } from '../options.js';
@@ -38,7 +38,12 @@ export interface MockBindingOptions {
   capabilities?: Partial<BindingCapabilities>;
   /** What its checks() reports; without them it has no checks(). */
   checks?: Check[];
+  /** What its sessions' clock() returns (by default MOCK_CLOCK). */
+  clock?: SessionClock;
 }
+
+/** The mock's default session clock: a fixed boot, and event times that are already epoch ns. */
+export const MOCK_CLOCK: SessionClock = { bootId: 'mock-boot', realtimeOffsetNs: 0n };
 
 export function createMockBinding(config: MockBindingOptions = {}): MockBinding {
   const capabilities: BindingCapabilities = { platform: 'mock', ...ALL_CAPABILITIES, ...config.capabilities };
@@ -62,8 +67,10 @@ export function createMockBinding(config: MockBindingOptions = {}): MockBinding 
     const live = () => {
       if (closed) throw new KmonClosedError('the mock session');
     };
+    const clock = config.clock ?? MOCK_CLOCK;
     const session: MockSession = {
       options,
+      clock: () => clock,
       get closed() {
         return closed;
       },

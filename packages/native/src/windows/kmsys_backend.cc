@@ -52,6 +52,84 @@ std::unique_ptr<Device> OpenDevice(const std::wstring& driver_path, std::unique_
   }
 }
 
+// kmon.sys stamps ts_ns with the interrupt time (KeQueryInterruptTimePrecise,
+// 100 ns units); user mode reads the same clock with
+// QueryInterruptTimePrecise (Windows 10+, resolved at run time as the driver
+// resolves its own), else from KUSER_SHARED_DATA, which every Windows maps at
+// 0x7ffe0000 and the kernel keeps current (Wine too, which lacks the call).
+// The wall clock: GetSystemTimePreciseAsFileTime (100 ns units since 1601).
+using InterruptTimeFn = VOID(WINAPI*)(PULONGLONG);
+
+InterruptTimeFn ResolveInterruptTime() {
+  HMODULE kernel32 = GetModuleHandleW(L"kernel32.dll");
+  FARPROC fn = kernel32 ? GetProcAddress(kernel32, "QueryInterruptTimePrecise") : nullptr;
+  return fn ? reinterpret_cast<InterruptTimeFn>(reinterpret_cast<void (*)()>(fn)) : nullptr;  // through the generic type
+}
+
+// KUSER_SHARED_DATA.InterruptTime (a KSYSTEM_TIME at offset 8): the high
+// part is written twice around the low part, so equal copies mean a whole read.
+uint64_t SharedInterruptTime() {
+  const volatile uint32_t* t = reinterpret_cast<const volatile uint32_t*>(0x7ffe0008);
+  for (;;) {
+    uint32_t high = t[1], low = t[0];
+    if (high == t[2]) return (static_cast<uint64_t>(high) << 32) | low;
+  }
+}
+
+constexpr int64_t kFileTimeToUnix100ns = 116444736000000000;  // 1601-01-01 to 1970-01-01
+
+int64_t WallNs() {
+  FILETIME ft;
+  GetSystemTimePreciseAsFileTime(&ft);
+  int64_t t = (static_cast<int64_t>(ft.dwHighDateTime) << 32) | ft.dwLowDateTime;
+  return (t - kFileTimeToUnix100ns) * 100;
+}
+
+std::wstring RegistryString(const wchar_t* key, const wchar_t* value) {
+  wchar_t text[128];
+  DWORD bytes = sizeof(text);
+  if (RegGetValueW(HKEY_LOCAL_MACHINE, key, value, RRF_RT_REG_SZ, nullptr, text, &bytes) != ERROR_SUCCESS) return L"";
+  return text;
+}
+
+DWORD RegistryDword(const wchar_t* key, const wchar_t* value) {
+  DWORD n = 0, bytes = sizeof(n);
+  RegGetValueW(HKEY_LOCAL_MACHINE, key, value, RRF_RT_REG_DWORD, nullptr, &n, &bytes);
+  return n;
+}
+
+std::string Narrow(const std::wstring& wide) {
+  std::string out;
+  for (wchar_t c : wide) out += c < 0x80 ? static_cast<char>(c) : '?';  // a GUID is ASCII
+  return out;
+}
+
+// Windows has no boot id: the machine's GUID and its boot counter (which
+// the kernel increments once per boot) name this boot of this machine. When
+// the counter is missing (Wine), the boot time in seconds (wall clock minus
+// interrupt time) stands in for it.
+std::string BootId(int64_t boot_epoch_ns) {
+  std::string machine = Narrow(RegistryString(L"SOFTWARE\\Microsoft\\Cryptography", L"MachineGuid"));
+  DWORD boots = RegistryDword(L"SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Memory Management\\PrefetchParameters",
+                              L"BootId");
+  std::string boot = boots != 0 ? std::to_string(boots) : "t" + std::to_string(boot_epoch_ns / 1000000000);
+  return machine + "-" + boot;
+}
+
+SessionClock SampleClock() {
+  static const InterruptTimeFn precise = ResolveInterruptTime();
+  auto interrupt_ns = [] {
+    ULONGLONG t = 0;
+    if (precise)
+      precise(&t);
+    else
+      t = SharedInterruptTime();
+    return static_cast<int64_t>(t) * 100;
+  };
+  int64_t offset = ClockOffset(interrupt_ns, WallNs);
+  return {BootId(offset), offset};
+}
+
 // The loop's end of the queue. Freed in its close callback, so the backend
 // may be destroyed while the handle is closing.
 struct Waker {
@@ -78,6 +156,7 @@ class KmsysBackend final : public Backend {
     }
     // kmon.sys counts from its load; a session reports from its open, as a fresh Linux session does.
     base_ = device_->Stats();
+    clock_ = SampleClock();
     queue_ = std::make_unique<BatchQueue>(win_.queue_batches, RecordFilter(opts_.kinds, opts_.self_tgid));
     pump_ = win_.mechanism == Mechanism::kInvertedCall
                 ? MakeInvertedCallPump(*device_, *queue_, win_.pending_requests, buffer)
@@ -125,6 +204,8 @@ class KmsysBackend final : public Backend {
     stats.binding_dropped = queue_->dropped();
     return stats;
   }
+
+  SessionClock Clock() override { return clock_; }
 
   // kmon.sys has no file or network events, hence nothing to filter (the TS layer refuses first).
   void SetFilters(const Filters&) override {
@@ -197,6 +278,7 @@ class KmsysBackend final : public Backend {
   BackendOptions::Windows win_;
   uint32_t ring_size_ = 0;
   kmon_cpu_stats base_{};  // the driver's counters when this session opened
+  SessionClock clock_;
   // Destroyed in Close in this order: pump (uses device and queue), device, queue, service.
   std::unique_ptr<DriverService> service_;
   std::unique_ptr<Device> device_;
