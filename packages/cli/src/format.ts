@@ -83,6 +83,7 @@ const describeEvent: { [K in KmonEvent['kind']]: (e: Extract<KmonEvent, { kind: 
       e.time - e.startTime,
     )}`,
   fork: (e) => safe`-> ${e.thread ? 'thread' : 'child'}=${e.thread ? e.childTid : e.childPid}`,
+  process: (e) => safe`running at attach: ppid=${e.ppid} uid=${e.uid} ${e.exe || e.comm} ${e.argv.map(shellWord)}${argvCut(e)}`,
   'exec-failed': (e) => safe`failed ${errnoName(e.error)} ${e.filename} ${e.argv.map(shellWord)}${argvCut(e)}`,
   synth: (e) => safe`value=${e.value} payload=${Buffer.byteLength(e.payload)}B`,
   'image-load': (e) => safe`${e.path}`,

@@ -70,7 +70,8 @@ enum kmon_kind {
 	KMON_KIND_SEND = 19,        /* UDP datagrams were sent to one destination by one call */
 	KMON_KIND_DNS = 20,         /* a UDP datagram was sent to port 53: a DNS query */
 	KMON_KIND_EXEC_FAILED = 21, /* an execve/execveat failed */
-	KMON_KIND_COUNT = 22        /* array bound for per-kind counters; kind 0 is never used */
+	KMON_KIND_PROCESS = 22,     /* a process that was running when the session attached (the snapshot) */
+	KMON_KIND_COUNT = 23        /* array bound for per-kind counters; kind 0 is never used */
 };
 
 /* Header flags. Bits 0..7: variable-length field N of the body was cut at its cap. */
@@ -273,6 +274,39 @@ struct kmon_dns {
 };
 enum kmon_dns_var { KMON_DNS_VAR_QUERY = 0 };
 
+/*
+ * The snapshot (kind 22): one record per process alive when the session
+ * attached, written before any ring record, so that a consumer knows the
+ * processes it will see events of. Not from the ring: hdr.cpu is
+ * KMON_CPU_SNAPSHOT, hdr.seq numbers the snapshot's records 0, 1, ... in a
+ * sequence of their own, and no kmon_cpu_stats counts them. hdr.ts_ns is
+ * when the process was read; hdr.tgid/tid/cgroup_id are the process's.
+ * Process context owns header flag bits 18-21.
+ */
+enum kmon_snapshot {
+	KMON_CPU_SNAPSHOT = 0xffffffffu,
+	/* The record was built from /proc, not by the kernel: start times have
+	 * clock-tick resolution (and follow CLOCK_BOOTTIME, converted), so
+	 * (tgid, start_ns) may differ from the same process's event records. */
+	KMON_F_APPROXIMATE = 1u << 18,
+};
+
+struct kmon_process {
+	struct kmon_header hdr;
+	kmon_u64 start_ns;         /* process start, same clock as ts_ns: (tgid, start_ns) is the process */
+	kmon_u64 parent_start_ns;  /* (ppid, parent_start_ns) is its parent */
+	kmon_u32 ppid;
+	kmon_u32 uid;              /* real ids */
+	kmon_u32 gid;
+	kmon_u32 argc;             /* arguments its exec was given (0 for kernel threads), even when argv was cut */
+	char comm[KMON_COMM_LEN];
+	kmon_u16 exe_len;          /* field 0: executable, absolute path resolved by the kernel ('' for kernel threads) */
+	kmon_u16 cwd_len;          /* field 1: working directory, resolved by the kernel */
+	kmon_u16 argv_len;         /* field 2: NUL-separated arguments, as in /proc/PID/cmdline */
+	kmon_u16 reserved;
+};
+enum kmon_process_var { KMON_PROCESS_VAR_EXE = 0, KMON_PROCESS_VAR_CWD = 1, KMON_PROCESS_VAR_ARGV = 2 };
+
 /* A failed exec: what was attempted and why it failed (the process goes on with its old image). */
 struct kmon_exec_failed {
 	struct kmon_header hdr;
@@ -424,6 +458,8 @@ KMON_PIN_SIZE(kmon_close, 136);
 KMON_PIN_SIZE(kmon_send, 128);
 KMON_PIN_SIZE(kmon_dns, 120);
 KMON_PIN_SIZE(kmon_exec_failed, 80);
+KMON_PIN_SIZE(kmon_process, 104);
+KMON_PIN(kmon_process, exe_len, 96);
 KMON_PIN_SIZE(kmon_open, 104);
 KMON_PIN(kmon_open, path_len, 96);
 KMON_PIN_SIZE(kmon_unlink, 88);

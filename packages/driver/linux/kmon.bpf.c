@@ -32,3 +32,4 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #include "programs/network.h"
 #include "programs/file.h"
 #include "programs/synth.h"
+#include "programs/iter.h"

@@ -151,6 +151,13 @@ struct kmon_filter {
 	(sizeof(struct kmon_exec_failed) + KMON_PATH_MAX + 2 + 2 * KMON_EXEC_FAILED_ARGV_MAX + 8)
 #define KMON_NET_SCRATCH 1024 /* a network body (<= 128) + KMON_DNS_MAX + 8, rounded up */
 #define KMON_SYNTH_SCRATCH (sizeof(struct kmon_synth) + KMON_PAYLOAD_MAX + 8)
+/*
+ * Snapshot records (kind process) go through the iterator's seq_file, whose
+ * buffer holds 8 pages: a record must fit in it, so argv is capped lower
+ * than an exec's.
+ */
+#define KMON_SNAPSHOT_ARGV_MAX 16384
+#define KMON_SNAPSHOT_SCRATCH (sizeof(struct kmon_process) + 2 * KMON_PATH_MAX + KMON_SNAPSHOT_ARGV_MAX + 8)
 /* File records: the largest body and two paths. */
 #define KMON_FILE_SCRATCH (sizeof(struct kmon_open) + 2 * KMON_PATH_MAX + 8)
 

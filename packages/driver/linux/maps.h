@@ -245,6 +245,30 @@ struct {
 	__type(value, __u32);
 } kmon_syscalls SEC(".maps");
 
+/*
+ * The snapshot iterator (programs/iter.h) builds each record here and walks
+ * paths in its own slot. Plain arrays: only the session's own read of the
+ * iterator runs the program, one task at a time, and it may sleep (reading
+ * another process's memory), so a per-CPU slot could be taken over meanwhile.
+ */
+struct kmon_snapshot_slot {
+	char data[KMON_SNAPSHOT_SCRATCH];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kmon_snapshot_slot);
+} kmon_snapshot_buf SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kmon_path_slot);
+} kmon_snapshot_path SEC(".maps");
+
 /* Counter echoed in kmon_synth.value, so a consumer can spot lost records. */
 __u64 kmon_synth_next = 0;
 

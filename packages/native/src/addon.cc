@@ -221,6 +221,7 @@ void ParsePlatform(const Napi::Object& config, BackendOptions* o) {
   o->synth_payload = U32(config, "synthPayload", 0, KMON_PAYLOAD_MAX);
   o->exit_fallback = Bool(config, "exitFallback", true);
   o->syscall_fallback = Bool(config, "syscallFallback", true);
+  o->snapshot_fallback = Bool(config, "snapshotFallback", true);
   if (!config.Get("filters").IsUndefined()) o->filters = ParseFilters(config.Get("filters"));  // else none
 }
 #endif
@@ -270,6 +271,7 @@ class Session : public Napi::ObjectWrap<Session> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Session",
                        {InstanceMethod<&Session::Read>("read"), InstanceMethod<&Session::Stats>("stats"),
+                        InstanceMethod<&Session::Clock>("clock"),
                         InstanceMethod<&Session::SetFilters>("setFilters"),
                         InstanceMethod<&Session::Pause>("pause"), InstanceMethod<&Session::Resume>("resume"),
                         InstanceMethod<&Session::Detach>("detach"), InstanceMethod<&Session::Close>("close")});
@@ -298,6 +300,7 @@ class Session : public Napi::ObjectWrap<Session> {
       backend_ = CreateBackend(options);
       backend_->Start(loop, OnReady, this);
       StartResume(loop);
+      if (backend_->Pending()) uv_async_send(resume_);  // handed over as the session's first batch(es)
     } catch (const BackendError& e) {
       backend_.reset();
       on_error_.Reset();
@@ -349,6 +352,16 @@ class Session : public Napi::ObjectWrap<Session> {
       ring.Set("sizeBytes", static_cast<double>(stats.ring_size));
       out.Set("ring", ring);
     }
+    return out;
+  }
+
+  Napi::Value Clock(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!backend_) throw ClosedError(env);
+    SessionClock clock = backend_->Clock();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("bootId", clock.boot_id);
+    out.Set("realtimeOffsetNs", Napi::BigInt::New(env, clock.realtime_offset_ns));
     return out;
   }
 

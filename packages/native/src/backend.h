@@ -78,6 +78,7 @@ struct BackendOptions {
   uint32_t synth_payload = 0;
   bool exit_fallback = false;  // tests: use the exit detection of kernels without group_dead
   bool syscall_fallback = false;  // tests: attach syscall programs by the sys_exit dispatcher even with tracefs
+  bool snapshot_fallback = false;  // tests: build the process snapshot from /proc, as without the task iterator
   uint64_t batch_bytes = 0;    // the staging buffer Drain fills (>= RecordMax())
   Filters filters;
 
@@ -130,6 +131,29 @@ struct BackendStats {
   uint64_t ring_size = 0;            // 0: the backend cannot tell how full its ring is
 };
 
+// How the driver's timestamps (ts_ns) relate to the wall clock, sampled once
+// when the session attaches: ts_ns + realtime_offset_ns = ns since the epoch.
+struct SessionClock {
+  std::string boot_id;  // the boot ts_ns and pids belong to
+  int64_t realtime_offset_ns = 0;
+};
+
+// The offset of `wall` from `kernel` (two clocks read in ns): reads kernel,
+// wall, kernel a few times and keeps the pair that was read closest together,
+// pairing the wall reading with the midpoint of its kernel readings.
+template <typename KernelNs, typename WallNs>
+int64_t ClockOffset(KernelNs kernel, WallNs wall) {
+  int64_t best_gap = INT64_MAX, offset = 0;
+  for (int i = 0; i < 8; ++i) {
+    int64_t before = kernel(), real = wall(), after = kernel();
+    if (after - before < best_gap) {
+      best_gap = after - before;
+      offset = real - (before + (after - before) / 2);
+    }
+  }
+  return offset;
+}
+
 struct Drained {
   size_t bytes;  // whole records copied
   bool more;     // stopped for lack of room: records are still waiting
@@ -149,7 +173,12 @@ class Backend {
   // the driver failed after Start and nothing drainable is left before the
   // failure (Windows: the pump thread could not go on).
   virtual Drained Drain(uint8_t* dst, size_t cap) = 0;
+  // Records wait that no driver wakeup will announce (the Linux process
+  // snapshot): the caller drains once the loop runs.
+  virtual bool Pending() { return false; }
   virtual BackendStats Stats() = 0;
+  // The clock sampled when the session attached.
+  virtual SessionClock Clock() = 0;
   // Replaces the live filters; the next event sees them. Throws BackendError.
   virtual void SetFilters(const Filters& filters) = 0;
   // Backpressure: stop calling `notify` until Resume, so records wait in the

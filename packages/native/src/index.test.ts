@@ -465,6 +465,25 @@ async function processTree(marker: string) {
   return { pid: root.pid!, child, go: () => root.stdin!.end('\n'), done };
 }
 
+describe('session clock', () => {
+  it("an event's time plus realtimeOffsetNs is the wall clock the workload read at that moment (within 5 ms)", () => {
+    const session = open({ kinds: ['synth'], wakeup: 'poll', synthetic: { tgid: process.pid } });
+    const before = Date.now();
+    void process.ppid; // one getppid(): one synth record stamped by the kernel now
+    const after = Date.now();
+    const sink = new Collector();
+    drain(session, sink);
+    const [event] = sink.events;
+    const { bootId, realtimeOffsetNs } = session.clock();
+    const wallMs = Number((event!.time + realtimeOffsetNs) / 1_000_000n);
+    expect(wallMs).toBeGreaterThanOrEqual(before - 5);
+    expect(wallMs).toBeLessThanOrEqual(after + 5);
+    expect(bootId).toBe(readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+    session.close();
+    expect(session.clock(), 'still there after close').toEqual({ bootId, realtimeOffsetNs });
+  });
+});
+
 describe('process filters in the kernel', () => {
   it('pids follows descendants, old and new, and nothing else is ever numbered', async () => {
     const marker = `kmon-subtree-${process.pid}`;

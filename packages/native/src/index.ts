@@ -19,6 +19,7 @@ import {
   type KernelBinding,
   type KernelSession,
   type RawKernelStats,
+  type SessionClock,
   type SessionOptions,
 } from '@kmon/core';
 import { linuxChecks } from './linux/checks.js';
@@ -49,6 +50,8 @@ export interface NativeConfig {
   exitFallback?: boolean;
   /** Tests: attach syscall programs through the raw sys_exit dispatcher even when tracefs is there. */
   syscallFallback?: boolean;
+  /** Tests: build the process snapshot from /proc (flagged approximate), as on kernels without the task iterator. */
+  snapshotFallback?: boolean;
   /** Absent: nothing is filtered. */
   filters?: NativeFilters;
 }
@@ -75,6 +78,8 @@ interface NativePrefix {
 interface NativeSession {
   read(): Uint8Array;
   stats(): RawKernelStats;
+  /** Sampled by the backend when the session attached. */
+  clock(): SessionClock;
   setFilters(filters: NativeFilters): void;
   /** Stops delivering (and telling) until resume(); records wait in the driver. */
   pause(): void;
@@ -125,7 +130,7 @@ const SUPPORTED_PLATFORMS: readonly NodeJS.Platform[] = ['linux', 'win32'];
 export const LINUX_CAPABILITIES: BindingCapabilities = {
   platform: 'Linux',
   kinds: [
-    'exec', 'exit', 'fork', 'synth', 'exec-failed', 'open', 'unlink', 'rename', 'mkdir', 'chmod', 'chown', 'link',
+    'exec', 'exit', 'fork', 'synth', 'exec-failed', 'process', 'open', 'unlink', 'rename', 'mkdir', 'chmod', 'chown', 'link',
     'connect', 'accept', 'listen', 'bind', 'close', 'send', 'dns',
   ],
   wakeups: ['each', 'adaptive', 'poll', 'pull'],
@@ -237,6 +242,7 @@ const STAGE_TEXT: Record<string, string> = {
   wait: 'wait on the ring buffer',
   stats: 'read the driver counters',
   filters: 'set the filters',
+  snapshot: 'read the process snapshot',
 };
 
 /** Maps an error thrown by kmon.node to the KmonError that says what to do about it. */
@@ -275,6 +281,7 @@ function open(options: SessionOptions, sink: BatchSink): KernelSession {
   const config = IS_WINDOWS ? toWindowsConfig(options) : toNativeConfig(options);
   let session: NativeSession | undefined;
   let finalStats: RawKernelStats | undefined;
+  let clock: SessionClock;
 
   const close = () => {
     if (!session) return;
@@ -304,10 +311,13 @@ function open(options: SessionOptions, sink: BatchSink): KernelSession {
 
   try {
     session = new native.Session(config, onBatch, onError, () => sink.onReadable?.());
+    clock = session.clock();
   } catch (error) {
+    session?.close();
     throw toKmonError(error);
   }
   return {
+    clock: () => clock,
     read() {
       if (!session) throw new KmonClosedError();
       return callNative(() => session!.read());

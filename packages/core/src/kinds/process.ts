@@ -97,3 +97,40 @@ export const execFailed = defineKind({
     _reserved: reserved('reserved', 'u32'),
   },
 });
+
+export const processSnapshot = defineKind({
+  name: 'process',
+  number: 22,
+  struct: 'kmon_process',
+  doc:
+    'A process that was running when the session attached: the snapshot that seeds process tables, one record per process, ' +
+    'delivered before any other record (Linux; sessions whose kinds include `process`). `time` is when it was read; ' +
+    '`cpu` is 0xffffffff and `seq` numbers the snapshot on its own.',
+  fields: {
+    /** Process start time (same clock as `time`): with pid, the process identity, as on its exec, fork and exit events. */
+    startTime: u64('start_ns'),
+    /** The parent's start time: with ppid, the parent's identity. */
+    parentStartTime: u64('parent_start_ns'),
+    /** Parent process id. */
+    ppid: u32('ppid'),
+    /** Real user id. */
+    uid: u32('uid'),
+    /** Real group id. */
+    gid: u32('gid'),
+    /** Number of arguments its exec was given (0 for kernel threads), also when argv was cut. */
+    argc: u32('argc'),
+    /** Process name (at most 15 bytes). */
+    comm: comm('comm'),
+    /** The executable, absolute path resolved by the kernel; '' for kernel threads. */
+    exe: text('exe_len'),
+    /** The working directory, resolved by the kernel. */
+    cwd: text('cwd_len'),
+    /** Arguments, argv[0] first (cut at the session's argvBytes, at most 16384 bytes). */
+    argv: strings('argv_len'),
+    _reserved: reserved('reserved', 'u16'),
+  },
+  flags: {
+    /** Built from /proc because the kernel's iterator was unavailable: start times have clock-tick resolution, so the process key may differ from its events'. */
+    approximate: flag('KMON_F_APPROXIMATE', 18),
+  },
+});

@@ -45,6 +45,14 @@ static __always_inline __u64 mount_of(__u64 vfsmount)
 	return vfsmount - bpf_core_field_offset(struct mount, mnt);
 }
 
+/* The snapshot iterator's own scratch: it may sleep, so it cannot share a per-CPU slot with the tracepoints. */
+static __always_inline struct kmon_path_slot *snapshot_path_slot(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&kmon_snapshot_path, &zero);
+}
+
 struct walk {
 	__u64 dentry;
 	__u64 mnt;          /* struct mount of dentry */
@@ -52,12 +60,14 @@ struct walk {
 	__u64 root_mnt;
 	__u32 pos;          /* first byte written; the path ends where the walk began */
 	__u32 done;         /* reached a root: the path is whole */
+	__u32 snapshot;     /* write to snapshot_path_slot(), not path_slot() */
+	__u32 reserved;
 };
 
 static long walk_step(__u64 index, void *ctx)
 {
 	struct walk *w = ctx;
-	struct kmon_path_slot *s = path_slot();
+	struct kmon_path_slot *s = w->snapshot ? snapshot_path_slot() : path_slot();
 	struct dentry *d;
 	struct mount *m;
 	__u64 parent, mnt_root;
@@ -100,10 +110,13 @@ static long walk_step(__u64 index, void *ctx)
 	return 0;
 }
 
-/* Walks (dentry, vfsmount) into s->buf so that it ends at `end`; returns the start. */
-static __always_inline __u32 walk_path(__u64 dentry, __u64 vfsmount, __u32 end, __u32 *cut)
+/*
+ * Walks (dentry, vfsmount) up to `task`'s root into the buffer of the slot
+ * `snapshot` picks, so that it ends at `end`; returns the start.
+ */
+static __always_inline __u32 walk_path_of(struct task_struct *task, __u32 snapshot, __u64 dentry, __u64 vfsmount,
+					  __u32 end, __u32 *cut)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct fs_struct *fs = task->fs;
 	struct walk w = {
 		.dentry = dentry,
@@ -111,12 +124,19 @@ static __always_inline __u32 walk_path(__u64 dentry, __u64 vfsmount, __u32 end, 
 		.root_dentry = (__u64)fs->root.dentry,
 		.root_mnt = mount_of((__u64)fs->root.mnt),
 		.pos = end,
+		.snapshot = snapshot,
 	};
 
 	bpf_loop(KMON_PATH_DEPTH_MAX, walk_step, &w, 0);
 	if (!w.done)
 		*cut = 1;
 	return w.pos;
+}
+
+/* walk_path_of the current task, in path_slot(). */
+static __always_inline __u32 walk_path(__u64 dentry, __u64 vfsmount, __u32 end, __u32 *cut)
+{
+	return walk_path_of(bpf_get_current_task_btf(), 0, dentry, vfsmount, end, cut);
 }
 
 /* Ends a walk that ended at KMON_PATH_MID: "/" for the root, the tail without its '/' when cut. */

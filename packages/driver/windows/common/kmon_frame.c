@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#define MAX_VARS 2
+#define MAX_VARS 4
 
 /*
  * What framing needs of each kind: the fixed body and its length fields in
@@ -24,8 +24,9 @@ struct kind_layout {
 #define VAR(kind, type, member) { __builtin_offsetof(struct type, member), kind "." #member }
 
 static const struct kind_layout kinds[KMON_KIND_COUNT] = {
-	[KMON_KIND_EXEC] = { "exec", sizeof(struct kmon_exec), 2,
-			     { VAR("exec", kmon_exec, path_len), VAR("exec", kmon_exec, argv_len) } },
+	[KMON_KIND_EXEC] = { "exec", sizeof(struct kmon_exec), 4,
+			     { VAR("exec", kmon_exec, path_len), VAR("exec", kmon_exec, argv_len),
+			       VAR("exec", kmon_exec, exe_len), VAR("exec", kmon_exec, cwd_len) } },
 	[KMON_KIND_EXIT] = { "exit", sizeof(struct kmon_exit), 0, { { 0, 0 } } },
 	[KMON_KIND_FORK] = { "fork", sizeof(struct kmon_fork), 0, { { 0, 0 } } },
 	[KMON_KIND_SYNTH] = { "synth", sizeof(struct kmon_synth), 1, { VAR("synth", kmon_synth, payload_len) } },
@@ -53,6 +54,9 @@ static const struct kind_layout kinds[KMON_KIND_COUNT] = {
 	[KMON_KIND_EXEC_FAILED] = { "exec-failed", sizeof(struct kmon_exec_failed), 2,
 				    { VAR("exec-failed", kmon_exec_failed, path_len),
 				      VAR("exec-failed", kmon_exec_failed, argv_len) } },
+	[KMON_KIND_PROCESS] = { "process", sizeof(struct kmon_process), 3,
+				{ VAR("process", kmon_process, exe_len), VAR("process", kmon_process, cwd_len),
+				  VAR("process", kmon_process, argv_len) } },
 };
 
 static const struct kind_layout *layout_of(kmon_u32 kind)

@@ -10,10 +10,13 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstddef>
+#include <iterator>
 #include <cerrno>
 #include <chrono>
 #include <cstdarg>
@@ -214,6 +217,164 @@ std::unordered_map<uint32_t, uint32_t> ParentsNow() {
   return parents;
 }
 
+int64_t ClockNs(clockid_t id) {
+  timespec ts{};
+  clock_gettime(id, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// The BPF programs stamp ts_ns with bpf_ktime_get_ns(), which is CLOCK_MONOTONIC.
+SessionClock SampleClock() {
+  std::ifstream file("/proc/sys/kernel/random/boot_id");
+  std::string boot_id;
+  std::getline(file, boot_id);
+  return {boot_id, ClockOffset([] { return ClockNs(CLOCK_MONOTONIC); }, [] { return ClockNs(CLOCK_REALTIME); })};
+}
+
+uint32_t RecordSize(const uint8_t* record) {
+  uint32_t size = 0;
+  std::memcpy(&size, record + offsetof(kmon_header, size), sizeof(size));
+  return size;
+}
+
+// The snapshot's records are not from the ring: a sequence of their own on
+// no CPU, so per-CPU gap accounting never sees them. A record whose size
+// does not frame (a driver bug) ends the snapshot there.
+std::vector<uint8_t> NumberSnapshot(std::vector<uint8_t> records) {
+  uint64_t seq = 0;
+  for (size_t at = 0; at < records.size();) {
+    uint32_t size = RecordSize(records.data() + at);
+    if (size < sizeof(kmon_process) || size % KMON_RECORD_ALIGN != 0 || size > records.size() - at) {
+      records.resize(at);
+      break;
+    }
+    auto* h = reinterpret_cast<kmon_header*>(records.data() + at);
+    h->cpu = KMON_CPU_SNAPSHOT;
+    h->seq = seq++;
+    at += size;
+  }
+  return records;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+}
+
+std::string Link(const std::string& path) {
+  char target[KMON_PATH_MAX + 1];
+  ssize_t n = readlink(path.c_str(), target, sizeof(target));
+  return n > 0 ? std::string(target, static_cast<size_t>(n)) : "";
+}
+
+// "Uid:\t1000\t1000\t1000\t1000" -> 1000 (the real id comes first).
+uint32_t StatusId(const std::string& status, const char* key) {
+  size_t at = status.find(key);
+  return at == std::string::npos ? 0 : static_cast<uint32_t>(std::strtoul(status.c_str() + at + std::strlen(key), nullptr, 10));
+}
+
+// The cgroup v2 id of a process: the inode of its cgroup directory.
+uint64_t CgroupId(const std::string& pid) {
+  std::string cgroup = ReadFile("/proc/" + pid + "/cgroup");
+  size_t at = cgroup.find("0::");
+  if (at == std::string::npos) return 0;
+  std::string path = cgroup.substr(at + 3, cgroup.find('\n', at) - at - 3);
+  struct stat st{};
+  return stat(("/sys/fs/cgroup" + path).c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+// /proc/PID/stat: the comm in parentheses (it may hold ") "), then ppid and
+// starttime (fields 4 and 22) among the space-separated fields after it.
+struct ProcStat {
+  std::string comm;
+  uint32_t ppid = 0;
+  uint64_t start_ticks = 0;  // since boot, CLOCK_BOOTTIME in clock ticks
+};
+
+bool ReadStat(const std::string& pid, ProcStat* out) {
+  std::string line = ReadFile("/proc/" + pid + "/stat");
+  size_t open = line.find('('), close = line.rfind(')');
+  if (open == std::string::npos || close == std::string::npos || close < open) return false;  // exited meanwhile
+  out->comm = line.substr(open + 1, close - open - 1);
+  unsigned long ppid = 0;
+  unsigned long long start = 0;
+  if (std::sscanf(line.c_str() + close + 1, " %*c %lu %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+                  &ppid, &start) != 2)
+    return false;
+  out->ppid = static_cast<uint32_t>(ppid);
+  out->start_ticks = start;
+  return true;
+}
+
+// Appends a variable field, cut to `cap` (paths keep their end, as the
+// kernel's walk does; argv its start) with the field's truncation flag.
+void PutField(std::vector<uint8_t>* rec, const std::string& value, size_t cap, bool keep_end, uint32_t field, uint16_t* len) {
+  auto* h = reinterpret_cast<kmon_header*>(rec->data());
+  size_t n = std::min(value.size(), cap);
+  if (n < value.size()) h->flags |= KMON_F_TRUNCATED(field);
+  const char* from = value.data() + (keep_end ? value.size() - n : 0);
+  rec->insert(rec->end(), from, from + n);
+  *len = static_cast<uint16_t>(n);
+}
+
+// The snapshot without the kernel's iterator, from /proc, flagged
+// approximate: /proc gives start times in clock ticks of CLOCK_BOOTTIME,
+// converted here to CLOCK_MONOTONIC ns, so they only approach the kernel's.
+std::vector<uint8_t> ProcSnapshot(uint32_t self_tgid, uint32_t argv_bytes) {
+  std::map<uint32_t, ProcStat> stats;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) throw BackendError("snapshot", errno, ErrorText("listing /proc", errno, ""));
+  while (dirent* entry = readdir(proc)) {
+    char* end = nullptr;
+    unsigned long pid = std::strtoul(entry->d_name, &end, 10);
+    ProcStat stat;
+    if (pid != 0 && *end == '\0' && ReadStat(entry->d_name, &stat)) stats[static_cast<uint32_t>(pid)] = stat;
+  }
+  closedir(proc);
+  const int64_t tick_ns = 1000000000 / sysconf(_SC_CLK_TCK);
+  const int64_t boot_to_mono = ClockNs(CLOCK_MONOTONIC) - ClockNs(CLOCK_BOOTTIME);
+  auto start_ns = [&](uint64_t ticks) { return static_cast<uint64_t>(static_cast<int64_t>(ticks) * tick_ns + boot_to_mono); };
+  size_t argv_cap = std::min<size_t>(argv_bytes, KMON_SNAPSHOT_ARGV_MAX);
+  std::vector<uint8_t> out;
+  for (const auto& [tgid, stat] : stats) {
+    if (tgid == self_tgid) continue;  // read only as a parent
+    std::string pid = std::to_string(tgid), dir = "/proc/" + pid;
+    std::vector<uint8_t> rec(sizeof(kmon_process));
+    kmon_process p{};
+    p.hdr.abi_version = KMON_ABI_VERSION;
+    p.hdr.kind = KMON_KIND_PROCESS;
+    p.hdr.flags = KMON_F_APPROXIMATE;
+    p.hdr.ts_ns = static_cast<uint64_t>(ClockNs(CLOCK_MONOTONIC));
+    p.hdr.tgid = p.hdr.tid = tgid;
+    p.hdr.cgroup_id = CgroupId(pid);
+    p.start_ns = start_ns(stat.start_ticks);
+    auto parent = stats.find(stat.ppid);
+    p.parent_start_ns = parent == stats.end() ? 0 : start_ns(parent->second.start_ticks);
+    p.ppid = stat.ppid;
+    std::string status = ReadFile(dir + "/status");
+    p.uid = StatusId(status, "\nUid:");
+    p.gid = StatusId(status, "\nGid:");
+    std::string argv = ReadFile(dir + "/cmdline");
+    if (!argv.empty() && argv.back() != '\0') argv += '\0';  // a rewritten title: the ABI wants the final NUL
+    p.argc = static_cast<uint32_t>(std::count(argv.begin(), argv.end(), '\0'));
+    std::memcpy(p.comm, stat.comm.data(), std::min(stat.comm.size(), sizeof(p.comm) - 1));
+    std::memcpy(rec.data(), &p, sizeof(p));
+    uint16_t exe_len = 0, cwd_len = 0, argv_len = 0;
+    PutField(&rec, Link(dir + "/exe"), KMON_PATH_MAX, true, KMON_PROCESS_VAR_EXE, &exe_len);
+    PutField(&rec, Link(dir + "/cwd"), KMON_PATH_MAX, true, KMON_PROCESS_VAR_CWD, &cwd_len);
+    PutField(&rec, argv, argv_cap, false, KMON_PROCESS_VAR_ARGV, &argv_len);
+    auto* body = reinterpret_cast<kmon_process*>(rec.data());
+    body->exe_len = exe_len;
+    body->cwd_len = cwd_len;
+    body->argv_len = argv_len;
+    rec.resize(KMON_ALIGN_UP(rec.size()));
+    body = reinterpret_cast<kmon_process*>(rec.data());
+    body->hdr.size = static_cast<uint32_t>(rec.size());
+    out.insert(out.end(), rec.begin(), rec.end());
+  }
+  return out;
+}
+
 class EbpfBackend final : public Backend {
  public:
   explicit EbpfBackend(const BackendOptions& options) : opts_(options) {}
@@ -226,10 +387,18 @@ class EbpfBackend final : public Backend {
                          "kernel BTF (CONFIG_DEBUG_INFO_BTF=y)");
     ncpus_ = libbpf_num_possible_cpus();
     if (ncpus_ <= 0) throw BackendError("open", -ncpus_, ErrorText("counting CPUs", -ncpus_, log.text()));
-    skel_ = kmon_bpf__open();
-    if (skel_ == nullptr) throw BackendError("open", errno, ErrorText("opening the BPF object", errno, log.text()));
-    Configure();
-    if (int err = kmon_bpf__load(skel_); err != 0) {
+    bool snapshot = opts_.kinds & Bit(KMON_KIND_PROCESS);
+    snapshot_iter_ = snapshot && !opts_.snapshot_fallback;
+    int err = OpenAndLoad(log);
+    if (err != 0 && snapshot_iter_) {
+      // A kernel without sleepable task iterators or bpf_copy_from_user_task
+      // (before 5.18): everything else, and the snapshot from /proc.
+      snapshot_iter_ = false;
+      kmon_bpf__destroy(skel_);
+      skel_ = nullptr;
+      err = OpenAndLoad(log);
+    }
+    if (err != 0) {
       // The verifier rejects with EACCES too: that is not a permission problem.
       throw BackendError(log.verifier_rejected() ? "verify" : "load", -err, ErrorText("loading the BPF programs", -err, log.text()),
                          MissingFeature(-err));
@@ -246,7 +415,14 @@ class EbpfBackend final : public Backend {
     if (ring_ == nullptr) throw BackendError("ring", errno, ErrorText("mapping the ring buffer", errno, log.text()));
     MapRingPositions();
     if (opts_.wakeup != Wakeup::kPoll) OpenWakeupFd();
+    clock_ = SampleClock();
+    // After the attach: a process born meanwhile is in the snapshot, its fork in the ring, or both; none is missed.
+    if (snapshot) snapshot_ = NumberSnapshot(snapshot_iter_ ? IterSnapshot() : ProcSnapshot(opts_.self_tgid, opts_.argv_bytes));
   }
+
+  bool Pending() override { return snapshot_at_ < snapshot_.size(); }
+
+  SessionClock Clock() override { return clock_; }
 
   void Start(uv_loop_t* loop, Notify notify, void* ctx) override {
     if (opts_.wakeup != Wakeup::kPoll) poll_ = StartPoll(loop, notify, ctx);
@@ -260,6 +436,7 @@ class EbpfBackend final : public Backend {
     room_ = cap;
     used_ = 0;
     full_ = false;
+    if (!TakeSnapshot()) return {used_, true};  // ring records only after the whole snapshot
     ring_buffer__consume(ring_);  // < 0 only when OnRecord stopped it
     return {used_, full_};
   }
@@ -337,6 +514,50 @@ class EbpfBackend final : public Backend {
     return __atomic_load_n(reinterpret_cast<const uint64_t*>(positions_ + offset), __ATOMIC_ACQUIRE);
   }
 
+  int OpenAndLoad(const LogCapture& log) {
+    skel_ = kmon_bpf__open();
+    if (skel_ == nullptr) throw BackendError("open", errno, ErrorText("opening the BPF object", errno, log.text()));
+    Configure();
+    return kmon_bpf__load(skel_);
+  }
+
+  // Runs the task iterator once (its link was attached with the others) and
+  // returns what it wrote: one struct kmon_process per process.
+  std::vector<uint8_t> IterSnapshot() {
+    int fd = bpf_iter_create(bpf_link__fd(skel_->links.kmon_snapshot));
+    if (fd < 0) throw BackendError("snapshot", errno, ErrorText("starting the process iterator", errno, ""));
+    std::vector<uint8_t> out;
+    for (;;) {
+      size_t at = out.size();
+      out.resize(at + (64 << 10));
+      ssize_t n = read(fd, out.data() + at, 64 << 10);
+      out.resize(at + static_cast<size_t>(std::max<ssize_t>(n, 0)));
+      if (n > 0 || (n < 0 && errno == EINTR)) continue;
+      int err = n < 0 ? errno : 0;
+      close(fd);
+      if (err != 0) throw BackendError("snapshot", err, ErrorText("reading the process iterator", err, ""));
+      break;
+    }
+    bpf_link__destroy(skel_->links.kmon_snapshot);  // run once: nothing of it stays in the kernel
+    skel_->links.kmon_snapshot = nullptr;
+    return out;
+  }
+
+  // Copies whole snapshot records while they fit; true once the snapshot is
+  // all delivered and a ring record still fits (OnRecord's rule).
+  bool TakeSnapshot() {
+    while (snapshot_at_ < snapshot_.size()) {
+      uint32_t size = RecordSize(snapshot_.data() + snapshot_at_);
+      if (size > room_ - used_) return false;
+      std::memcpy(dst_ + used_, snapshot_.data() + snapshot_at_, size);
+      used_ += size;
+      snapshot_at_ += size;
+    }
+    if (!snapshot_.empty()) std::vector<uint8_t>().swap(snapshot_);  // delivered: free it
+    snapshot_at_ = 0;
+    return room_ - used_ >= KMON_RECORD_MAX;
+  }
+
   void Configure() {
     auto& cfg = skel_->rodata->kmon_cfg;
     cfg.kinds = opts_.kinds;
@@ -365,6 +586,7 @@ class EbpfBackend final : public Backend {
     bpf_program__set_autoattach(skel_->progs.kmon_fork, (opts_.kinds & (1u << KMON_KIND_FORK)) || tracking);
     Autoload(skel_->progs.kmon_synth, opts_.synthetic);
     Autoload(skel_->progs.kmon_tcp_close, opts_.kinds & Bit(KMON_KIND_CLOSE));
+    Autoload(skel_->progs.kmon_snapshot, snapshot_iter_);
     bool failed_execs = opts_.kinds & (1u << KMON_KIND_EXEC_FAILED);
     for (bpf_program* prog : {skel_->progs.kmon_execve_enter, skel_->progs.kmon_execveat_enter, skel_->progs.kmon_execve_exit,
                               skel_->progs.kmon_execveat_exit})
@@ -714,6 +936,10 @@ class EbpfBackend final : public Backend {
   }
 
   BackendOptions opts_;
+  SessionClock clock_;
+  bool snapshot_iter_ = false;    // the snapshot comes from the task iterator (else from /proc)
+  std::vector<uint8_t> snapshot_;  // process records to deliver before any ring record
+  size_t snapshot_at_ = 0;         // bytes of it delivered
   kmon_bpf* skel_ = nullptr;
   ring_buffer* ring_ = nullptr;
   uint8_t* positions_ = nullptr;  // the ring's consumer and producer pages, read-only
