@@ -5,6 +5,7 @@
 import {
   ALL_CAPABILITIES,
   KmonUnsupportedError,
+  type SessionClock,
   type BatchSink,
   type BindingCapabilities,
   type EventKind,
@@ -67,6 +68,10 @@ class NatsSession implements KernelSession {
   private readonly prefix: string;
   private readonly hosts: ReadonlySet<string> | undefined;
   private readonly kinds: ReadonlySet<string>;
+  private readonly ownClock: SessionClock = {
+    bootId: 'unknown-boot',
+    realtimeOffsetNs: BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint(),
+  };
 
   constructor(
     private readonly options: NatsBindingOptions,
@@ -162,6 +167,15 @@ class NatsSession implements KernelSession {
 
   read(): Uint8Array {
     return this.drainPending();
+  }
+
+  /**
+   * A fleet has one clock per host, and the exporters do not send theirs
+   * yet: until they do, this consumer's own (as @kmon/rx assumed for every
+   * binding before clock() existed), right only for events of this host.
+   */
+  clock(): SessionClock {
+    return this.ownClock;
   }
 
   stats() {

@@ -356,6 +356,7 @@ export function exportingBinding(inner: KernelBinding, exporter: NatsExporter): 
           if (batch.length > 0) exporter.batch(batch);
           return batch;
         },
+        clock: () => session.clock(),
         stats: () => session.stats(),
         setFilters: (filters) => session.setFilters(filters),
         pause: () => session.pause(),
