@@ -61,7 +61,7 @@ describe('createKmon (mock binding)', () => {
 
   it('hands the parsed options to the binding', () => {
     createKmon({ kinds: ['exit'], argvBytes: 128 }, { binding }).events$.subscribe();
-    expect(binding.current!.options).toMatchObject({ kinds: ['exit'], argvBytes: 128, wakeup: 'adaptive' });
+    expect(binding.current!.options).toMatchObject({ kinds: ['exit', 'process'], argvBytes: 128, wakeup: 'adaptive' });
   });
 
   it('changes the filters of the live session, and a later session starts with them', () => {
