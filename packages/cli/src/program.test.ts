@@ -52,7 +52,7 @@ describe('kmon watch (mock binding)', () => {
   it('--kinds network, --port, --cidr and --no-loopback become the session kinds and network filter', async () => {
     const r = await runWith(binding, ['watch', '--kinds', 'network,exec', '--port', '443', '--cidr', '10.1.2.3/8', '--no-loopback']);
     expect(r.code).toBe(0);
-    expect(binding.current!.options.kinds).toEqual(['connect', 'accept', 'listen', 'bind', 'close', 'send', 'dns', 'exec']);
+    expect(binding.current!.options.kinds).toEqual(['connect', 'accept', 'listen', 'bind', 'close', 'send', 'dns', 'exec', 'process']);
     expect(binding.current!.options.filters.network).toEqual({
       include: ['10.0.0.0/8'],
       exclude: [],
@@ -165,7 +165,7 @@ describe('kmon watch (mock binding)', () => {
   it('--pid, --no-children, --uid, --container and --comm become the kernel process filter; --kinds the kinds', async () => {
     const argv = ['watch', '--pid', '2', '--no-children', '-u', '0', '--container', 'abcd', '-c', 'sh', '--kinds', 'exit', '-f', 'jsonl'];
     const r = await runWith(binding, argv, [concatBatch([exit(1, 0), exit(2, 0)])]);
-    expect(binding.current!.options.kinds).toEqual(['exit']);
+    expect(binding.current!.options.kinds).toEqual(['exit', 'process']);
     expect(binding.current!.options.filters.process).toEqual({ pids: [2], children: false, uids: [0], cgroups: [], containers: ['abcd'], comms: ['sh'] });
     // The kernel filters: what it delivers is printed as is.
     expect(r.out().trim().split('\n').map((l) => JSON.parse(l).pid)).toEqual([1, 2]);
@@ -185,7 +185,7 @@ describe('kmon watch (mock binding)', () => {
     await runWith(binding, ['watch', '--kinds', 'process,file', '--path', '/etc', '--exclude-path', '/etc/ssl/', '--failed', '-n', '1'], [
       concatBatch([exit(1, 0)]),
     ]);
-    expect(binding.current!.options.kinds).toEqual(['exec', 'exit', 'fork', 'open', 'unlink', 'rename', 'mkdir', 'chmod', 'chown', 'link']);
+    expect(binding.current!.options.kinds).toEqual(['exec', 'exit', 'fork', 'open', 'unlink', 'rename', 'mkdir', 'chmod', 'chown', 'link', 'process']);
     expect(binding.current!.options.filters.file).toEqual({ include: ['/etc/'], exclude: ['/etc/ssl/'], failed: true, writesOnly: false });
   });
 
@@ -246,7 +246,7 @@ describe('kmon watch (mock binding)', () => {
 
   it('repeated --kinds accumulate', async () => {
     await runWith(binding, ['watch', '--kinds', 'exec', '--kinds', 'exit,exec']);
-    expect(binding.current!.options.kinds).toEqual(['exec', 'exit']);
+    expect(binding.current!.options.kinds).toEqual(['exec', 'exit', 'process']);
   });
 
   it('text gives every kind a readable DETAIL: exec-failed, file calls (cut paths marked, errno names)', async () => {
