@@ -55,6 +55,15 @@ function startAt(from: NatsBindingOptions['from']): Partial<OrderedConsumerOptio
   return { deliver_policy: DeliverPolicy.StartTime, opt_start_time: from.time.toISOString() };
 }
 
+/**
+ * What a fleet session's clock() returns until the exporters send their
+ * hosts' clocks: this process's own, sampled once (right for events of this host only).
+ */
+export const CONSUMER_CLOCK: SessionClock = {
+  bootId: 'unknown-boot',
+  realtimeOffsetNs: BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint(),
+};
+
 class NatsSession implements KernelSession {
   private nc: NatsConnection | undefined;
   private messages: ConsumerMessages | undefined;
@@ -68,10 +77,6 @@ class NatsSession implements KernelSession {
   private readonly prefix: string;
   private readonly hosts: ReadonlySet<string> | undefined;
   private readonly kinds: ReadonlySet<string>;
-  private readonly ownClock: SessionClock = {
-    bootId: 'unknown-boot',
-    realtimeOffsetNs: BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint(),
-  };
 
   constructor(
     private readonly options: NatsBindingOptions,
@@ -175,7 +180,7 @@ class NatsSession implements KernelSession {
    * binding before clock() existed), right only for events of this host.
    */
   clock(): SessionClock {
-    return this.ownClock;
+    return CONSUMER_CLOCK;
   }
 
   stats() {

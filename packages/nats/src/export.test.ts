@@ -7,7 +7,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { natsBinding } from './binding.js';
+import { CONSUMER_CLOCK, natsBinding } from './binding.js';
 import { KmonNatsError } from './errors.js';
 import { createNatsExporter, exportToNats, type ExportOptions, type NatsExporter } from './exporter.js';
 import { startNatsServer, type NatsServer } from './testing/server.js';
@@ -51,7 +51,7 @@ function processes(n: number, first = 0, cpu = 0): Uint8Array {
 /** An export over the mock binding: what the local consumer saw, and the exporter. */
 async function exportSession(options: ExportOptions) {
   const exporter = await createNatsExporter({ host: 'h1', bootId: 'boot-1', ackTimeoutMs: 1000, retryMs: 100, flushTimeoutMs: 20_000, ...options });
-  const mock = createMockBinding();
+  const mock = createMockBinding({ clock: CONSUMER_CLOCK }); // the fleet side has no other (the hosts' are not exported yet)
   const kmon = createKmon({ kinds: [...KINDS] }, { binding: exporter.binding(mock), statsIntervalMs: 20 });
   const local = lastValueFrom(exportToNats(kmon.events$, exporter).pipe(toArray()));
   await until(() => mock.current !== undefined);
