@@ -356,7 +356,8 @@ describe('kmon doctor (mock binding)', () => {
         '✓ attach file: mock: a session for open, unlink, rename, mkdir, chmod, chown, link opened, attached and closed\n' +
         '✓ attach network: mock: a session for connect, accept, listen, bind, close, send, dns opened, attached and closed\n',
     );
-    expect(binding.sessions.map((s) => [s.options.kinds.length, s.closed])).toEqual([[3, true], [7, true], [7, true]]);
+    // Each family's kinds, and 'process': rx asks a binding that can snapshot for the table's seed.
+    expect(binding.sessions.map((s) => [s.options.kinds.length, s.closed])).toEqual([[4, true], [8, true], [8, true]]);
   });
 
   it('--format json: the checks as JSON; a family the kernel refuses fails with its hint', async () => {
