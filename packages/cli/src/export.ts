@@ -15,7 +15,7 @@ import {
 import { Command, InvalidArgumentError } from 'commander';
 import { KmonOptionsError, createKmon, nativeBinding, type KernelBinding, type KmonConfig, type SessionOptionsInput } from 'kmon';
 import type { Io } from './io.js';
-import { describeSummary, runStream, type StreamSummary } from './stream.js';
+import { describeSummary, runStream, unprinted, type StreamSummary } from './stream.js';
 
 export interface ExportCommandOptions {
   session: SessionOptionsInput;
@@ -160,15 +160,7 @@ export function exportOptions(url: string, flags: ExportFlags): ExportOptions {
 export async function exportEvents(options: ExportCommandOptions, io: Io, config: KmonConfig = {}): Promise<ExportSummary> {
   const exporter = await createNatsExporter(options.nats);
   const kmon = createKmon(options.session, { ...config, binding: exporter.binding(config.binding ?? nativeBinding) });
-  const output = {
-    format: 'jsonl' as const,
-    print: false,
-    pids: [],
-    comms: [],
-    ...(options.count !== undefined && { count: options.count }),
-    ...(options.durationSec !== undefined && { durationSec: options.durationSec }),
-    ...(options.quiet !== undefined && { quiet: options.quiet }),
-  };
+  const output = unprinted(options);
   try {
     const seen = await runStream({ ...kmon, events$: exportToNats(kmon.events$, exporter) }, output, io, {
       command: 'export',

@@ -4,7 +4,7 @@
 import { CaptureWriter, recordingBinding, type CaptureSummary } from '@kmon/capture';
 import { createKmon, nativeBinding, type KmonConfig, type SessionOptionsInput } from 'kmon';
 import type { Io } from './io.js';
-import { runStream, type StreamSummary } from './stream.js';
+import { runStream, unprinted, type StreamSummary } from './stream.js';
 
 export interface RecordOptions {
   session: SessionOptionsInput;
@@ -25,15 +25,7 @@ export async function record(options: RecordOptions, io: Io, config: KmonConfig 
   const binding = recordingBinding(config.binding ?? nativeBinding, writer);
   const kmon = createKmon(options.session, { ...config, binding });
   const maxBytes = options.maxBytes ?? Infinity;
-  const output = {
-    format: 'jsonl' as const,
-    print: false,
-    pids: [],
-    comms: [],
-    ...(options.count !== undefined && { count: options.count }),
-    ...(options.durationSec !== undefined && { durationSec: options.durationSec }),
-    ...(options.quiet !== undefined && { quiet: options.quiet }),
-  };
+  const output = unprinted(options);
   const seen = await runStream(kmon, output, io, {
     command: 'record',
     banner: `recording to ${options.file}; Ctrl-C to stop`,

@@ -29,6 +29,19 @@ export interface OutputOptions {
   clock?: Clock;
 }
 
+/** Output options of a command that consumes the stream without printing it (record, export): only its stop conditions. */
+export function unprinted(stop: Pick<OutputOptions, 'count' | 'durationSec' | 'quiet'>): OutputOptions {
+  return {
+    format: 'jsonl',
+    print: false,
+    pids: [],
+    comms: [],
+    ...(stop.count !== undefined && { count: stop.count }),
+    ...(stop.durationSec !== undefined && { durationSec: stop.durationSec }),
+    ...(stop.quiet !== undefined && { quiet: stop.quiet }),
+  };
+}
+
 export interface StreamSummary {
   events: number;
   lost: number;
