@@ -5,33 +5,25 @@ import {
   formatDuration,
   safe,
   shellWord,
+  type ContextEvent,
+  type ContextMessage,
   type KmonEvent,
   type KmonMessage,
   type SafeText,
   type SocketAddress,
 } from 'kmon';
 import type { Colours } from './colour.js';
+import { timeOfDay } from './time.js';
 
 export const FORMATS = ['text', 'json', 'jsonl'] as const;
 export type Format = (typeof FORMATS)[number];
 
-/** Turns the kernel's monotonic timestamps into wall-clock time. */
-export interface Clock {
-  wallTimeMs(monotonicNs: bigint): number;
+/** The TIME column: the event's wall-clock time of day (the session clock's), local with its UTC offset, or UTC. */
+export function timeCell(message: ContextEvent, utc: boolean): string {
+  return timeOfDay(message.wallTimeNs, utc);
 }
 
-/** On Linux both process.hrtime and the driver's timestamps are CLOCK_MONOTONIC. */
-export function systemClock(): Clock {
-  const offsetNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
-  return { wallTimeMs: (ns) => Number((ns + offsetNs) / 1_000_000n) };
-}
-
-/** The TIME column: wall-clock time of day, to the millisecond (UTC). */
-export function timeCell(message: KmonEvent, clock: Clock): string {
-  return new Date(clock.wallTimeMs(message.time)).toISOString().slice(11, 23);
-}
-
-/** JSON with 64-bit values as decimal strings (exact, and what jq can read). */
+/** JSON with 64-bit values as decimal strings (exact, and what jq can read); `wallTime` is ISO 8601 (UTC). */
 export function toJson(message: KmonMessage): string {
   return JSON.stringify(message, (_key, value: unknown) => {
     if (typeof value === 'bigint') return value.toString();
@@ -114,7 +106,7 @@ const describeEvent: { [K in KmonEvent['kind']]: (e: Extract<KmonEvent, { kind: 
 
 /** Text columns, execsnoop's shape: one header line, then one aligned row per message. */
 const COLUMNS = [
-  { title: 'TIME', width: 12 },
+  { title: 'TIME', width: 18 }, // 14:05:03.123+01:00
   { title: 'EVENT', width: Math.max(...[...EVENT_KINDS, 'lost'].map((k) => k.length)) },
   { title: 'PID', width: 7 },
   { title: 'COMM', width: 16 },
@@ -143,7 +135,7 @@ const kindColour = (c: Colours, kind: string): ((s: string) => string) =>
     lost: (s: string) => c.bold(c.red(s)),
   })[kind] ?? c.magenta;
 
-export function toText(message: KmonMessage, clock: Clock, c: Colours): string {
+export function toText(message: ContextMessage, utc: boolean, c: Colours): string {
   const kind = { text: kindColour(c, message.kind)(message.kind), visible: message.kind.length };
   if (message.kind === 'lost') {
     const detail = message.error ? safe`: ${message.error.message}` : '';
@@ -151,16 +143,16 @@ export function toText(message: KmonMessage, clock: Clock, c: Colours): string {
   }
   const comm = 'comm' in message ? safe`${message.comm}`.text : '-';
   const render = describeEvent[message.kind] as (e: KmonEvent) => SafeText;
-  return row([plain(timeCell(message, clock)), kind, plain(String(message.pid)), plain(comm), plain(render(message).text)]);
+  return row([plain(timeCell(message, utc)), kind, plain(String(message.pid)), plain(comm), plain(render(message).text)]);
 }
 
 /** Writes messages in one format; `end()` closes what the format needs closed. */
 export interface Printer {
-  print(message: KmonMessage): void;
+  print(message: ContextMessage): void;
   end(): void;
 }
 
-export function createPrinter(format: Format, write: (chunk: string) => void, c: Colours, clock: Clock = systemClock()): Printer {
+export function createPrinter(format: Format, write: (chunk: string) => void, c: Colours, utc = false): Printer {
   switch (format) {
     case 'jsonl':
       return { print: (m) => write(toJson(m) + '\n'), end: () => {} };
@@ -176,7 +168,7 @@ export function createPrinter(format: Format, write: (chunk: string) => void, c:
     }
     case 'text': {
       write(textHeader(c) + '\n');
-      return { print: (m) => write(toText(m, clock, c) + '\n'), end: () => {} };
+      return { print: (m) => write(toText(m, utc, c) + '\n'), end: () => {} };
     }
   }
 }

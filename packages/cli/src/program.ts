@@ -110,6 +110,7 @@ interface OutputFlags {
   count?: number;
   duration?: number;
   quiet?: boolean;
+  utc?: boolean;
 }
 
 /**
@@ -180,7 +181,9 @@ function outputOptions(command: Command, jsFilters = true): Command {
       .option('-p, --pid <pid>', 'only this process (repeatable); fork events match on the child too', collect(processId))
       .option('-c, --comm <name>', 'only processes with this name (repeatable)', collect(processName));
   }
-  return command.addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('text'));
+  return command
+    .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('text'))
+    .option('--utc', 'text times in UTC (default: local time with its offset, honouring TZ); json has ISO 8601 wallTime in UTC');
 }
 
 /** The network filter the flags ask for (prefixes are checked by @kmon/core's schema). */
@@ -237,6 +240,7 @@ const toOutput = (flags: OutputFlags, jsFilters = true) => ({
   format: flags.format,
   pids: jsFilters ? (flags.pid ?? []) : [],
   comms: jsFilters ? (flags.comm ?? []) : [],
+  ...(flags.utc !== undefined && { utc: flags.utc }),
   ...toStop(flags),
 });
 

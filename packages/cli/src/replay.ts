@@ -1,7 +1,7 @@
 // `kmon replay FILE`: a capture through the same pipeline and output as
 // `kmon watch`, at its recorded pace (--speed) or as fast as possible, with a
 // progress bar on a terminal; says so when the capture was cut.
-import { readCaptureHeader, replayBinding, wallTimeMs, type CaptureEnding } from '@kmon/capture';
+import { readCaptureHeader, replayBinding, type CaptureEnding } from '@kmon/capture';
 import { createKmon, type KmonConfig } from 'kmon';
 import type { Io } from './io.js';
 import { runStream, type OutputOptions, type StreamSummary } from './stream.js';
@@ -19,8 +19,8 @@ export async function replay(options: ReplayOptions, io: Io, config: KmonConfig 
   const header = await readCaptureHeader(options.file);
   const binding = replayBinding(options.file, { speed: options.speed });
   const kmon = createKmon({}, { ...config, binding });
-  const clock = { wallTimeMs: (ns: bigint) => wallTimeMs(header, ns) };
-  const seen = await runStream(kmon, { ...options, clock }, io, {
+  // Event wall times come from the capture's recorded session clock (the replay binding's clock()).
+  const seen = await runStream(kmon, options, io, {
     command: 'replay',
     banner: `replaying ${options.file} (recorded ${header.startedAt} on ${header.host.hostname}, ${header.host.kernel})`,
     status: { progress: () => binding.progress() },

@@ -2,10 +2,10 @@
 // or is stopped (Ctrl-C, --count, --duration, a caller's condition), print
 // (or only count) its messages, keep the status line, and say what was seen.
 // Every loss is printed in-band and counted.
-import { pausingWriter, whereComm, wherePid, type Kmon, type EventKind, type KmonMessage, type LostNotice } from 'kmon';
+import { pausingWriter, whereComm, wherePid, type Kmon, type EventKind, type ContextMessage, type LostNotice } from 'kmon';
 import { type MonoTypeOperatorFunction, filter, identity, takeWhile, tap } from 'rxjs';
 import { colours } from './colour.js';
-import { createPrinter, systemClock, type Clock, type Format } from './format.js';
+import { createPrinter, type Format } from './format.js';
 import type { Io } from './io.js';
 import { NO_STATUS_LINE, statusLine, type StatusSource } from './status.js';
 
@@ -25,8 +25,8 @@ export interface OutputOptions {
   quiet?: boolean;
   /** Colour text output; by default when stdout is a terminal. */
   colour?: boolean;
-  /** How event times become wall-clock times (a replay: the capture's clock). */
-  clock?: Clock;
+  /** Text times in UTC rather than local time. */
+  utc?: boolean;
 }
 
 /** Output options of a command that consumes the stream without printing it (record, export): only its stop conditions. */
@@ -49,11 +49,11 @@ export interface StreamSummary {
   seconds: number;
 }
 
-function selection(options: OutputOptions): MonoTypeOperatorFunction<KmonMessage> {
-  const byPid = options.pids.length > 0 ? wherePid<KmonMessage>(...options.pids) : identity;
-  const byComm = options.comms.length > 0 ? whereComm<KmonMessage>(...options.comms) : identity;
+function selection(options: OutputOptions): MonoTypeOperatorFunction<ContextMessage> {
+  const byPid = options.pids.length > 0 ? wherePid<ContextMessage>(...options.pids) : identity;
+  const byComm = options.comms.length > 0 ? whereComm<ContextMessage>(...options.comms) : identity;
   const kinds = new Set<string>(options.kinds ?? []);
-  const byKind = kinds.size > 0 ? filter<KmonMessage>((m) => m.kind === 'lost' || kinds.has(m.kind)) : identity;
+  const byKind = kinds.size > 0 ? filter<ContextMessage>((m) => m.kind === 'lost' || kinds.has(m.kind)) : identity;
   return (source) => source.pipe(byKind, byPid, byComm);
 }
 
@@ -91,12 +91,12 @@ export function runStream(kmon: Kmon, options: OutputOptions, io: Io, hooks: Str
   const stdoutIsTerminal = io.stdout.isTTY === true;
   // A reader slower than the kernel pauses the session: records wait (and drop, counted) in the ring, not in stdout's buffer.
   const c = colours(options.colour ?? stdoutIsTerminal);
-  const printer = createPrinter(options.format, pausingWriter(kmon, io.stdout), c, options.clock ?? systemClock());
+  const printer = createPrinter(options.format, pausingWriter(kmon, io.stdout), c, options.utc ?? false);
   const summary: StreamSummary = { events: 0, lost: 0, lostByCause: {}, seconds: 0 };
   const limit = options.count ?? Infinity;
   const started = performance.now();
   let status = NO_STATUS_LINE; // drawn once the banner is out
-  const print = (message: KmonMessage) => {
+  const print = (message: ContextMessage) => {
     if (options.print === false) return;
     if (stdoutIsTerminal) status.clear(); // events and the status line share the terminal: never mixed
     printer.print(message);
