@@ -24,6 +24,7 @@ import { describeEnding, replay } from './replay.js';
 import { fleetOptions, registerExport, watchSource, type FleetFlags } from './export.js';
 import { describeSummary } from './stream.js';
 import { uiCommand } from './ui.js';
+import { psCommand } from './ps.js';
 import { watch } from './watch.js';
 
 function positiveInt(value: string): number {
@@ -407,6 +408,8 @@ export function createProgram(io: Io, config: KmonConfig = {}) {
     toSession: (flags: SessionFlags) => toSession(flags, kernelFilters),
     attempt: (work) => attempt(uiSubcommand, work),
   });
+
+  const psSubcommand: Command = psCommand(program.command('ps'), { io, config, attempt: (work) => attempt(psSubcommand, work) });
 
   const doctorCommand: Command = program
     .command('doctor')
