@@ -73,7 +73,6 @@ export {
   type ContextEvent,
   type ContextMessage,
   type ContextResolver,
-  type EventClock,
   type EventContext,
   type HostLookups,
   type ProcessContext,

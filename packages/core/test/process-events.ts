@@ -3,7 +3,6 @@
 import { decodeBatch } from '../src/decoder.js';
 import type { EventOfKind, KmonEventKind } from '../src/events.js';
 import { encodeRecord } from '../src/testing/encode.js';
-import type { ProcessSnapshot } from '../src/process/table.js';
 
 export function eventOf<K extends KmonEventKind>(kind: K, props: Partial<EventOfKind<K>>): EventOfKind<K> {
   const [base] = decodeBatch(encodeRecord({ kind })).events;
@@ -12,21 +11,15 @@ export function eventOf<K extends KmonEventKind>(kind: K, props: Partial<EventOf
 
 export const BOOT = '6f1c2e0a-9d7b-4c1e-8f00-1234567890ab';
 
-/** A process snapshot record (kind 22) as the binding delivers it at attach. */
-export function snapshotOf(props: Partial<ProcessSnapshot> & Pick<ProcessSnapshot, 'pid' | 'startTime'>) {
-  const base = eventOf('exec', { time: 1n });
-  const snapshot: ProcessSnapshot = {
+/** A process snapshot record (kind 22) as the binding delivers it at attach: init unless told otherwise. */
+export function snapshotOf(props: Partial<EventOfKind<'process'>> & Pick<EventOfKind<'process'>, 'pid' | 'startTime'>) {
+  return eventOf('process', {
+    time: 1n,
     cgroupId: 1n,
-    parentStartTime: 0n,
-    ppid: 0,
-    uid: 0,
-    gid: 0,
     comm: 'init',
     exe: '/sbin/init',
     cwd: '/',
     argv: ['/sbin/init'],
-    approximate: false,
     ...props,
-  };
-  return { ...base, ...snapshot, kind: 'process' } as unknown as EventOfKind<'exec'> & ProcessSnapshot;
+  });
 }

@@ -41,6 +41,35 @@ async function run(file: string, args: string[]) {
 }
 
 describe('process context on the kernel', () => {
+  it('a process started before the session and exiting during it: its exit has its real argv, parent and start time, from the snapshot', async () => {
+    // It waits for a line on stdin: it exits when the test says, after the session attached.
+    const before = spawn('/bin/sh', ['-c', 'read line; exit 7', 'started-before'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    await once(before, 'spawn');
+    const pid = before.pid!;
+    const startTicks = BigInt(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]!);
+    // excludeSelf off: this test's process, the parent, is then in the snapshot too.
+    const kmon = createKmon({ kinds: ['exit'], excludeSelf: false }, { graceMs: 0 });
+    const seen = collectUntil(kmon.events$, (s) => s.some((m) => m.kind === 'exit' && m.pid === pid)); // attached on subscribe
+    before.stdin!.end('go\n');
+    await once(before, 'exit');
+    const all = await seen;
+    kmon.stop();
+    const exit = all.find((m): m is ContextEvent & { kind: 'exit' } => m.kind === 'exit' && m.pid === pid)!;
+    expect(exit.exitCode).toBe(7);
+    expect(exit.process).toMatchObject({
+      argv: ['/bin/sh', '-c', 'read line; exit 7', 'started-before'],
+      exe: '/usr/bin/dash',
+      ppid: process.pid,
+      startTime: exit.startTime,
+      approximate: false,
+    });
+    expect(exit.process.parentKey).toBe(kmon.ancestry(exit)[0]?.key);
+    expect(kmon.ancestry(exit)[0]).toMatchObject({ pid: process.pid });
+    // Same start as /proc says, at its clock-tick resolution (USER_HZ 100: 10 ms).
+    expect(Number(exit.startTime / 10_000_000n)).toBeGreaterThanOrEqual(Number(startTicks) - 1);
+    expect(Number(exit.startTime / 10_000_000n)).toBeLessThanOrEqual(Number(startTicks) + 1);
+  });
+
   it('sh -> sh -> a process in a new cgroup: one key on its exec, open and exit, ancestry lists the two shells, the cgroup is the test’s', async () => {
     const root = cgroup2Mount();
     expect(root, 'a cgroup v2 hierarchy is mounted').toBeDefined();
@@ -49,7 +78,7 @@ describe('process context on the kernel', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kmon-ctx-'));
     const marker = join(dir, 'marker');
     writeFileSync(marker, 'x');
-    const kmon = createKmon({ kinds: ['exec', 'exit', 'fork', 'open'] }, { graceMs: 0 });
+    const kmon = createKmon({ kinds: ['exec', 'exit', 'fork', 'open'], excludeSelf: false }, { graceMs: 0 });
     try {
       const seen = collectUntil(kmon.events$, (s) => s.some((m) => m.kind === 'exit' && m.process.argv?.[1] === marker));
       const inner = `sh -c 'echo $$ > ${cgroup}/cgroup.procs && exec cat ${marker}'; true`;
@@ -68,6 +97,7 @@ describe('process context on the kernel', () => {
         ['sh', '-c', inner],
         ['/bin/sh', '-c', 'sh -c "$1"; true', 'outer', inner],
       ]);
+      expect(ancestry[2]?.pid, "the outer shell's parent is this test (from the snapshot)").toBe(process.pid);
       const cgroupId = statSync(cgroup, { bigint: true }).ino;
       for (const e of [execOfCat, openOfMarker, exitOfCat]) {
         expect(e.cgroupId).toBe(cgroupId);

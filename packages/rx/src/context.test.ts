@@ -1,17 +1,12 @@
 // Event context through a session: process table, host lookups, wall clock.
-import type { ContextEvent, ContextMessage, EventClock, ExitEvent, EventContext, KernelBinding } from '@kmon/core';
-import { concatBatch, createMockBinding, encodeRecord, type MockBinding, type MockSession } from '@kmon/core/testing';
+import type { ContextEvent, ContextMessage, ExitEvent, EventContext, KernelBinding, SessionClock } from '@kmon/core';
+import { concatBatch, createMockBinding, encodeRecord, type MockSession } from '@kmon/core/testing';
 import { processKey } from '@kmon/core';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { createKmon, type KmonConfig } from './kmon.js';
 import { ofKind } from './operators.js';
 
-const clock: EventClock = { bootId: 'test-boot', realtimeOffsetNs: 1_700_000_000_000_000_000n };
-
-/** The mock binding whose sessions have a clock. */
-function clocked(mock: MockBinding): KernelBinding {
-  return { ...mock, open: (options, sink) => Object.assign(mock.open(options, sink), { clock: () => clock }) };
-}
+const clock: SessionClock = { bootId: 'test-boot', realtimeOffsetNs: 1_700_000_000_000_000_000n };
 
 const SH = { pid: 100, start: 5_000n };
 const CHILD = { pid: 101, start: 6_000n };
@@ -31,8 +26,8 @@ const host = {
 };
 
 function collect(options: Omit<KmonConfig, 'binding'> = {}) {
-  const mock = createMockBinding();
-  const kmon = createKmon({}, { binding: clocked(mock), graceMs: 0, ...options });
+  const mock = createMockBinding({ clock });
+  const kmon = createKmon({}, { binding: mock, graceMs: 0, ...options });
   const seen: ContextMessage[] = [];
   kmon.events$.subscribe((m) => seen.push(m));
   return { kmon, mock, seen };
@@ -83,18 +78,50 @@ describe('events with context', () => {
   });
 
   it('batches handed over while the binding opens (the snapshot) get the context too', () => {
-    const mock = createMockBinding();
+    const mock = createMockBinding({ clock });
     const early: KernelBinding = {
       ...mock,
       open(options, sink) {
         const session = mock.open(options, sink) as MockSession;
         session.deliver(story); // before open() returned
-        return Object.assign(session, { clock: () => clock });
+        return session;
       },
     };
     const seen: ContextMessage[] = [];
     createKmon({}, { binding: early, graceMs: 0 }).events$.subscribe((m) => seen.push(m));
     expect(seen.filter((m) => m.kind === 'exit').map((m) => m.process.argv)).toEqual([['cat', 'f']]);
+  });
+
+  it('the process snapshot seeds the table: an exit of a process older than the session has its argv and parent', () => {
+    const { mock, seen, kmon } = collect();
+    mock.current!.deliver(
+      concatBatch([
+        encodeRecord({ kind: 'process', header: { tgid: 1, seq: 0 }, body: { start_ns: 10n, comm: 'init' }, vars: ['/sbin/init', '/', 'init\0'] }),
+        encodeRecord({
+          kind: 'process',
+          header: { tgid: 50, seq: 1 },
+          body: { start_ns: 40n, parent_start_ns: 10n, ppid: 1, comm: 'sleep' },
+          vars: ['/usr/bin/sleep', '/root', 'sleep\x00100\x00'],
+        }),
+      ]),
+    );
+    mock.current!.deliver(encodeRecord({ kind: 'exit', header: { tgid: 50, ts_ns: 900n }, body: { start_ns: 40n, comm: 'sleep' } }));
+    expect(seen.map((m) => m.kind), 'snapshot records reach subscribers only when asked for').toEqual(['exit']);
+    const exit = seen[0] as ContextEvent;
+    expect(exit.process).toMatchObject({ argv: ['sleep', '100'], exe: '/usr/bin/sleep', cwd: '/root', ppid: 1, startTime: 40n });
+    expect(kmon.ancestry(exit).map((p) => p.comm)).toEqual(['init']);
+  });
+
+  it('sessions ask for the snapshot only of a binding that can take one; asked for, its records are delivered', () => {
+    const unable = createMockBinding({ clock, capabilities: { kinds: ['exec', 'exit'] } });
+    createKmon({ kinds: ['exit'] }, { binding: unable, graceMs: 0 }).events$.subscribe();
+    expect(unable.current!.options.kinds).toEqual(['exit']);
+    const mock = createMockBinding({ clock });
+    const seen: ContextMessage[] = [];
+    createKmon({ kinds: ['process'] }, { binding: mock, graceMs: 0 }).events$.subscribe((m) => seen.push(m));
+    expect(mock.current!.options.kinds).toEqual(['process']);
+    mock.current!.deliver(encodeRecord({ kind: 'process', header: { tgid: 1 }, body: { start_ns: 10n, comm: 'init' } }));
+    expect(seen.map((m) => m.kind === 'process' && m.process.key)).toEqual([processKey('test-boot', 1, 10n)]);
   });
 
   it('types: a session streams events with context, ofKind keeps it', () => {

@@ -61,6 +61,7 @@ describe('createKmon (mock binding)', () => {
 
   it('hands the parsed options to the binding', () => {
     createKmon({ kinds: ['exit'], argvBytes: 128 }, { binding }).events$.subscribe();
+    // With the process snapshot, which seeds the session's process table.
     expect(binding.current!.options).toMatchObject({ kinds: ['exit', 'process'], argvBytes: 128, wakeup: 'adaptive' });
   });
 

@@ -14,7 +14,6 @@ import {
   ProcessTable,
   type ContextMessage,
   type ContextResolver,
-  type EventClock,
   type EventKind,
   type SessionOptions,
   type FiltersInput,
@@ -128,7 +127,7 @@ interface Context {
 }
 
 /** The kind of the records describing the processes that ran at attach. */
-const SNAPSHOT_KIND = 'process' as EventKind;
+const SNAPSHOT_KIND: EventKind = 'process';
 
 /**
  * Every session the binding can snapshot asks for the snapshot: the process
@@ -265,7 +264,7 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
   };
 
   const contextOf = (session: KernelSession): Context => {
-    const clock = clockOf(session);
+    const clock = session.clock();
     const table = new ProcessTable(clock.bootId, config.processes);
     return { table, resolver: contextResolver(clock, table, config.host), showSnapshot };
   };
@@ -326,19 +325,6 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
     },
     stop: () => stop$.next(),
   };
-}
-
-/**
- * Until every binding has clock(): the host's, sampled once per process (so a
- * replay in the same process agrees with the live session it recorded).
- */
-let hostClock: EventClock | undefined;
-
-/** The session's clock. */
-function clockOf(session: KernelSession): EventClock {
-  const clock = (session as { clock?(): EventClock }).clock;
-  if (clock) return clock.call(session);
-  return (hostClock ??= { bootId: 'unknown-boot', realtimeOffsetNs: BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint() });
 }
 
 /** Live kernel events with loss notices in-band, from one shared session. */

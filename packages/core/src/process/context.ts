@@ -4,6 +4,7 @@
 // paths) come from HostLookups, injected by whoever knows the host (the
 // `kmon` package on Linux); without them those fields are undefined, so
 // replays and browsers work unchanged.
+import type { SessionClock } from '../binding.js';
 import { containerOfCgroupPath, type ContainerRef } from '../container.js';
 import type { KmonEvent, LostNotice } from '../events.js';
 import { processIdentity, processKey } from './key.js';
@@ -17,14 +18,6 @@ export interface HostLookups {
   groupName?(gid: number): string | undefined;
   /** The cgroup v2 path (below the cgroup root, starting with '/') of a cgroup id. */
   cgroupPath?(cgroupId: bigint): string | undefined;
-}
-
-/** The session's clock: what relates event times to the wall clock, and the boot they belong to. */
-export interface EventClock {
-  /** This boot's id (Linux: /proc/sys/kernel/random/boot_id): part of every process key. */
-  bootId: string;
-  /** Add to an event's `time` to get ns since the Unix epoch (sampled once at attach). */
-  realtimeOffsetNs: bigint;
 }
 
 /** Who did what an event reports. Values the session cannot know are undefined. */
@@ -83,7 +76,7 @@ export const dateOfEpochNs = (ns: bigint): Date => new Date(Number(ns / 1_000_00
  * Resolves events to their context, keeping `table` current as it goes.
  * Events must be given in the order the session delivers them.
  */
-export function contextResolver(clock: EventClock, table: ProcessTable, host: HostLookups = {}) {
+export function contextResolver(clock: SessionClock, table: ProcessTable, host: HostLookups = {}) {
   /** Context objects are shared by the events of one process while nothing about it changes. */
   const cache = new WeakMap<ProcessEntry, ProcessContext>();
   const cgroup = (cgroupId: bigint) => {

@@ -4,27 +4,14 @@
 // parent, user...) without the driver copying all of it into every record.
 // Bounded: least recently used processes are forgotten past `capacity`, and
 // exited ones stay only `lingerMs` (event time) so late events still resolve.
-import type { ExecEvent, ExitEvent, ForkEvent, KmonEvent } from '../events.js';
+import type { EventOfKind, ExecEvent, ExitEvent, ForkEvent, KmonEvent } from '../events.js';
 import { processKey } from './key.js';
 
-/** What a `process` snapshot record carries (kind 22); events of that kind satisfy it. */
-export interface ProcessSnapshot {
-  /** The process's pid (record header). */
-  pid: number;
-  /** Its cgroup v2 id (record header). */
-  cgroupId: bigint;
-  startTime: bigint;
-  parentStartTime: bigint;
-  ppid: number;
-  uid: number;
-  gid: number;
-  comm: string;
-  exe: string;
-  cwd: string;
-  argv: string[];
-  /** Built from /proc: `startTime` has clock-tick resolution and may differ from later events'. */
-  approximate: boolean;
-}
+/** What the table takes from a `process` snapshot record (kind 22). */
+export type ProcessSnapshot = Pick<
+  EventOfKind<'process'>,
+  'pid' | 'cgroupId' | 'startTime' | 'parentStartTime' | 'ppid' | 'uid' | 'gid' | 'comm' | 'exe' | 'cwd' | 'argv' | 'approximate'
+>;
 
 /** How a process ended. */
 export interface ProcessExit {
@@ -132,7 +119,7 @@ export class ProcessTable {
   /** Keeps the table current: exec, fork and exit change it; every event's time lets exited processes go. */
   observe(event: KmonEvent): void {
     this.#expire(event.time);
-    if (isSnapshot(event)) this.seed(event);
+    if (event.kind === 'process') this.seed(event);
     else if (event.kind === 'exec') this.#exec(event);
     else if (event.kind === 'fork' && !event.thread) this.#fork(event);
     else if (event.kind === 'exit') this.#exit(event);
@@ -267,6 +254,4 @@ export class ProcessTable {
   }
 }
 
-// Until kind 22 is defined in ./kinds/process.ts, snapshot records are recognised by name.
-const isSnapshot = (event: KmonEvent): event is KmonEvent & ProcessSnapshot => (event.kind as string) === 'process';
 const abs = (n: bigint) => (n < 0n ? -n : n);
