@@ -80,7 +80,8 @@ describe('pnpm kmon watch (real kernel)', { timeout: SPAWN_TIMEOUT_MS }, () => {
     // Every line is one of kmon's own: the header, then timestamped events or loss notices, none forged by a LF.
     const [header, ...rows] = seen.out.trimEnd().split('\n');
     expect(header).toMatch(/^TIME +EVENT +PID +COMM +DETAIL$/);
-    for (const line of rows) expect(line).toMatch(/^(\d\d:\d\d:\d\d\.\d{3} (exec|exit) +\d+ |\s{12} lost )/);
+    // The time of day carries its zone: local (+hh:mm, honouring TZ) or Z with --utc.
+    for (const line of rows) expect(line).toMatch(/^(\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d) (exec|exit) +\d+ |\s+lost )/);
     expect(seen.out).toContain(`/bin/true ${marker} $'\\e[2J\\e[H' $'a\\nb' $'x\\rOVERWRITE'`);
     expect(seen.out).toContain(`${dir}/x\\e[31mEVIL\\e[0m`);
     expect(seen.out).toContain(`${dir}/fake\\nline`);
