@@ -4,53 +4,20 @@
 // loss in-band and in the summary.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { Writable } from 'node:stream';
 import { threadStormProgram } from '@kmon/native/testing';
+import { stallingWriter } from 'kmon/testing';
 import { describe, expect, it, vi } from 'vitest';
 import type { Io } from '../src/io.js';
 import { createProgram } from '../src/program.js';
 
-/** stdout of a reader that stops reading until release(); records the most it ever buffered. */
-function stallingStdout(highWaterMark: number) {
-  const held: Array<() => void> = [];
-  let stalled = true;
-  let longest = 0;
-  let text = '';
-  const stream = new Writable({
-    highWaterMark,
-    decodeStrings: false,
-    write: (chunk: string, _encoding, done) => {
-      text += chunk;
-      if (stalled) held.push(done);
-      else done();
-    },
-  });
-  return {
-    stdout: {
-      write(chunk: string) {
-        const ok = stream.write(chunk);
-        longest = Math.max(longest, stream.writableLength);
-        return ok;
-      },
-      once: (event: 'drain', listener: () => void) => stream.once(event, listener),
-    },
-    longest: () => longest,
-    text: () => text,
-    release() {
-      stalled = false;
-      for (const done of held.splice(0)) done();
-    },
-  };
-}
-
 describe('kmon watch with a reader that stops reading (real kernel)', () => {
   it('pauses: its output buffer stays bounded, the kernel drops and counts, the loss is printed and summed', async () => {
     const threads = 20_000;
-    const out = stallingStdout(16 * 1024);
+    const out = stallingWriter(16 * 1024);
     let err = '';
     let interrupt = () => {};
     const io: Io = {
-      stdout: out.stdout,
+      stdout: out,
       stderr: { write: (s: string) => (err += s), once: () => undefined },
       onStopSignal: (stop) => ((interrupt = stop), { dispose: () => undefined }),
     };

@@ -7,9 +7,9 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, filter, lastValueFrom, scan, type Observable } from 'rxjs';
-import { Writable } from 'node:stream';
 import { threadStormProgram } from '@kmon/native/testing';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { stallingWriter } from '../src/testing.js';
 import { createKmon, pausingWriter, type KmonMessage, type ExecEvent, type ExitEvent, type ForkEvent } from '../src/index.js';
 
 const openFds = () => readdirSync('/proc/self/fd').length;
@@ -182,36 +182,11 @@ describe('pull model on the kernel', () => {
   });
 });
 
-/** A stream that takes `stalled()` chunks and holds the rest until release() (a reader that stops reading). */
-function stallingStream(highWaterMark: number) {
-  const held: Array<() => void> = [];
-  let stalled = true;
-  let longest = 0;
-  const stream = new Writable({
-    highWaterMark,
-    write: (_chunk, _encoding, done) => (stalled ? held.push(done) : done()),
-  });
-  return {
-    write(chunk: string) {
-      const ok = stream.write(chunk);
-      longest = Math.max(longest, stream.writableLength);
-      return ok;
-    },
-    once: (event: 'drain', listener: () => void) => stream.once(event, listener),
-    /** The most the stream ever buffered (bytes). */
-    longest: () => longest,
-    release() {
-      stalled = false;
-      for (const done of held.splice(0)) done();
-    },
-  };
-}
-
 describe('backpressure on the kernel', () => {
   it('a reader that stops reading pauses the session: the kernel drops and counts, the stream stays bounded, produced = delivered + lost', async () => {
     const threads = 20_000; // ~1.4 MB of fork records into a 64 KiB ring
     const kmon = createKmon({ kinds: ['fork'], threads: true, ringBytes: 64 * 1024 }, { graceMs: 0 });
-    const stream = stallingStream(16 * 1024);
+    const stream = stallingWriter(16 * 1024);
     const write = pausingWriter(kmon, stream);
     const tally = { delivered: 0, lost: 0, storm: 0, ringFull: 0, attemptedAtEnd: -1 };
     let stormPid = -1;
