@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { natsBinding } from '@kmon/nats';
 import { startNatsServer } from '@kmon/nats/testing';
-import { createKmon, decodeBatch, nativeBinding, type ContextMessage, type KernelBinding, type KmonMessage } from 'kmon';
+import { createKmon, decodeBatch, nativeBinding, tappedBinding, type ContextMessage, type KernelBinding, type KmonMessage } from 'kmon';
 import { lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { createProgram } from '../src/program.js';
@@ -14,28 +14,7 @@ import { memoryIo } from './memory-io.js';
 /** The native binding, keeping every batch it hands over: what the local session decoded is decodeBatch of these. */
 function keeping(inner: KernelBinding) {
   const batches: Uint8Array[] = [];
-  const binding: KernelBinding = {
-    ...inner,
-    name: inner.name,
-    capabilities: inner.capabilities,
-    open(options, sink) {
-      const session = inner.open(options, { ...sink, onBatch: (batch) => (batches.push(batch.slice()), sink.onBatch(batch)) });
-      return {
-        clock: () => session.clock(),
-        read: () => {
-          const batch = session.read();
-          if (batch.length > 0) batches.push(batch.slice());
-          return batch;
-        },
-        stats: () => session.stats(),
-        setFilters: (filters) => session.setFilters(filters),
-        pause: () => session.pause(),
-        resume: () => session.resume(),
-        detach: () => session.detach(),
-        close: () => session.close(),
-      };
-    },
-  };
+  const binding = tappedBinding(inner, (batch) => batches.push(batch.slice()));
   return { binding, events: () => batches.flatMap((b) => decodeBatch(b).events) };
 }
 

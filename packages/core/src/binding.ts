@@ -138,3 +138,39 @@ export interface KernelBinding {
    */
   checks?(): Promise<Check[]>;
 }
+
+/**
+ * `inner` with `tap` called on every batch it hands to its consumer, pushed
+ * (onBatch) or pulled (read()), before the consumer gets it: for exporters
+ * and tests that keep the raw records a session decoded.
+ */
+export function tappedBinding(inner: KernelBinding, tap: (batch: Uint8Array) => void): KernelBinding {
+  return {
+    name: inner.name,
+    capabilities: inner.capabilities,
+    open(options, sink) {
+      const session = inner.open(options, {
+        ...sink,
+        onBatch: (batch) => {
+          tap(batch);
+          sink.onBatch(batch);
+        },
+      });
+      // Each method delegated by name: a session may be a class instance, whose methods a spread would lose.
+      return {
+        read() {
+          const batch = session.read();
+          if (batch.length > 0) tap(batch);
+          return batch;
+        },
+        clock: () => session.clock(),
+        stats: () => session.stats(),
+        setFilters: (filters) => session.setFilters(filters),
+        pause: () => session.pause(),
+        resume: () => session.resume(),
+        detach: () => session.detach(),
+        close: () => session.close(),
+      };
+    },
+  };
+}

@@ -16,10 +16,9 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
   KmonOptionsError,
-  type BatchSink,
+  tappedBinding,
   type EventKind,
   type KernelBinding,
-  type KernelSession,
   type KmonMessage,
   type LostNotice,
 } from '@kmon/core';
@@ -339,33 +338,7 @@ export async function createNatsExporter(options: ExportOptions): Promise<NatsEx
 
 /** Records `inner`'s batches into the exporter as they are handed to the consumer (read() too). */
 export function exportingBinding(inner: KernelBinding, exporter: NatsExporter): KernelBinding {
-  return {
-    name: inner.name,
-    capabilities: inner.capabilities,
-    open(options, sink: BatchSink): KernelSession {
-      const session = inner.open(options, {
-        ...sink,
-        onBatch: (batch) => {
-          exporter.batch(batch);
-          sink.onBatch(batch);
-        },
-      });
-      return {
-        read() {
-          const batch = session.read();
-          if (batch.length > 0) exporter.batch(batch);
-          return batch;
-        },
-        clock: () => session.clock(),
-        stats: () => session.stats(),
-        setFilters: (filters) => session.setFilters(filters),
-        pause: () => session.pause(),
-        resume: () => session.resume(),
-        detach: () => session.detach(),
-        close: () => session.close(),
-      };
-    },
-  };
+  return tappedBinding(inner, (batch) => exporter.batch(batch));
 }
 
 /**
