@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { tappedBinding } from './binding.js';
+import { tappedBinding, type BatchSink, type KernelBinding, type RawKernelStats } from './binding.js';
+import type { LostNotice } from './events.js';
 import { parseSessionOptions } from './options.js';
 import { createMockBinding } from './testing/index.js';
 
@@ -24,5 +25,27 @@ describe('tappedBinding', () => {
     expect(binding.name).toBe(inner.name);
     session.close();
     expect(inner.current!.closed).toBe(true);
+  });
+
+  it('a SessionTap also gets each counter reading the consumer takes and each loss notice before the consumer', () => {
+    const mock = createMockBinding();
+    let innerSink: BatchSink | undefined;
+    const inner: KernelBinding = { ...mock, open: (options, sink) => ((innerSink = sink), mock.open(options, sink)) };
+    const order: string[] = [];
+    const binding = tappedBinding(inner, {
+      batch: (batch) => order.push(`tap batch ${batch[0]}`),
+      stats: (stats: RawKernelStats) => order.push(`tap stats ${stats.bindingDropped}`),
+      loss: (notice: LostNotice) => order.push(`tap loss ${notice.count}`),
+    });
+    const session = binding.open(parseSessionOptions({}), {
+      onBatch: (batch) => order.push(`consumer batch ${batch[0]}`),
+      onError: () => {},
+      onLoss: (notice) => order.push(`consumer loss ${notice.count}`),
+    });
+    mock.current!.deliver(Uint8Array.of(1));
+    mock.current!.setStats({ bindingDropped: 4 });
+    order.push(`consumer stats ${session.stats().bindingDropped}`);
+    innerSink!.onLoss!({ kind: 'lost', cause: 'export', count: 3, byKind: {} });
+    expect(order).toEqual(['tap batch 1', 'consumer batch 1', 'tap stats 4', 'consumer stats 4', 'tap loss 3', 'consumer loss 3']);
   });
 });

@@ -139,12 +139,23 @@ export interface KernelBinding {
   checks?(): Promise<Check[]>;
 }
 
+/** What tappedBinding hands its tap: each batch, and optionally each counter reading and each loss notice. */
+export interface SessionTap {
+  batch(batch: Uint8Array): void;
+  /** Every counter reading the consumer takes (stats()), as it takes it. */
+  stats?(stats: RawKernelStats): void;
+  /** Every loss notice the inner binding reports (onLoss), before the consumer gets it. */
+  loss?(notice: LostNotice): void;
+}
+
 /**
  * `inner` with `tap` called on every batch it hands to its consumer, pushed
  * (onBatch) or pulled (read()), before the consumer gets it: for exporters
- * and tests that keep the raw records a session decoded.
+ * and tests that keep the raw records a session decoded, and (a SessionTap)
+ * for recorders that also keep its counter readings and loss notices.
  */
-export function tappedBinding(inner: KernelBinding, tap: (batch: Uint8Array) => void): KernelBinding {
+export function tappedBinding(inner: KernelBinding, tap: ((batch: Uint8Array) => void) | SessionTap): KernelBinding {
+  const taps: SessionTap = typeof tap === 'function' ? { batch: tap } : tap;
   return {
     name: inner.name,
     capabilities: inner.capabilities,
@@ -152,19 +163,27 @@ export function tappedBinding(inner: KernelBinding, tap: (batch: Uint8Array) => 
       const session = inner.open(options, {
         ...sink,
         onBatch: (batch) => {
-          tap(batch);
+          taps.batch(batch);
           sink.onBatch(batch);
+        },
+        onLoss: (notice) => {
+          taps.loss?.(notice);
+          sink.onLoss?.(notice);
         },
       });
       // Each method delegated by name: a session may be a class instance, whose methods a spread would lose.
       return {
         read() {
           const batch = session.read();
-          if (batch.length > 0) tap(batch);
+          if (batch.length > 0) taps.batch(batch);
           return batch;
         },
         clock: () => session.clock(),
-        stats: () => session.stats(),
+        stats() {
+          const stats = session.stats();
+          taps.stats?.(stats);
+          return stats;
+        },
         setFilters: (filters) => session.setFilters(filters),
         pause: () => session.pause(),
         resume: () => session.resume(),

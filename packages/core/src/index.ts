@@ -7,7 +7,7 @@ export {
   type OptionPath,
 } from './capabilities.js';
 export type { BatchSink, Check, CpuCounters, KernelBinding, KernelSession, RawKernelStats, RingFill, SessionClock } from './binding.js';
-export { tappedBinding } from './binding.js';
+export { tappedBinding, type SessionTap } from './binding.js';
 export { decodeBatch, decodeBatchWholeSchema, eventValidator, type DecodedBatch } from './decoder.js';
 export {
   KmonClosedError,
