@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { ABI, KmonError, parseSessionOptions, type BatchSink, type RawKernelStats } from '@kmon/core';
+import { ABI, KmonError, parseSessionOptions, type BatchSink, type KernelBinding, type LostNotice, type RawKernelStats } from '@kmon/core';
 import { concatBatch, createMockBinding, encodeRecord } from '@kmon/core/testing';
 import { describe, expect, it } from 'vitest';
 import { KmonCaptureError } from './errors.js';
@@ -58,6 +58,7 @@ function recordingSink(session: () => { stats(): RawKernelStats } | undefined) {
     onBatch: (batch) => calls.push(['batch', Buffer.from(batch), session()?.stats()]),
     onError: (error) => (calls.push(['error', error.message]), ended()),
     onCountersChanged: () => calls.push(['counters', session()?.stats()]),
+    onLoss: (notice) => calls.push(['loss', notice]),
     onEnd: () => ended(),
   };
   return { sink, calls, done };
@@ -71,7 +72,7 @@ describe('capture file', () => {
     expect(writer.summary).toMatchObject({ batches: 40, counterReadings: 40 });
     expect(writer.summary.blocks).toBeGreaterThan(5);
     const { reader, entries, ending } = await readAll(path);
-    expect(reader.header).toMatchObject({ format: 1, abiVersion: ABI.version, binding: 'mock', options: { kinds: ['exec', 'exit', 'fork'] } });
+    expect(reader.header).toMatchObject({ format: 2, abiVersion: ABI.version, binding: 'mock', options: { kinds: ['exec', 'exit', 'fork'] } });
     expect(withoutTime(entries)).toEqual(withoutTime(written));
     expect(ending).toEqual({ complete: true, readBytes: readFileSync(path).length, cutBytes: 0 });
   });
@@ -81,7 +82,7 @@ describe('capture file', () => {
     writeCapture(path, 10).writer.end();
     const plain = gunzipSync(readFileSync(path));
     expect(plain.readUInt32LE(0)).toBe(1); // the header entry
-    expect(plain.subarray(16, 16 + 11).toString()).toBe('{"format":1');
+    expect(plain.subarray(16, 16 + 11).toString()).toBe('{"format":2');
   });
 
   it('a capture cut anywhere in its last block reads back every block before the cut and says how much was cut', async () => {
@@ -128,7 +129,7 @@ describe('capture file', () => {
   it('refuses a capture of another record ABI or a newer format, and says which kmon can read it', async () => {
     for (const [change, message] of [
       [{ abiVersion: ABI.version + 1 }, /records of ABI 2, this kmon decodes ABI 1/],
-      [{ format: 9 }, /format 9, this kmon reads format 1/],
+      [{ format: 9 }, /format 9, this kmon reads format 2/],
     ] as const) {
       const path = scratch();
       const header = { ...headerNow('mock', options), ...change };
@@ -138,7 +139,7 @@ describe('capture file', () => {
     }
   });
 
-  it('random damage gives typed errors only (fuzz sample; the 100k run is `pnpm --filter @kmon/bench fuzz`)', async () => {
+  it('random damage gives typed errors only (fuzz sample; the 100k run is `pnpm --filter @kmon/bench capture fuzz`)', async () => {
     const path = scratch();
     writeCapture(path, 12).writer.end();
     const result = await fuzzCapture(readFileSync(path), 1000, 7);
@@ -211,6 +212,32 @@ describe('recordingBinding and replayBinding', () => {
       bootId: header.host.bootId,
       realtimeOffsetNs: BigInt(header.clock.wallNs) - BigInt(header.clock.monotonicNs),
     });
+  });
+
+  it("records the loss notices from upstream of the binding (a fleet exporter's) where they came, and replays them there", async () => {
+    const path = scratch();
+    const mock = createMockBinding();
+    let upstream: BatchSink | undefined;
+    const fleet: KernelBinding = { ...mock, open: (o, sink) => ((upstream = sink), mock.open(o, sink)) };
+    const writer = new CaptureWriter(path, { blockBytes: 64 });
+    const live = recordingSink(() => undefined);
+    const session = recordingBinding(fleet, writer).open(options, live.sink);
+    const exported: LostNotice = { kind: 'lost', cause: 'export', count: 7, byKind: { exec: 7 }, host: 'web-1' };
+    const cut = new KmonError('KMON_PROTOCOL', 'record 3 is cut', { hint: 'a driver bug' });
+    const malformed: LostNotice = { kind: 'lost', cause: 'malformed', count: 1, atLeast: true, byKind: {}, error: cut, host: 'web-2' };
+    mock.current!.deliver(exit(0));
+    upstream!.onLoss!(exported);
+    mock.current!.deliver(exit(1));
+    upstream!.onLoss!(malformed);
+    session.close();
+    expect(writer.summary.lossNotices).toBe(2);
+    expect(live.calls.map((c) => (c as unknown[])[0])).toEqual(['batch', 'loss', 'batch', 'loss']);
+
+    const replayed = recordingSink(() => undefined);
+    replayBinding(path).open(options, replayed.sink);
+    await replayed.done;
+    expect(replayed.calls).toEqual(live.calls);
+    expect((replayed.calls[3] as [string, LostNotice])[1].error).toMatchObject({ code: 'KMON_PROTOCOL', hint: 'a driver bug' });
   });
 
   it('replays a recorded session error as a KmonError with its code and hint', async () => {

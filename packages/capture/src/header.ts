@@ -1,9 +1,9 @@
 // What a capture says about where and how it was recorded, and the JSON
-// payloads of its counter, error and end entries, each with the schema that
+// payloads of its counter, loss and error entries, each with the schema that
 // checks it on the way back in.
 import { readFileSync } from 'node:fs';
 import { arch, hostname, platform, release } from 'node:os';
-import { ABI, type SessionClock, type SessionOptions } from '@kmon/core';
+import { ABI, EVENT_KINDS, KmonError, type KmonErrorCode, type LostNotice, type SessionClock, type SessionOptions } from '@kmon/core';
 import { z } from 'zod';
 import { CORRUPT_HINT, KmonCaptureError } from './errors.js';
 import { FORMAT_VERSION } from './format.js';
@@ -39,8 +39,6 @@ export const captureHeaderSchema = z.object({
    */
   sessionClock: z.object({ bootId: z.string(), realtimeOffsetNs: z.string().regex(/^-?\d{1,20}$/, 'a decimal integer') }).optional(),
   startedAt: z.string(),
-  /** The process table at the start, when the binding has one. */
-  processTable: z.unknown().optional(),
 });
 
 export type CaptureHeader = z.infer<typeof captureHeaderSchema>;
@@ -55,6 +53,39 @@ export const countersSchema = z.object({
 export const errorSchema = z.object({ code: z.string(), name: z.string(), message: z.string(), hint: z.string().optional() });
 export type RecordedError = z.infer<typeof errorSchema>;
 
+/** An error as recorded: its code (KMON_DRIVER when it has none), name, message and hint. */
+export function recordedError(error: Error & { code?: string; hint?: string }): RecordedError {
+  return { code: String(error.code ?? 'KMON_DRIVER'), name: error.name, message: error.message, ...(error.hint && { hint: error.hint }) };
+}
+
+/** A recorded error as a KmonError again, with its recorded code, name, message and hint. */
+export function errorOf(recorded: RecordedError): KmonError {
+  const error = new KmonError(recorded.code as KmonErrorCode, recorded.message, recorded.hint === undefined ? {} : { hint: recorded.hint });
+  return Object.assign(error, { name: recorded.name });
+}
+
+/** A loss notice as recorded: its error (a malformed record's) as a recorded error. */
+export const lossSchema = z.object({
+  cause: z.enum(['ring-full', 'binding-queue', 'malformed', 'unobserved', 'export']),
+  count,
+  atLeast: z.boolean().optional(),
+  byKind: z.partialRecord(z.enum(EVENT_KINDS), count),
+  error: errorSchema.optional(),
+  gaps: z.array(z.object({ cpu: count, from: count, to: count })).optional(),
+  host: z.string().optional(),
+}) satisfies z.ZodType<Omit<LostNotice, 'kind' | 'error'>, unknown>;
+export type RecordedLoss = z.infer<typeof lossSchema>;
+
+export function recordedLoss({ kind: _, error, ...notice }: LostNotice): RecordedLoss {
+  return { ...notice, ...(error && { error: recordedError(error) }) };
+}
+
+/** The notice a replay reports: as recorded, its error a KmonError again. */
+export function lossOf({ error, ...recorded }: RecordedLoss): LostNotice {
+  return { kind: 'lost', ...recorded, ...(error && { error: errorOf(error) }) };
+}
+
+
 function bootId(): string | undefined {
   try {
     return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
@@ -64,7 +95,7 @@ function bootId(): string | undefined {
 }
 
 /** The header for a session recorded now, on this machine, with its clock when it opened. */
-export function headerNow(binding: string, options: SessionOptions, sessionClock?: SessionClock, processTable?: unknown): CaptureHeader {
+export function headerNow(binding: string, options: SessionOptions, sessionClock?: SessionClock): CaptureHeader {
   const monotonicNs = process.hrtime.bigint();
   const wallNs = BigInt(Date.now()) * 1_000_000n;
   const id = bootId();
@@ -80,7 +111,6 @@ export function headerNow(binding: string, options: SessionOptions, sessionClock
     ...(sessionClock && {
       sessionClock: { bootId: sessionClock.bootId, realtimeOffsetNs: String(sessionClock.realtimeOffsetNs) },
     }),
-    ...(processTable !== undefined && { processTable }),
   };
 }
 

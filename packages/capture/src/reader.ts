@@ -4,7 +4,7 @@
 // KmonCaptureError with the byte offset, never a crash.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import type { RawKernelStats } from '@kmon/core';
+import type { LostNotice, RawKernelStats } from '@kmon/core';
 import { CORRUPT_HINT, KmonCaptureError } from './errors.js';
 import { BLOCK_HEADER_BYTES, decodeEntries, inflateBlock, inflateBlockSync, memberLength, type RawEntry } from './format.js';
 import {
@@ -12,6 +12,8 @@ import {
   checkCompatible,
   countersSchema,
   errorSchema,
+  lossOf,
+  lossSchema,
   parseJson,
   type CaptureHeader,
   type RecordedError,
@@ -20,6 +22,7 @@ import {
 export type CaptureEntry =
   | { type: 'batch'; time: bigint; batch: Uint8Array }
   | { type: 'counters'; time: bigint; stats: RawKernelStats }
+  | { type: 'loss'; time: bigint; notice: LostNotice }
   | { type: 'error'; time: bigint; error: RecordedError };
 
 export interface CaptureEnding {
@@ -81,6 +84,8 @@ function toEntry(raw: RawEntry, offset: number): CaptureEntry {
       return { type: 'batch', time: raw.time, batch: raw.payload };
     case 'counters':
       return { type: 'counters', time: raw.time, stats: parseJson(countersSchema, raw.payload, 'counter reading', offset) };
+    case 'loss':
+      return { type: 'loss', time: raw.time, notice: lossOf(parseJson(lossSchema, raw.payload, 'loss notice', offset)) };
     case 'error':
       return { type: 'error', time: raw.time, error: parseJson(errorSchema, raw.payload, 'recorded error', offset) };
     default:

@@ -1,18 +1,11 @@
 // Records a live session: wraps any binding and writes to a capture what the
 // session hands its consumer (each batch before the consumer sees it, each
-// counter reading as it is taken, a fatal error), in the order it happens.
-import type { BatchSink, KernelBinding, KernelSession, SessionClock } from '@kmon/core';
+// counter reading as it is taken, each loss notice from upstream, a fatal
+// error), in the order it happens. The tapping itself is core's
+// tappedBinding; this adds the capture's header, its end, and write failures.
+import { tappedBinding, type KernelBinding, type KernelSession, type SessionClock } from '@kmon/core';
 import { headerNow } from './header.js';
 import type { CaptureWriter } from './writer.js';
-
-/** Optional sink callbacks, passed through only when the consumer has them. */
-function passThrough(sink: BatchSink): Partial<BatchSink> {
-  return {
-    ...(sink.onReadable && { onReadable: () => sink.onReadable?.() }),
-    ...(sink.onCountersChanged && { onCountersChanged: () => sink.onCountersChanged?.() }),
-    ...(sink.onEnd && { onEnd: () => sink.onEnd?.() }),
-  };
-}
 
 /**
  * `inner`, recording one session into `writer`. Closing the session ends the
@@ -24,20 +17,14 @@ export function recordingBinding(inner: KernelBinding, writer: CaptureWriter): K
     capabilities: inner.capabilities,
     open(options, sink): KernelSession {
       let session: KernelSession | undefined;
-      // The header carries the session's clock, known once it is open: a batch
-      // handed over before open() returned waits for it.
-      let early: Uint8Array[] | undefined = [];
+      // The header carries the session's clock, known once it is open: what
+      // the session handed over before open() returned waits for it.
+      let early: Array<() => void> | undefined = [];
       const writeHeader = (clock?: SessionClock) => {
         if (!early) return;
         writer.header(headerNow(inner.name, options, clock));
-        for (const batch of early) writer.batch(batch);
+        for (const write of early) write();
         early = undefined;
-      };
-      const failWith = (error: Error) => {
-        writeHeader();
-        writer.error(error);
-        writer.end();
-        sink.onError(error);
       };
       const checkWrites = () => {
         const failure = writer.failure;
@@ -49,43 +36,35 @@ export function recordingBinding(inner: KernelBinding, writer: CaptureWriter): K
           sink.onError(failure);
         });
       };
-      try {
-        session = inner.open(options, {
-          ...passThrough(sink),
-          onBatch: (batch) => {
-            if (early) early.push(batch);
-            else writer.batch(batch);
-            checkWrites();
-            sink.onBatch(batch);
-          },
-          onError: failWith,
-        });
-      } catch (error) {
+      const record = (write: () => void) => {
+        if (early) {
+          early.push(write);
+          return;
+        }
+        write();
+        checkWrites();
+      };
+      const recorded = tappedBinding(inner, {
+        batch: (batch) => record(() => writer.batch(batch)),
+        stats: (stats) => record(() => writer.counters(stats)),
+        loss: (notice) => record(() => writer.loss(notice)),
+      });
+      const endWith = (error: Error) => {
         writeHeader();
-        writer.error(error as Error);
+        writer.error(error);
         writer.end();
+      };
+      try {
+        session = recorded.open(options, { ...sink, onError: (error) => (endWith(error), sink.onError(error)) });
+      } catch (error) {
+        endWith(error as Error);
         throw error;
       }
       const opened = session;
       writeHeader(opened.clock());
+      // tappedBinding's session is a plain object: spreading it keeps every method.
       return {
-        clock: () => opened.clock(),
-        read() {
-          const batch = opened.read();
-          if (batch.length > 0) writer.batch(batch);
-          checkWrites();
-          return batch;
-        },
-        stats() {
-          const stats = opened.stats();
-          writer.counters(stats);
-          checkWrites();
-          return stats;
-        },
-        setFilters: (filters) => opened.setFilters(filters),
-        pause: () => opened.pause(),
-        resume: () => opened.resume(),
-        detach: () => opened.detach(),
+        ...opened,
         close() {
           opened.close();
           writer.end();

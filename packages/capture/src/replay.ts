@@ -4,19 +4,17 @@
 // read them, so the same consumer yields the same events and loss notices.
 import {
   ALL_CAPABILITIES,
-  KmonError,
   KmonOptionsError,
   KmonUnsupportedError,
   type BatchSink,
   type KernelBinding,
   type KernelSession,
-  type KmonErrorCode,
   type RawKernelStats,
   type SessionClock,
   type SessionOptions,
 } from '@kmon/core';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sessionClockOf, type RecordedError } from './header.js';
+import { errorOf, sessionClockOf } from './header.js';
 import { CaptureReader, readCaptureHeaderSync, type CaptureEnding } from './reader.js';
 
 export interface ReplayOptions {
@@ -60,9 +58,6 @@ function dropsOf(stats: RawKernelStats): string {
   const kinds = perKind.flatMap((n, kind) => (n > 0 ? [`${kind}:${n}`] : []));
   return `${kinds.join()}|${stats.bindingDropped}`;
 }
-
-const toKmonError = (e: RecordedError) =>
-  new KmonError(e.code as KmonErrorCode, e.message, e.hint === undefined ? {} : { hint: e.hint });
 
 /** Maps capture time to wall time at `speed`; pauses push the schedule back. */
 class Pacer {
@@ -163,9 +158,13 @@ export function replayBinding(path: string, replay: ReplayOptions = {}): ReplayB
             await handOut(held);
             held = { time: entry.time, batch: entry.batch, after: [] };
           } else {
+            // A loss notice or an error comes after the batch before it, and after the readings the consumer did not take.
             await handOut(held);
-            if (!stopped) sink.onError(toKmonError(entry.error));
-            return;
+            held = undefined;
+            if (stopped) return;
+            settle(tied);
+            if (entry.type === 'error') return sink.onError(errorOf(entry.error));
+            sink.onLoss?.(entry.notice);
           }
         }
         await handOut(held);

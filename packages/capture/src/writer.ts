@@ -5,10 +5,10 @@
 // the kernel ring fills and its drops are counted and recorded, instead of
 // batches piling up in memory.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { RawKernelStats } from '@kmon/core';
+import type { LostNotice, RawKernelStats } from '@kmon/core';
 import { KmonCaptureError } from './errors.js';
 import { encodeBlock, encodeEntry, type EntryType } from './format.js';
-import type { CaptureHeader, RecordedError } from './header.js';
+import { recordedError, recordedLoss, type CaptureHeader } from './header.js';
 
 export interface CaptureWriterOptions {
   /** A block is written once its contents reach this size (at most 1 MiB; one batch may overrun it). */
@@ -25,6 +25,8 @@ export interface CaptureSummary {
   batches: number;
   batchBytes: number;
   counterReadings: number;
+  /** Loss notices from upstream of the binding (a fleet's exporters), not counted by its counters. */
+  lossNotices: number;
   /** Bytes written to the file (compressed). */
   fileBytes: number;
   blocks: number;
@@ -34,7 +36,7 @@ const MiB = 1024 * 1024;
 const json = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8');
 
 export class CaptureWriter {
-  readonly summary: CaptureSummary = { batches: 0, batchBytes: 0, counterReadings: 0, fileBytes: 0, blocks: 0 };
+  readonly summary: CaptureSummary = { batches: 0, batchBytes: 0, counterReadings: 0, lossNotices: 0, fileBytes: 0, blocks: 0 };
   /** Set when a write failed (disk full...): nothing more is written. */
   failure: KmonCaptureError | undefined;
   private fd: number | undefined;
@@ -81,10 +83,13 @@ export class CaptureWriter {
     this.add('counters', json({ cpus, bindingDropped, ...(ring && { ring }) }));
   }
 
+  loss(notice: LostNotice): void {
+    this.summary.lossNotices++;
+    this.add('loss', json(recordedLoss(notice)));
+  }
+
   error(error: Error & { code?: string; hint?: string }): void {
-    const recorded: RecordedError = { code: String(error.code ?? 'KMON_DRIVER'), name: error.name, message: error.message };
-    if (error.hint) recorded.hint = error.hint;
-    this.add('error', json(recorded));
+    this.add('error', json(recordedError(error)));
   }
 
   /** Writes the end marker and the last block, and closes the file. Idempotent. */
