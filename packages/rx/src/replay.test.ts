@@ -5,8 +5,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CaptureWriter, recordingBinding, replayBinding } from '@kmon/capture';
-import { ABI, type KmonMessage } from '@kmon/core';
-import { concatBatch, createMockBinding, encodeRecord } from '@kmon/core/testing';
+import { ABI, type KernelBinding, type KmonMessage } from '@kmon/core';
+import { concatBatch, createMockBinding, encodeRecord, type MockSession } from '@kmon/core/testing';
 import { lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { createKmon } from './kmon.js';
@@ -46,5 +46,38 @@ describe('createKmon on a replayed capture', () => {
     const replayed = await lastValueFrom(createKmon({}, { binding: replay, graceMs: 0 }).events$.pipe(toArray()));
     expect(replayed).toEqual(expected);
     expect(replay.ending).toMatchObject({ complete: true, cutBytes: 0 });
+  });
+
+  it('seeds the process table from the recorded snapshot, handed over before open() returned, as the live session did', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'kmon-rx-replay-')), 'snapshot.kmon');
+    const snapshot = concatBatch([
+      encodeRecord({ kind: 'process', header: { tgid: 1, seq: 0, cpu: 0xffff_ffff }, body: { start_ns: 10n, comm: 'init' }, vars: ['/sbin/init', '/', 'init\0'] }),
+      encodeRecord({
+        kind: 'process',
+        header: { tgid: 50, seq: 1, cpu: 0xffff_ffff },
+        body: { start_ns: 40n, parent_start_ns: 10n, ppid: 1, comm: 'sleep' },
+        vars: ['/usr/bin/sleep', '/root', 'sleep\x00100\x00'],
+      }),
+    ]);
+    const mock = createMockBinding();
+    // As the native binding may: the snapshot reaches the sink while open() runs.
+    const native: KernelBinding = {
+      ...mock,
+      open(options, sink) {
+        const session = mock.open(options, sink) as MockSession;
+        session.deliver(snapshot);
+        return session;
+      },
+    };
+    const live = createKmon({}, { binding: recordingBinding(native, new CaptureWriter(path)), graceMs: 0 });
+    const liveSeen = lastValueFrom(live.events$.pipe(toArray()));
+    await tick();
+    mock.current!.deliver(encodeRecord({ kind: 'exit', header: { tgid: 50, seq: 0 }, body: { start_ns: 40n, comm: 'sleep' } }));
+    live.stop();
+    const expected = await liveSeen;
+    expect(expected).toEqual([expect.objectContaining({ kind: 'exit', process: expect.objectContaining({ exe: '/usr/bin/sleep', argv: ['sleep', '100'] }) })]);
+
+    const replayed = await lastValueFrom(createKmon({}, { binding: replayBinding(path), graceMs: 0 }).events$.pipe(toArray()));
+    expect(replayed).toEqual(expected);
   });
 });
