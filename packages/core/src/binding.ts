@@ -6,13 +6,28 @@ import type { BindingCapabilities } from './capabilities.js';
 import type { LostNotice } from './events.js';
 import type { Filters, SessionOptions } from './options.js';
 
+/**
+ * Where a batch was recorded, when not by this session's own kernel: a
+ * fleet binding (@kmon/nats) hands over records of many hosts, each with the
+ * clock of the session that recorded them.
+ */
+export interface BatchOrigin {
+  /** The host's name (its exporter's `--host`). */
+  host: string;
+  /** The clock of the session that recorded the batch on that host: its boot, and its offset to the wall clock. */
+  clock: SessionClock;
+}
+
 /** Receives what a live session produces. Called on the JS thread. */
 export interface BatchSink {
   /**
    * One call per drained batch: whole records back to back, exactly as the
-   * driver wrote them. The callee owns the buffer.
+   * driver wrote them. The callee owns the buffer. `origin` is absent for
+   * the session's own records (their clock is KernelSession.clock()); a
+   * fleet binding gives each batch the host and clock that recorded it, so
+   * process keys, wall times and process tables stay per host.
    */
-  onBatch(batch: Uint8Array): void;
+  onBatch(batch: Uint8Array, origin?: BatchOrigin): void;
   /** A fatal error after open; the session is already closed when this runs. */
   onError(error: Error): void;
   /**
@@ -141,7 +156,8 @@ export interface KernelBinding {
 
 /** What tappedBinding hands its tap: each batch, and optionally each counter reading and each loss notice. */
 export interface SessionTap {
-  batch(batch: Uint8Array): void;
+  /** `origin` as the inner binding gave it (a fleet host's batch). */
+  batch(batch: Uint8Array, origin?: BatchOrigin): void;
   /** Every counter reading the consumer takes (stats()), as it takes it. */
   stats?(stats: RawKernelStats): void;
   /** Every loss notice the inner binding reports (onLoss), before the consumer gets it. */
@@ -154,7 +170,7 @@ export interface SessionTap {
  * and tests that keep the raw records a session decoded, and (a SessionTap)
  * for recorders that also keep its counter readings and loss notices.
  */
-export function tappedBinding(inner: KernelBinding, tap: ((batch: Uint8Array) => void) | SessionTap): KernelBinding {
+export function tappedBinding(inner: KernelBinding, tap: SessionTap['batch'] | SessionTap): KernelBinding {
   const taps: SessionTap = typeof tap === 'function' ? { batch: tap } : tap;
   return {
     name: inner.name,
@@ -162,9 +178,9 @@ export function tappedBinding(inner: KernelBinding, tap: ((batch: Uint8Array) =>
     open(options, sink) {
       const session = inner.open(options, {
         ...sink,
-        onBatch: (batch) => {
-          taps.batch(batch);
-          sink.onBatch(batch);
+        onBatch: (batch, origin) => {
+          taps.batch(batch, origin);
+          sink.onBatch(batch, origin);
         },
         onLoss: (notice) => {
           taps.loss?.(notice);

@@ -6,7 +6,7 @@ export {
   type BindingCapabilities,
   type OptionPath,
 } from './capabilities.js';
-export type { BatchSink, Check, CpuCounters, KernelBinding, KernelSession, RawKernelStats, RingFill, SessionClock } from './binding.js';
+export type { BatchOrigin, BatchSink, Check, CpuCounters, KernelBinding, KernelSession, RawKernelStats, RingFill, SessionClock } from './binding.js';
 export { tappedBinding, type SessionTap } from './binding.js';
 export { decodeBatch, decodeBatchWholeSchema, eventValidator, type DecodedBatch } from './decoder.js';
 export {

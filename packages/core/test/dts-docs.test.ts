@@ -41,7 +41,7 @@ function probe(): { source: string; sites: Array<{ label: string; at: number }> 
   // The context every event of a session gains: its properties as a resolved event has them.
   const resolved = contextResolver({ bootId: 'b', realtimeOffsetNs: 0n }, new ProcessTable('b')).resolve(eventOf('exit', {}));
   source += `declare const c: ContextEvent;\ndeclare const p: ContextEvent['process'];\n`;
-  for (const name of ['process', 'wallTime', 'wallTimeNs']) access('c', name, `context.${name}`);
+  for (const name of ['process', 'wallTime', 'wallTimeNs', 'host']) access('c', name, `context.${name}`);
   for (const name of Object.keys(resolved.process)) access('p', name, `context.process.${name}`);
   for (const d of KIND_DEFINITIONS) {
     const variable = `e${d.number}`;

@@ -12,9 +12,13 @@ import {
   parseSessionOptionsFor,
   refuseUnsupported,
   ProcessTable,
+  type BatchOrigin,
+  type ContextEvent,
   type ContextMessage,
   type ContextResolver,
+  type EventContext,
   type EventKind,
+  type SessionClock,
   type SessionOptions,
   type FiltersInput,
   type HostLookups,
@@ -85,15 +89,17 @@ export interface Kmon {
   /**
    * The processes above the event's process, parent first, as the session's
    * process table knows them now (an ancestor it never saw or already forgot
-   * ends the chain). Empty before the first attach.
+   * ends the chain); a fleet event's (its `host` set) as that host's table
+   * knows them. Empty before the first attach.
    */
-  ancestry(event: KmonEvent): ProcessEntry[];
+  ancestry(event: KmonEvent | ContextEvent): ProcessEntry[];
   /**
    * The process table of the attached session (after a stop, of the last
-   * one): every process it knows, by key or (pid, startTime). Undefined
-   * before the first attach.
+   * one): every process it knows, by key or (pid, startTime); with `host`,
+   * that fleet host's (its current boot's). Undefined before the first
+   * attach, or for a host not seen.
    */
-  processes(): ProcessView | undefined;
+  processes(host?: string): ProcessView | undefined;
   /**
    * Backpressure: stop taking records from the kernel until the returned
    * function is called. Meanwhile records wait in the kernel ring; once it is
@@ -119,10 +125,11 @@ type Delivery = ContextMessage[] | typeof READABLE;
 /** A pull read takes at most this many batches, so a producer as fast as us cannot keep it looping. */
 const MAX_BATCHES_PER_READ = 64;
 
-/** A session's view of processes and of the wall clock. */
+/** A view of processes and of the wall clock: the session's own, or one fleet host's. */
 interface Context {
   table: ProcessTable;
   resolver: ContextResolver;
+  clock: SessionClock;
   showSnapshot: boolean;
 }
 
@@ -139,8 +146,13 @@ function withSnapshot(options: SessionOptions, binding: KernelBinding): SessionO
   return can && !options.kinds.includes(SNAPSHOT_KIND) ? { ...options, kinds: [...options.kinds, SNAPSHOT_KIND] } : options;
 }
 
-/** Decodes a batch into messages: its events with their context, then a notice for each loss it revealed. */
-function toMessages(batch: Uint8Array, accountant: LossAccountant, context: Context): ContextMessage[] {
+/**
+ * Decodes a batch into messages: its events with their context, then a
+ * notice for each loss it revealed. Only the session's own records are
+ * checked for sequence gaps (`accountant`): a fleet host's losses arrive as
+ * that host's notices, and its CPUs are not this session's.
+ */
+function toMessages(batch: Uint8Array, accountant: LossAccountant | undefined, context: Context): ContextMessage[] {
   const { events, faults, stoppedEarly } = decodeBatch(batch);
   const messages: ContextMessage[] = [];
   for (const event of events) {
@@ -153,7 +165,7 @@ function toMessages(batch: Uint8Array, accountant: LossAccountant, context: Cont
     if (stoppedEarly && i === faults.length - 1) notice.atLeast = true;
     messages.push(notice);
   });
-  if (accountant.sawGap(events)) messages.push(...accountant.newLosses());
+  if (accountant?.sawGap(events)) messages.push(...accountant.newLosses());
   return messages;
 }
 
@@ -186,6 +198,8 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
   let live: { read(): ContextMessage[]; stats(): KernelStats; session: KernelSession } | undefined;
   /** The attached session's process context; the last one's after it detached. */
   let context: Context | undefined;
+  /** Each fleet host's process context (its current boot's), for batches that came with an origin. */
+  let hostContexts = new Map<string, Context>();
   let pauses = 0;
 
   const attach = (subscriber: Subscriber<Delivery>) => {
@@ -213,11 +227,14 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
     };
 
     let sessionContext: Context | undefined;
+    const hosts = (hostContexts = new Map());
+    const toMessagesOf = (batch: Uint8Array, origin: BatchOrigin | undefined, own: Context) =>
+      origin ? toMessages(batch, undefined, hostContext(hosts, origin)) : toMessages(batch, accountant, own);
     /** Batches handed over before open() returned (the process snapshot may be): they wait for the session's clock. */
-    const early: Uint8Array[] = [];
+    const early: Array<[Uint8Array, BatchOrigin | undefined]> = [];
     try {
       session = binding.open(parsed, {
-        onBatch: (batch) => (sessionContext ? deliver(toMessages(batch, accountant, sessionContext)) : early.push(batch)),
+        onBatch: (batch, origin) => (sessionContext ? deliver(toMessagesOf(batch, origin, sessionContext)) : early.push([batch, origin])),
         onError: (error) => subscriber.error(error),
         onReadable: () => subscriber.next(READABLE),
         onCountersChanged: guarded(() => report(accountant.newLosses())),
@@ -231,7 +248,7 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
     const opened = session;
     const openedContext = (sessionContext = contextOf(opened));
     context = openedContext;
-    for (const batch of early.splice(0)) deliver(toMessages(batch, accountant, openedContext));
+    for (const [batch, origin] of early.splice(0)) deliver(toMessagesOf(batch, origin, openedContext));
     if (pauses > 0) opened.pause();
     live = {
       read() {
@@ -250,7 +267,7 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
         opened.detach();
         // Nothing produces any more: drain to the end (paused or not), batch by batch, then the final counts.
         deliver(held.splice(0));
-        for (let batch = opened.read(); batch.length > 0; batch = opened.read()) deliver(toMessages(batch, accountant, openedContext));
+        for (let batch = opened.read(); batch.length > 0; batch = opened.read()) deliver(toMessagesOf(batch, undefined, openedContext));
         deliver(accountant.newLosses());
         subscriber.complete();
       }),
@@ -266,7 +283,28 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
   const contextOf = (session: KernelSession): Context => {
     const clock = session.clock();
     const table = new ProcessTable(clock.bootId, config.processes);
-    return { table, resolver: contextResolver(clock, table, config.host), showSnapshot };
+    return { table, resolver: contextResolver(clock, table, config.host), clock, showSnapshot };
+  };
+
+  /**
+   * The context of a fleet host's batch: one process table per host and
+   * boot (pids of two hosts, or of two boots, are different processes).
+   * A later session of the same boot (an exporter restarted) keeps the
+   * table and takes its newly sampled wall-clock offset. This machine's
+   * user names and cgroup paths are not the host's: none are looked up.
+   */
+  const hostContext = (hosts: Map<string, Context>, { host, clock }: BatchOrigin): Context => {
+    const known = hosts.get(host);
+    if (known?.clock.realtimeOffsetNs === clock.realtimeOffsetNs && known.clock.bootId === clock.bootId) return known;
+    const table = known?.table.bootId === clock.bootId ? known.table : new ProcessTable(clock.bootId, config.processes);
+    const fresh = { table, resolver: contextResolver(clock, table, {}, host), clock, showSnapshot };
+    hosts.set(host, fresh);
+    return fresh;
+  };
+  /** The context an event was resolved in: its fleet host's, or the session's. */
+  const contextOfEvent = (event: KmonEvent | ContextEvent) => {
+    const host = (event as Partial<EventContext>).host;
+    return host === undefined ? context : hostContexts.get(host);
   };
 
   const shared$ = new Observable<Delivery>(attach).pipe(
@@ -309,11 +347,11 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
     },
     read: () => live?.read() ?? [],
     ancestry(event) {
-      if (!context) return [];
-      const entry = context.resolver.entryOf(event);
-      return entry ? context.table.ancestry(entry) : [];
+      const of = contextOfEvent(event);
+      const entry = of?.resolver.entryOf(event);
+      return of && entry ? of.table.ancestry(entry) : [];
     },
-    processes: () => context?.table,
+    processes: (host) => (host === undefined ? context?.table : hostContexts.get(host)?.table),
     pause: () => {
       if (pauses++ === 0) live?.session.pause();
       let resumed = false;

@@ -62,6 +62,13 @@ export interface EventContext {
   readonly wallTime: Date;
   /** `time` as ns since the Unix epoch (UTC), exact: `time + realtimeOffsetNs`. */
   readonly wallTimeNs: bigint;
+  /**
+   * The host that recorded the event, when a fleet delivers it (its
+   * exporter's `--host` name, as in `kmon watch --from nats://...`);
+   * undefined for a session's own events. Process keys, wall times and
+   * ancestry are that host's.
+   */
+  readonly host: string | undefined;
 }
 
 /** An event as kmon sessions deliver it: its kind's fields and its context. */
@@ -74,9 +81,11 @@ export const dateOfEpochNs = (ns: bigint): Date => new Date(Number(ns / 1_000_00
 
 /**
  * Resolves events to their context, keeping `table` current as it goes.
- * Events must be given in the order the session delivers them.
+ * Events must be given in the order the session delivers them. `hostName`
+ * names the fleet host that recorded them (undefined for a local session);
+ * `clock` and `table` are that host's.
  */
-export function contextResolver(clock: SessionClock, table: ProcessTable, host: HostLookups = {}) {
+export function contextResolver(clock: SessionClock, table: ProcessTable, host: HostLookups = {}, hostName?: string) {
   /** Context objects are shared by the events of one process while nothing about it changes. */
   const cache = new WeakMap<ProcessEntry, ProcessContext>();
   const cgroup = (cgroupId: bigint) => {
@@ -146,6 +155,7 @@ export function contextResolver(clock: SessionClock, table: ProcessTable, host: 
         process: entry ? ofEntry(entry, event.cgroupId) : ofEventAlone(event, startTime),
         wallTime: dateOfEpochNs(wallTimeNs),
         wallTimeNs,
+        host: hostName,
       });
     },
   };
