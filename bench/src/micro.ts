@@ -53,13 +53,28 @@ function sockaddr4(port: number, addr: number[]): Uint8Array {
   return bytes;
 }
 
+/** The pid of every record, and its start time (the open records carry it). */
+const PID = 4242;
+const START_NS = 5n;
+
+/**
+ * The attach snapshot's record of the records' process: a live session's
+ * table knows the generator from it, so the rx stage resolves every event
+ * through a known process, as the live runs do.
+ */
+function snapshotBatch(): Uint8Array {
+  const header = { cpu: 0xffff_ffff, seq: 0, ts_ns: 1n, tgid: PID, tid: PID, cgroup_id: 1n };
+  const body = { start_ns: START_NS, parent_start_ns: 1n, ppid: 1, uid: 0, gid: 0, argc: 2, comm: 'loadgen' };
+  return encodeRecord({ kind: 'process', header, body, vars: ['/usr/local/bin/loadgen', '/root', 'loadgen\0--rate\0'] });
+}
+
 function makeBatch(sort: RecordSort, n: number): Buffer {
   const records: Uint8Array[] = [];
   for (let i = 0; i < n; i++) {
-    const header = { cpu: 1, seq: i, ts_ns: 1_000_000_000n + BigInt(i), tgid: 4242, tid: 4242, cgroup_id: 1n };
+    const header = { cpu: 1, seq: i, ts_ns: 1_000_000_000n + BigInt(i), tgid: PID, tid: PID, cgroup_id: 1n };
     const make = {
       synth: () => encodeRecord({ kind: 'synth', header, body: { value: i }, vars: [new Uint8Array(sort.payload)] }), // the kernel's filler is zero bytes
-      open: () => encodeRecord({ kind: 'open', header, body: { start_ns: 5n, ino: 1234n, dev: 2049, flags: 0o100000, result: 3 }, vars: [OPEN_PATH] }),
+      open: () => encodeRecord({ kind: 'open', header, body: { start_ns: START_NS, ino: 1234n, dev: 2049, flags: 0o100000, result: 3 }, vars: [OPEN_PATH] }),
       connect: () =>
         encodeRecord({
           kind: 'connect',
@@ -153,6 +168,8 @@ export async function micro(msPerStage = 400, sorts: RecordSort[] = SORTS): Prom
       let seen = 0;
       const sub = kmon.events$.subscribe(() => seen++);
       const session = binding.current!;
+      session.deliver(snapshotBatch());
+      if (kmon.processes()?.lookup(PID) === undefined) throw new Error('micro: the snapshot did not seed the process table');
       add('rx events$ (decode + rx)', await time(N, msPerStage, () => session.deliver(batch)));
       sub.unsubscribe();
       kmon.stop();

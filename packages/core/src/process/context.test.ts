@@ -85,6 +85,21 @@ describe('event context', () => {
     expect(after.process).toMatchObject({ cgroupPath: '/', container: undefined });
   });
 
+  it('consecutive events of one process share its context; another process, name or cgroup gets its own', () => {
+    const { contexts } = session();
+    const known = (cgroupId: bigint) => contexts.resolve(eventOf('open', { pid: 100, startTime: 500n, cgroupId })).process;
+    expect(known(7n)).toBe(known(7n));
+    expect(known(1n)).toMatchObject({ cgroupPath: '/', comm: 'sh' });
+    const alone = (pid: number, comm: string, startTime = 77n) => contexts.resolve(eventOf('unlink', { pid, startTime, comm, cgroupId: 1n })).process;
+    expect(alone(4242, 'rm')).toBe(alone(4242, 'rm'));
+    expect(alone(4243, 'rm').key).toBe(processKey(BOOT, 4243, 77n));
+    expect(alone(4243, 'mv').comm).toBe('mv');
+    expect(alone(4243, 'mv', 78n).key).toBe(processKey(BOOT, 4243, 78n));
+    const network = (pid: number) => contexts.resolve(eventOf('connect', { pid, comm: 'curl', cgroupId: 1n })).process;
+    expect(network(4244)).toMatchObject({ key: undefined, comm: 'curl' });
+    expect(network(100), 'a known process after an unknown one').toMatchObject({ key: processKey(BOOT, 100, 500n), comm: 'sh' });
+  });
+
   it('types: every event has its context, narrowing by kind keeps it', () => {
     expectTypeOf<Extract<ContextEvent, { kind: 'exit' }>>().toEqualTypeOf<ExitEvent & EventContext>();
     expectTypeOf<ContextEvent['process']>().toEqualTypeOf<ProcessContext>();

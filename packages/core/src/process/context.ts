@@ -87,7 +87,9 @@ export const dateOfEpochNs = (ns: bigint): Date => new Date(Number(ns / 1_000_00
  */
 export function contextResolver(clock: SessionClock, table: ProcessTable, host: HostLookups = {}, hostName?: string) {
   /** Context objects are shared by the events of one process while nothing about it changes. */
-  const cache = new WeakMap<ProcessEntry, ProcessContext>();
+  const cache = new WeakMap<ProcessEntry, { context: ProcessContext; cgroupId: bigint }>();
+  /** The last context given, and what it was made of: consecutive events of one process reuse it with no lookup. */
+  let last: { entry: ProcessEntry | undefined; pid: number; startTime: bigint | undefined; comm: string | undefined; cgroupId: bigint; context: ProcessContext } | undefined;
   const cgroup = (cgroupId: bigint) => {
     const cgroupPath = cgroupId === 0n ? undefined : host.cgroupPath?.(cgroupId);
     return { cgroupPath, container: cgroupPath === undefined ? undefined : containerOfCgroupPath(cgroupPath) };
@@ -99,7 +101,7 @@ export function contextResolver(clock: SessionClock, table: ProcessTable, host: 
 
   const ofEntry = (entry: ProcessEntry, cgroupId: bigint): ProcessContext => {
     const cached = cache.get(entry);
-    if (cached && cgroupOf.get(cached) === cgroupId) return cached;
+    if (cached?.cgroupId === cgroupId) return cached.context;
     const context: ProcessContext = {
       key: entry.key,
       startTime: entry.startTime,
@@ -115,19 +117,17 @@ export function contextResolver(clock: SessionClock, table: ProcessTable, host: 
       ...cgroup(cgroupId),
       approximate: entry.approximate,
     };
-    cache.set(entry, context);
-    cgroupOf.set(context, cgroupId);
+    cache.set(entry, { context, cgroupId });
     return context;
   };
-  const cgroupOf = new WeakMap<ProcessContext, bigint>();
 
   /** A process the table does not know: what the event itself says. */
-  const ofEventAlone = (event: KmonEvent, startTime: bigint | undefined): ProcessContext => ({
+  const ofEventAlone = (event: KmonEvent, startTime: bigint | undefined, comm: string | undefined): ProcessContext => ({
     key: startTime === undefined ? undefined : processKey(clock.bootId, event.pid, startTime),
     startTime,
     ppid: undefined,
     parentKey: undefined,
-    comm: 'comm' in event ? event.comm : undefined,
+    comm,
     exe: undefined,
     argv: undefined,
     cwd: undefined,
@@ -138,6 +138,18 @@ export function contextResolver(clock: SessionClock, table: ProcessTable, host: 
     ...cgroup(event.cgroupId),
     approximate: false,
   });
+
+  /** The context of the event's process: the last one again when the event is of the same process, as it was. */
+  const contextOf = (event: KmonEvent, entry: ProcessEntry | undefined, startTime: bigint | undefined): ProcessContext => {
+    const comm = entry || !('comm' in event) ? undefined : event.comm;
+    if (last !== undefined && last.entry === entry && last.cgroupId === event.cgroupId) {
+      // A known process's context depends on its entry and cgroup only; an unknown one's on what the event says.
+      if (entry || (last.pid === event.pid && last.startTime === startTime && last.comm === comm)) return last.context;
+    }
+    const context = entry ? ofEntry(entry, event.cgroupId) : ofEventAlone(event, startTime, comm);
+    last = { entry, pid: event.pid, startTime, comm, cgroupId: event.cgroupId, context };
+    return context;
+  };
 
   return {
     /** The process that did it, and the table's view of it. */
@@ -151,12 +163,13 @@ export function contextResolver(clock: SessionClock, table: ProcessTable, host: 
       const { pid, startTime } = processIdentity(event);
       const entry = table.lookup(pid, startTime);
       const wallTimeNs = event.time + clock.realtimeOffsetNs;
-      return Object.assign(event, {
-        process: entry ? ofEntry(entry, event.cgroupId) : ofEventAlone(event, startTime),
-        wallTime: dateOfEpochNs(wallTimeNs),
-        wallTimeNs,
-        host: hostName,
-      });
+      // Stores rather than Object.assign: measured several times cheaper per event.
+      const resolved = event as E & { -readonly [K in keyof EventContext]: EventContext[K] };
+      resolved.process = contextOf(event, entry, startTime);
+      resolved.wallTime = dateOfEpochNs(wallTimeNs);
+      resolved.wallTimeNs = wallTimeNs;
+      resolved.host = hostName;
+      return resolved;
     },
   };
 }

@@ -72,8 +72,10 @@ export class ProcessTable {
   readonly #lingerNs: bigint;
   /** By key, least recently used first (Map keeps insertion order; a use re-inserts). */
   readonly #byKey = new Map<string, ProcessEntry>();
-  /** pid -> key of the newest process with that pid. */
-  readonly #byPid = new Map<number, string>();
+  /** pid -> the newest process with that pid (the entry #byKey holds under its key). */
+  readonly #byPid = new Map<number, ProcessEntry>();
+  /** The most recently used entry (last in #byKey): using it again moves nothing. */
+  #mostRecent: ProcessEntry | undefined;
   /** Exited processes in exit order, with when they may go. */
   readonly #lingering: Array<{ key: string; until: bigint }> = [];
 
@@ -160,16 +162,17 @@ export class ProcessTable {
   }
 
   #exact(pid: number, startTime: bigint): ProcessEntry | undefined {
+    const newest = this.#newest(pid);
+    // The common case, found without building the key (a string per event costs more than the rest of a lookup).
+    if (newest?.startTime === startTime) return newest;
     const exact = this.#byKey.get(this.keyOf(pid, startTime));
     if (exact) return exact;
-    const newest = this.#newest(pid);
     const near = newest?.approximate && abs(newest.startTime - startTime) <= APPROXIMATE_WITHIN_NS;
     return near ? newest : undefined;
   }
 
   #newest(pid: number): ProcessEntry | undefined {
-    const key = this.#byPid.get(pid);
-    return key === undefined ? undefined : this.#byKey.get(key);
+    return this.#byPid.get(pid);
   }
 
   #exec(e: ExecEvent): void {
@@ -236,21 +239,25 @@ export class ProcessTable {
   #put(entry: ProcessEntry): ProcessEntry {
     this.#byKey.delete(entry.key);
     this.#byKey.set(entry.key, entry);
-    this.#byPid.set(entry.pid, entry.key);
+    this.#mostRecent = entry;
+    this.#byPid.set(entry.pid, entry);
     if (this.#byKey.size > this.capacity) this.#remove(this.#byKey.keys().next().value!);
     return entry;
   }
 
   #touch(entry: ProcessEntry): void {
+    if (entry === this.#mostRecent) return; // events come in runs of one process: most uses move nothing
     this.#byKey.delete(entry.key);
     this.#byKey.set(entry.key, entry);
+    this.#mostRecent = entry;
   }
 
   #remove(key: string): void {
     const entry = this.#byKey.get(key);
     if (!entry) return;
     this.#byKey.delete(key);
-    if (this.#byPid.get(entry.pid) === key) this.#byPid.delete(entry.pid);
+    if (this.#byPid.get(entry.pid) === entry) this.#byPid.delete(entry.pid);
+    if (this.#mostRecent === entry) this.#mostRecent = undefined;
   }
 }
 
