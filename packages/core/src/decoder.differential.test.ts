@@ -1,16 +1,22 @@
-// The decoder checks each event with the schemas of only the properties its
-// filler cannot vouch for (decoder.ts, impliedByFill). This test proves that
-// shortcut equivalent to validating the whole event with the kind's zod
-// schema, as zod tests its compiled parsers against its interpreter: every
-// kind, records made valid and then mutated at random (seeded: the same
-// records on every run), decoded both ways, must give the same events (same
-// values, same key order) and the same faults.
+// decodeBatch runs each kind's compiled decoder, which checks a record's
+// framing, lengths, padding and reserved members inline and validates only
+// the properties its reads cannot vouch for (decoder.ts, proofOf), and hands
+// any record it does not accept to the reference decoder, which interprets
+// the definition and validates the whole event with the kind's zod schema.
+// This test proves the two equivalent, as zod tests its compiled parsers
+// against its interpreter: every kind, records made valid and then mutated
+// at random (seeded: the same records on every run), decoded both ways, must
+// give the same events (same values, same key order) and the same faults;
+// and the compiled decoder alone must accept exactly the records the
+// reference makes events of, with the same events.
 import { describe, expect, it } from 'vitest';
-import { decodeBatch, decodeBatchWholeSchema, type DecodedBatch } from './decoder.js';
+import { decodeBatch, decodeBatchWholeSchema, decodeCleanRecord, type DecodedBatch } from './decoder.js';
 import { KIND_DEFINITIONS } from './kinds/index.js';
-import { encodeRecord } from './testing/encode.js';
+import { concatBatch, encodeRecord } from './testing/encode.js';
 
 const HEADER_SIZE = 64;
+/** Header bytes after the framing (abi_version, kind, size): flags, cpu, seq, time, pids, cgroup id. */
+const AFTER_FRAMING = 8;
 const RECORDS_PER_KIND = 600;
 
 /** mulberry32: a small seeded PRNG, so every run decodes the same records. */
@@ -36,23 +42,43 @@ describe('decodeBatch: the field checks are equivalent to the whole zod schema',
     const next = random(d.number);
     const byte = () => Math.floor(next() * 256);
     const tally = { events: 0, validationFaults: 0, otherFaults: 0 };
+    const records: Uint8Array[] = [];
     for (let n = 0; n < RECORDS_PER_KIND; n++) {
       const vars = d.vars.map(() => Uint8Array.from({ length: Math.floor(next() * 24) }, () => (next() < 0.8 ? 0x61 + (byte() % 26) : byte())));
       const record = encodeRecord({ kind: d.name, vars });
-      // A third stay as encoded; the rest get 1-4 bytes of the header flags or the body changed.
+      // A third stay as encoded; the rest get 1-4 bytes changed: of the header after its framing (a third), or of the body.
       const mutations = n % 3 === 0 ? 0 : 1 + Math.floor(next() * 4);
       for (let m = 0; m < mutations; m++) {
-        const at = next() < 0.2 ? 8 + Math.floor(next() * 4) : HEADER_SIZE + Math.floor(next() * (record.length - HEADER_SIZE));
+        const at = next() < 0.33 ? AFTER_FRAMING + Math.floor(next() * (HEADER_SIZE - AFTER_FRAMING)) : HEADER_SIZE + Math.floor(next() * (record.length - HEADER_SIZE));
         record[at] = byte();
       }
       const checked = decodeBatch(record);
-      expect(outcome(checked)).toBe(outcome(decodeBatchWholeSchema(record)));
+      const reference = decodeBatchWholeSchema(record);
+      expect(outcome(checked)).toBe(outcome(reference));
+      // The compiled decoder alone: the reference's event, or nothing where the reference found a fault.
+      expect(outcome({ events: [decodeCleanRecord(d.name, record)].filter((e) => e !== undefined), faults: [], stoppedEarly: false })).toBe(
+        outcome({ ...reference, faults: [], stoppedEarly: false }),
+      );
       tally.events += checked.events.length;
       for (const f of checked.faults) tally[f.message.includes('failed validation') ? 'validationFaults' : 'otherFaults']++;
+      records.push(record);
     }
     // Both outcomes were exercised for this kind.
     expect(tally.events).toBeGreaterThan(0);
     expect(tally.validationFaults + tally.otherFaults).toBeGreaterThan(0);
+    // The same records back to back in batches (records at offsets other than 0, faults amid events).
+    for (let at = 0; at < records.length; at += 50) {
+      const batch = concatBatch(records.slice(at, at + 50));
+      expect(outcome(decodeBatch(batch))).toBe(outcome(decodeBatchWholeSchema(batch)));
+    }
+  });
+
+  it('a sequence number beyond 2^53 is refused by its test as by its schema (seq is a number)', () => {
+    const record = encodeRecord({ kind: 'synth', header: { seq: 2n ** 53n } });
+    expect(decodeBatchWholeSchema(record).faults[0]?.field).toBe('synth.seq');
+    expect(outcome(decodeBatch(record))).toBe(outcome(decodeBatchWholeSchema(record)));
+    expect(decodeCleanRecord('synth', record)).toBeUndefined();
+    expect(decodeCleanRecord('synth', encodeRecord({ kind: 'synth', header: { seq: 2n ** 53n - 1n } }))?.seq).toBe(2 ** 53 - 1);
   });
 
   it('some kinds fail their field checks (custom structs, narrower schemas): the comparison covered validation faults', () => {

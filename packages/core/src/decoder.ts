@@ -24,82 +24,118 @@ export interface DecodedBatch {
 }
 
 /**
- * Fills an event object from one record, for one kind. Generated once per
- * kind from its definition (like zod's compiled parsers): each property is a
- * plain `e.name = ...` store in the schema's key order, so V8 gives every
- * event of a kind one hidden class and monomorphic stores, and the event's
- * keys come in the order zod's output had. A generic loop with computed keys
- * measured several times slower; an object spread made V8 build slow
- * dictionary objects.
+ * Makes the event object of one record, for one kind, from the fields read
+ * in place. Generated once per kind from its definition (like zod's compiled
+ * parsers): one object literal in the schema's key order, so V8 allocates
+ * every event of a kind at its final size with one hidden class, and the
+ * event's keys come in the order zod's output had. A generic loop with
+ * computed keys measured several times slower; an object spread made V8
+ * build slow dictionary objects. `start<i>`/`end<i>` bound variable field i
+ * in the batch.
  */
-type FillEvent = (e: Record<string, unknown>, view: DataView, buf: Buffer, at: number, flags: number, vars: number[]) => void;
-
-/** The code and the readers it calls for one table of members (a var field reads its range). */
-function fillerSource(members: readonly MemberLayout[], readers: MemberReader<unknown>[], vars: ReadonlyArray<{ key: string }>): string[] {
-  return members.flatMap((m) => {
+function eventLiteral(d: AnyKindDefinition, readers: MemberReader<unknown>[]): string {
+  const value = (m: MemberLayout): string[] => {
     if (m.field.role === 'value') {
       readers.push((m.field as ValueField).read);
-      return [`e.${m.key} = r[${readers.length - 1}](view, buf, at + ${m.offset});`];
+      return [`${m.key}: r[${readers.length - 1}](view, buf, at + ${m.offset}),`];
     }
-    const i = vars.findIndex((v) => v.key === m.key);
-    return i < 0 ? [] : [`e.${m.key} = d[${i}](buf, vars[${2 * i}], vars[${2 * i + 1}]);`];
-  });
+    const i = d.vars.findIndex((v) => v.key === m.key);
+    return i < 0 ? [] : [`${m.key}: d[${i}](buf, start${i}, end${i}),`];
+  };
+  const lines = [`kind: ${JSON.stringify(d.name)},`, ...headerLayout.members.flatMap(value), ...d.layout.members.flatMap(value)];
+  for (const [key, bit] of Object.entries(d.flags as Record<string, { bit: number }>)) lines.push(`${key}: (flags & ${1 << bit.bit}) !== 0,`);
+  if (d.vars.length > 0) lines.push(`truncated: { ${d.vars.map((v, i) => `${v.key}: (flags & ${1 << i}) !== 0`).join(', ')} },`);
+  return `{\n${lines.join('\n')}\n}`;
 }
+
+/** Builds a function from the static kind tables only (keys are checked identifiers), never from input. */
+function generate<F>(name: string, params: string, body: string, scope: Record<string, unknown>): F {
+  return new Function(...Object.keys(scope), `return function ${name}(${params}) {\n${body}\n};`)(...Object.values(scope)) as F;
+}
+
+/** The reference decoder's filler: the event of one record whose variable fields were found at `vars`. */
+type FillEvent = (view: DataView, buf: Buffer, at: number, flags: number, vars: number[]) => Record<string, unknown>;
 
 function compileFiller(d: AnyKindDefinition): FillEvent {
   const readers: MemberReader<unknown>[] = [];
-  const decoders = d.vars.map((v) => v.field.decode);
-  const lines = [
-    `e.kind = ${JSON.stringify(d.name)};`,
-    ...fillerSource(headerLayout.members, readers, []),
-    ...fillerSource(d.layout.members, readers, d.vars),
-  ];
-  for (const [key, bit] of Object.entries(d.flags as Record<string, { bit: number }>)) {
-    lines.push(`e.${key} = (flags & ${1 << bit.bit}) !== 0;`);
-  }
-  if (d.vars.length > 0) {
-    const cut = d.vars.map((v, i) => `${v.key}: (flags & ${1 << i}) !== 0`).join(', ');
-    lines.push(`e.truncated = { ${cut} };`);
-  }
-  // Built from the static kind tables only (keys are checked identifiers), never from input.
-  const make = new Function('r', 'd', `return function fill${d.number}(e, view, buf, at, flags, vars) {\n${lines.join('\n')}\n};`);
-  return make(readers, decoders) as FillEvent;
+  const literal = eventLiteral(d, readers);
+  const bounds = d.vars.map((_, i) => `const start${i} = vars[${2 * i}], end${i} = vars[${2 * i + 1}];`);
+  return generate(`fill${d.number}`, 'view, buf, at, flags, vars', [...bounds, `return ${literal};`].join('\n'), {
+    r: readers,
+    d: d.vars.map((v) => v.field.decode),
+  });
 }
 
 type Validator = { safeParse(value: unknown): { success: true; data: unknown } | { success: false; error: z.ZodError } };
 
-/** The properties the filler cannot vouch for, and one compiled schema of just those. */
-interface FieldChecks {
-  readonly keys: readonly string[];
-  readonly validate: Validator;
+/**
+ * How the compiled decoder knows a property valid without its schema:
+ * `implied`, the schema accepts every value the reader can produce (a C
+ * integer read with that type's own reader into that type's schema, a
+ * string schema without checks filled by a decoder typed to return a
+ * string, a comm: COMM_LEN bytes decode to at most COMM_LEN UTF-16 units,
+ * under its schema's maximum); `test`, the field's own `valid` test accepts
+ * only values its schema accepts; `schema`, neither: the schema itself runs.
+ * The kind, flags and `truncated` are booleans and literals the decoder
+ * writes itself. decoder.differential.test.ts proves the shortcuts change no
+ * result.
+ */
+function proofOf(field: ValueField | VarField): 'implied' | 'test' | 'schema' {
+  const own = (schemas as Record<string, z.ZodType>)[field.cType];
+  if (field.role === 'value' && own !== undefined && field.schema === own) return 'implied';
+  if (field.cType === 'comm') return 'implied';
+  if (field.valid) return 'test';
+  const def = (field.schema as z.ZodType)._zod.def as { type: string; checks?: unknown[] };
+  return def.type === 'string' && !def.checks?.length ? 'implied' : 'schema';
 }
 
 /**
- * Whether the schema of a field accepts every value the filler can store in
- * it, so that checking it would be a no-op: a C integer read with that type's
- * own reader into that type's schema (getUint32 yields exactly the integers
- * of schemas.u32), or a string schema without checks filled by a decoder
- * typed to return a string. The kind, flags and `truncated` are booleans and
- * literals the filler writes itself. Everything else (narrower schemas,
- * custom structs, lists) is checked with its own schema.
- * decoder.differential.test.ts proves the shortcut changes no result.
+ * The compiled decoder of one kind: the record's event, or undefined when
+ * anything about the record is not as a clean record of this kind is (a flag
+ * it has no use for, a length beyond the record, a missing NUL, padding or a
+ * reserved member not zero, a property its schema or test refuses). The
+ * reference decoder (decodeRecord) then decodes the record again and says
+ * what is wrong, so faults are the reference's by construction, and a clean
+ * record costs no closure, array or zod call beyond its own fields'.
  */
-function impliedByFill(field: ValueField | VarField): boolean {
-  const own = (schemas as Record<string, z.ZodType>)[field.cType];
-  if (field.role === 'value' && own !== undefined && field.schema === own) return true;
-  const def = (field.schema as z.ZodType)._zod.def as { type: string; checks?: unknown[] };
-  return def.type === 'string' && !def.checks?.length;
+type DecodeClean = (view: DataView, buf: Buffer, at: number, size: number, flags: number) => Record<string, unknown> | undefined;
+
+function compileDecoder(d: AnyKindDefinition): DecodeClean {
+  const readers: MemberReader<unknown>[] = [];
+  const literal = eventLiteral(d, readers);
+  const flagMask = flagMaskOf(d);
+  const lines = [`if ((flags & ${~flagMask}) !== 0) return undefined;`, `const end = at + size;`, `let cursor = at + ${d.layout.size};`];
+  d.vars.forEach((v, i) => {
+    lines.push(`const start${i} = cursor;`, `const end${i} = cursor += view.getUint16(at + ${v.lengthOffset}, true);`, `if (cursor > end) return undefined;`);
+    if (v.field.nulTerminated) lines.push(`if ((flags & ${1 << i}) === 0 && end${i} > start${i} && buf[end${i} - 1] !== 0) return undefined;`);
+  });
+  lines.push(`while (cursor < end) if (buf[cursor++] !== 0) return undefined;`);
+  for (const m of d.layout.members.filter((m) => m.field.role === 'hidden')) {
+    const at = `at + ${m.offset}`;
+    const read = { 1: `buf[${at}]`, 2: `view.getUint16(${at}, true)`, 4: `view.getUint32(${at}, true)`, 8: `(view.getUint32(${at}, true) | view.getUint32(${at} + 4, true))` }[m.field.size];
+    lines.push(`if (${read} !== 0) return undefined;`);
+  }
+  lines.push(`const e = ${literal};`);
+  const members = [...headerLayout.members, ...d.layout.members].filter((m) => m.field.role !== 'hidden') as Array<MemberLayout & { field: ValueField | VarField }>;
+  const tests = members.filter((m) => proofOf(m.field) === 'test');
+  tests.forEach((m, i) => lines.push(`if (!t[${i}](e.${m.key})) return undefined;`));
+  const checked = members.filter((m) => proofOf(m.field) === 'schema');
+  if (checked.length > 0) {
+    // One object schema of those properties (one call: a call per property measured slower); its output is the event's value.
+    lines.push(`const parsed = checks.safeParse(e);`, `if (!parsed.success) return undefined;`, ...checked.map((m) => `e.${m.key} = parsed.data.${m.key};`));
+  }
+  lines.push(`return e;`);
+  return generate(`decode${d.number}`, 'view, buf, at, size, flags', lines.join('\n'), {
+    r: readers,
+    d: d.vars.map((v) => v.field.decode),
+    t: tests.map((m) => m.field.valid),
+    checks: checked.length > 0 ? z.compile(z.object(Object.fromEntries(checked.map((m) => [m.key, m.field.schema as z.ZodType])))) : undefined,
+  });
 }
 
-/** One object schema of the properties to check (one call: a call per property measured slower). */
-function fieldChecks(d: AnyKindDefinition): FieldChecks | undefined {
-  const members = [...headerLayout.members, ...d.layout.members].filter(
-    (m) => m.field.role !== 'hidden' && !impliedByFill(m.field as ValueField | VarField),
-  );
-  if (members.length === 0) return undefined;
-  const shape = Object.fromEntries(members.map((m) => [m.key, (m.field as ValueField | VarField).schema as z.ZodType]));
-  return { keys: members.map((m) => m.key), validate: z.compile(z.object(shape)) };
-}
+/** Header flag bits a kind may carry: its truncation bits and its own flags. */
+const flagMaskOf = (d: AnyKindDefinition) =>
+  Object.values(d.flags as Record<string, { bit: number }>).reduce((mask, f) => mask | (1 << f.bit), (1 << d.vars.length) - 1);
 
 interface KindDecoder {
   readonly definition: AnyKindDefinition;
@@ -108,9 +144,7 @@ interface KindDecoder {
   readonly reserved: readonly MemberLayout[];
   /** Header flag bits this kind may carry: its truncation bits and its own flags. */
   readonly flagMask: number;
-  /** The properties checked on every record, in the schema's key order; none: all vouched for. */
-  readonly checks: FieldChecks | undefined;
-  /** The kind's whole event schema (what the checks are equivalent to). */
+  /** The kind's whole event schema. */
   readonly validate: Validator;
 }
 
@@ -121,12 +155,27 @@ const decoders = new Map<number, KindDecoder>(
       definition: d,
       fill: compileFiller(d),
       reserved: d.layout.members.filter((m) => m.field.role === 'hidden'),
-      flagMask: Object.values(d.flags as Record<string, { bit: number }>).reduce((mask, f) => mask | (1 << f.bit), (1 << d.vars.length) - 1),
-      checks: fieldChecks(d),
+      flagMask: flagMaskOf(d),
       validate: z.compile(d.schema as z.ZodType),
     },
   ]),
 );
+
+/** The compiled decoder of each kind, by kind number. */
+const cleanDecoders: Array<DecodeClean | undefined> = [];
+for (const d of KIND_DEFINITIONS) cleanDecoders[d.number] = compileDecoder(d);
+
+/**
+ * The compiled decoder of one kind alone (undefined: not a clean record of
+ * it), for decoder.differential.test.ts to see that it accepts what it
+ * should; not part of the package's exports.
+ */
+export function decodeCleanRecord(kind: EventKind, record: Uint8Array): KmonEvent | undefined {
+  const buf = Buffer.from(record.buffer, record.byteOffset, record.byteLength);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const d = KIND_DEFINITIONS.find((k) => k.name === kind)!;
+  return cleanDecoders[d.number]!(view, buf, 0, record.byteLength, view.getUint32(HEADER.flags.offset, true)) as KmonEvent | undefined;
+}
 
 /** The compiled zod validator the decoder runs on every record of `kind` (benchmarks time it alone). */
 export function eventValidator(kind: EventKind): Validator {
@@ -195,11 +244,11 @@ function frameRecord(view: DataView, index: number, offset: number): number | Km
 }
 
 /**
- * Decodes one framed record, or says why it cannot. `whole`: validate the
- * event with the kind's whole schema instead of the field checks (the
- * reference the differential test compares the checks with).
+ * Decodes one framed record, or says why it cannot: the reference decoder,
+ * interpreting the kind's definition and validating the event with its whole
+ * schema. Records the compiled decoder does not accept come here.
  */
-function decodeRecord(buf: Buffer, view: DataView, index: number, offset: number, size: number, whole: boolean): KmonEvent | KmonProtocolError {
+function decodeRecord(buf: Buffer, view: DataView, index: number, offset: number, size: number): KmonEvent | KmonProtocolError {
   const kindNumber = view.getUint16(offset + HEADER.kind.offset, true);
   const decoder = decoders.get(kindNumber);
   if (decoder === undefined) return fault(index, offset, 'hdr.kind', `is ${kindNumber}, not a known event kind`);
@@ -212,20 +261,8 @@ function decodeRecord(buf: Buffer, view: DataView, index: number, offset: number
   if (vars instanceof KmonProtocolError) return vars;
   const reserved = reservedFault(view, decoder, index, offset);
   if (reserved) return reserved;
-  const event: Record<string, unknown> = {};
-  decoder.fill(event, view, buf, offset, flags, vars);
-  if (whole) {
-    const parsed = decoder.validate.safeParse(event);
-    return parsed.success ? (parsed.data as KmonEvent) : validationFault(index, offset, d, parsed.error);
-  }
-  const checks = decoder.checks;
-  if (checks !== undefined) {
-    const parsed = checks.validate.safeParse(event);
-    if (!parsed.success) return validationFault(index, offset, d, parsed.error);
-    const data = parsed.data as Record<string, unknown>;
-    for (const key of checks.keys) event[key] = data[key];
-  }
-  return event as KmonEvent;
+  const parsed = decoder.validate.safeParse(decoder.fill(view, buf, offset, flags, vars));
+  return parsed.success ? (parsed.data as KmonEvent) : validationFault(index, offset, d, parsed.error);
 }
 
 function validationFault(index: number, offset: number, d: AnyKindDefinition, error: z.ZodError): KmonProtocolError {
@@ -259,7 +296,8 @@ function decode(batch: Uint8Array, whole: boolean): DecodedBatch {
       result.stoppedEarly = true;
       break;
     }
-    const decoded = decodeRecord(buf, view, index, offset, size, whole);
+    const clean = whole ? undefined : cleanDecoders[view.getUint16(offset + HEADER.kind.offset, true)]?.(view, buf, offset, size, view.getUint32(offset + HEADER.flags.offset, true));
+    const decoded = clean === undefined ? decodeRecord(buf, view, index, offset, size) : (clean as KmonEvent);
     if (decoded instanceof KmonProtocolError) {
       result.faults.push(decoded);
     } else {

@@ -12,6 +12,12 @@ export type CType = 'u8' | 'u16' | 'u32' | 's32' | 'u64' | 's64' | 'comm' | 'str
 
 /** What every member of a record struct knows about its C side. */
 interface Member {
+  /**
+   * A cheap test the decoder may run instead of the schema on what its
+   * reader produced: it must accept only values the schema accepts
+   * (decoder.differential.test.ts checks it against the schema).
+   */
+  readonly valid?: (value: never) => boolean;
   /** Member name in the C struct. */
   readonly cName: string;
   readonly cType: CType;
@@ -94,8 +100,11 @@ export const u64 = (cName: string, schema: z.ZodType<bigint> = schemas.u64) =>
 export const s64 = (cName: string, schema: z.ZodType<bigint> = schemas.s64) =>
   scalar(cName, 's64', 8, schema, (view, _buf, at) => view.getBigInt64(at, true));
 /** A u64 counter that stays far below 2^53 within a session (sequence numbers): a plain number. */
-export const u64AsNumber = (cName: string) =>
-  scalar(cName, 'u64', 8, z.number().int().min(0), (view, _buf, at) => Number(view.getBigUint64(at, true)));
+export const u64AsNumber = (cName: string): ValueField<number> => ({
+  ...scalar(cName, 'u64', 8, z.number().int().min(0), (view, _buf, at) => Number(view.getBigUint64(at, true))),
+  // The reader yields integers >= 0: the schema refuses only those beyond 2^53.
+  valid: Number.isSafeInteger,
+});
 
 /** Bytes of a task name (comm): TASK_COMM_LEN, NUL-padded. */
 export const COMM_LEN = 16;
@@ -140,7 +149,7 @@ const varField = <T>(cLen: string, schema: z.ZodType<T>, decode: VarField<T>['de
 });
 
 /** UTF-8 text (undecodable bytes kept, see text.ts), e.g. a path. */
-export const text = (cLen: string) => varField(cLen, z.string(), (buf, start, end) => decodeText(buf, start, end));
+export const text = (cLen: string) => varField(cLen, z.string(), (buf, start, end) => (start === end ? '' : decodeText(buf, start, end)));
 
 /** NUL-separated strings, each ended by NUL (the last may be cut), e.g. argv. */
 export const strings = (cLen: string): VarField<string[]> => ({
