@@ -1,6 +1,15 @@
 // A ui over the live kernel or over a capture: the session, then the server.
-import { readCaptureHeader, replayBinding, wallTimeMs } from '@kmon/capture';
-import { createKmon, parseSessionOptions, type Kmon, type KmonConfig, type SessionOptionsInput } from 'kmon';
+import { replayBinding } from '@kmon/capture';
+import {
+  createKmon,
+  nativeBinding,
+  parseSessionOptions,
+  parseSessionOptionsFor,
+  type KernelBinding,
+  type Kmon,
+  type KmonConfig,
+  type SessionOptionsInput,
+} from 'kmon';
 import { startUiServer, type UiServer, type UiServerOptions } from './server.js';
 
 export interface OpenUiOptions extends Pick<UiServerOptions, 'host' | 'port' | 'viewCapacity'> {
@@ -20,24 +29,36 @@ export interface OpenUi {
 /** A replay is read ahead into the view at full speed: its views hold more rows before dropping. */
 const REPLAY_VIEW_CAPACITY = 200_000;
 
+/**
+ * The session's options, with the process snapshot delivered to the page
+ * when the binding takes one (a capture holds it when its session did): the
+ * tree then starts with the processes running at attach, each under its
+ * parent, rather than with whichever of them happen to show up in events.
+ */
+function withSnapshot(session: SessionOptionsInput, binding: KernelBinding): SessionOptionsInput {
+  const { kinds } = parseSessionOptionsFor(binding.capabilities, session);
+  const can = binding.capabilities.kinds.includes('process');
+  return can && !kinds.includes('process') ? { ...session, kinds: [...kinds, 'process'] } : session;
+}
+
 export async function openUi(options: OpenUiOptions, config: KmonConfig = {}): Promise<OpenUi> {
   const { replay } = options;
-  const header = replay ? await readCaptureHeader(replay.file) : undefined;
-  const binding = replay ? replayBinding(replay.file, { speed: replay.speed }) : undefined;
-  const kmon = createKmon(replay ? {} : (options.session ?? {}), { ...config, ...(binding && { binding }) });
+  const replaying = replay ? replayBinding(replay.file, { speed: replay.speed }) : undefined;
+  const binding = replaying ?? config.binding ?? nativeBinding;
+  const session = withSnapshot(replay ? {} : (options.session ?? {}), binding);
+  const kmon = createKmon(session, { ...config, binding });
   const progress = () => {
-    const { readBytes, fileBytes } = binding!.progress();
+    const { readBytes, fileBytes } = replaying!.progress();
     return fileBytes > 0 ? readBytes / fileBytes : 0;
   };
   const server = await startUiServer({
     kmon,
     mode: replay ? 'replay' : 'live',
-    wakeup: replay ? `replay (${replay.speed === 'max' ? 'max speed' : `${replay.speed}x`})` : parseSessionOptions(options.session ?? {}).wakeup,
+    wakeup: replay ? `replay (${replay.speed === 'max' ? 'max speed' : `${replay.speed}x`})` : parseSessionOptions(session).wakeup,
     ...(options.host !== undefined && { host: options.host }),
     ...(options.port !== undefined && { port: options.port }),
     viewCapacity: options.viewCapacity ?? (replay ? REPLAY_VIEW_CAPACITY : undefined),
-    ...(binding && { progress }),
-    ...(header && { wallTimeMs: (ns: bigint) => wallTimeMs(header, ns) }),
+    ...(replaying && { progress }),
   });
   return {
     server,

@@ -6,16 +6,18 @@
 export interface Row {
   /** Order of arrival in the session (gaps: rows dropped for this view). */
   seq: number;
+  /** The event's kind; 'process': a process running when the session attached (or when this view opened), which only the tree shows. */
   kind: string;
   /** Event time, ms on the session's clock (monotonic since boot). */
   timeMs?: number;
   /** Wall-clock time, ms since the epoch, when the session knows it. */
   wallMs?: number;
   pid?: number;
-  /** The process: `pid:startTime`, the same on every kind of event of it. */
+  /** The process: its context's key (core's processKey), the same on every kind of event of it. */
   key?: string | undefined;
   startMs?: number;
   ppid?: number;
+  /** The parent's key, when the session knows it. */
   parentKey?: string | undefined;
   comm?: string | undefined;
   container?: string;

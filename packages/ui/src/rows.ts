@@ -1,21 +1,16 @@
 // What the page is sent for each message of the session: a flat row with
 // every kernel-supplied string already escaped by @kmon/core's escapeText
 // (the one place that decides what is shown as an escape), so the page only
-// ever puts plain text into textContent. Process identity is (pid, start
-// time), which exec, fork, exit and the file and network kinds all carry.
-import { escapeText, type KmonMessage } from 'kmon';
+// ever puts plain text into textContent. Processes are named by the key the
+// session's context gives every event (core's processKey), so the page's
+// tree and the session's process table agree on what one process is.
+import { escapeText, processKey, type ContextMessage, type Kmon, type ProcessEntry } from 'kmon';
 import type { Row } from './protocol.js';
 
-/** The key of the process `pid` started at `startTime` (the events' clock): the same on every kind. */
-const keyOf = (pid: number, startTime: bigint | undefined) => (startTime === undefined ? undefined : `${pid}:${startTime}`);
+/** The session's process table (undefined before it attached). */
+type ProcessView = ReturnType<Kmon['processes']>;
 
 const ms = (ns: bigint) => Number(ns) / 1e6;
-
-/** The optional context later sessions add to each event (process key, container): read if present. */
-interface MaybeContext {
-  process?: { container?: { id?: string; runtime?: string } };
-  wallTime?: Date;
-}
 
 type Fields = Record<string, unknown>;
 
@@ -39,33 +34,27 @@ function addressOf(fields: Fields): string | undefined {
   return undefined;
 }
 
-/** `wallTimeMs`: the wall clock of an event time, when the session's context does not carry it (a capture's header does). */
-export function toRow(message: KmonMessage, seq: number, wallTimeMs?: (ns: bigint) => number): Row {
+/** `processes`: the session's table, whose boot id names a fork's child as the context names its parent. */
+export function toRow(message: ContextMessage, seq: number, processes: ProcessView): Row {
   if (message.kind === 'lost') return { seq, kind: 'lost', lost: { cause: message.cause, count: message.count } };
-  const fields = message as unknown as Fields & MaybeContext;
-  const startTime = typeof fields.startTime === 'bigint' ? fields.startTime : undefined;
+  const fields = message as unknown as Fields;
+  const { process } = message;
   const row: Row = {
     seq,
     kind: message.kind,
     timeMs: ms(message.time),
+    wallMs: message.wallTime.getTime(),
     pid: message.pid,
-    key: keyOf(message.pid, startTime),
-    comm: text(fields.comm),
+    key: process.key,
+    parentKey: process.parentKey,
+    comm: text(fields.comm) ?? text(process.comm),
   };
-  if (fields.wallTime instanceof Date) row.wallMs = fields.wallTime.getTime();
-  else if (wallTimeMs) row.wallMs = wallTimeMs(message.time);
-  const container = fields.process?.container;
-  if (container?.id) row.container = escapeText(`${container.runtime ?? 'container'}:${container.id.slice(0, 12)}`);
-  if (typeof fields.ppid === 'number') {
-    row.ppid = fields.ppid;
-    if (typeof fields.parentStartTime === 'bigint') row.parentKey = keyOf(fields.ppid, fields.parentStartTime);
-  }
-  if (startTime !== undefined) row.startMs = ms(startTime);
-  if (message.kind === 'fork') {
-    row.parentKey = keyOf(message.pid, message.parentStartTime);
-    row.key = keyOf(message.pid, message.parentStartTime);
-    row.startMs = ms(message.parentStartTime);
-    row.child = { pid: message.childPid, key: keyOf(message.childPid, message.childStartTime)!, startMs: ms(message.childStartTime) };
+  if (process.ppid !== undefined) row.ppid = process.ppid;
+  if (process.startTime !== undefined) row.startMs = ms(process.startTime);
+  if (process.container) row.container = escapeText(`${process.container.runtime}:${process.container.id.slice(0, 12)}`);
+  if (message.kind === 'fork' && !message.thread && processes) {
+    const { childPid: pid, childStartTime } = message;
+    row.child = { pid, key: processKey(processes.bootId, pid, childStartTime), startMs: ms(childStartTime) };
   }
   if (Array.isArray(fields.argv)) row.argv = (fields.argv as string[]).map(escapeText);
   row.exe = text(fields.exe) || text(fields.filename);
@@ -75,5 +64,26 @@ export function toRow(message: KmonMessage, seq: number, wallTimeMs?: (ns: bigin
   const port = portOf(fields);
   if (port !== undefined) row.port = port;
   row.address = addressOf(fields);
+  return row;
+}
+
+/**
+ * A running process the session's table knows, as the `process` row its
+ * snapshot record would be: what a view that opens after the session
+ * attached is seeded with.
+ */
+export function entryRow(entry: ProcessEntry, seq: number): Row {
+  const row: Row = {
+    seq,
+    kind: 'process',
+    pid: entry.pid,
+    key: entry.key,
+    parentKey: entry.parentKey,
+    comm: escapeText(entry.comm),
+    startMs: ms(entry.startTime),
+    exe: text(entry.exe),
+  };
+  if (entry.ppid !== undefined) row.ppid = entry.ppid;
+  if (entry.argv) row.argv = entry.argv.map(escapeText);
   return row;
 }

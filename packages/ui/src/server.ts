@@ -14,7 +14,7 @@ import type { Kmon, KmonMessage } from 'kmon';
 import type { Subscription } from 'rxjs';
 import { ViewStream, type ViewStats } from './client.js';
 import type { Health } from './protocol.js';
-import { toRow } from './rows.js';
+import { entryRow, toRow } from './rows.js';
 
 export interface UiServerOptions {
   /** The session to show (live, or over a replay binding). */
@@ -34,8 +34,6 @@ export interface UiServerOptions {
   flushMs?: number;
   /** Replay: where the capture is, 0..1. */
   progress?: () => number;
-  /** Wall-clock ms of an event time, for sessions whose events do not carry it (a replay: from the capture's header). */
-  wallTimeMs?: (ns: bigint) => number;
 }
 
 export interface UiServer {
@@ -134,7 +132,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     subscription ??= options.kmon.events$.subscribe({
       next: (message) => {
         tally.add(message);
-        const row = JSON.stringify(toRow(message, seq++, options.wallTimeMs));
+        const row = JSON.stringify(toRow(message, seq++, options.kmon.processes()));
         for (const view of views) view.push(row);
       },
       error: (error: unknown) => {
@@ -168,10 +166,20 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     for (const view of views) view.flush(now);
   }, options.flushMs ?? 100);
 
+  /**
+   * A view opened after the session attached starts with the processes its
+   * table knows are running (the first view gets the snapshot itself, as the
+   * session's first rows, when the session asked for the 'process' kind).
+   */
+  const seed = (view: ViewStream) => {
+    for (const entry of options.kmon.processes()?.entries() ?? []) if (!entry.exit) view.push(JSON.stringify(entryRow(entry, seq)));
+  };
+
   const openView = (request: IncomingMessage, response: ServerResponse) => {
     response.writeHead(200, { ...COMMON_HEADERS, 'content-type': 'text/event-stream', connection: 'keep-alive' });
     response.write(': kmon\n\n');
     const view = new ViewStream(response, capacity);
+    seed(view);
     views.add(view);
     request.once('close', () => views.delete(view));
     follow();

@@ -1,17 +1,20 @@
 // kmon ui end to end: the real kernel, the server, and the page in Debian's
 // chromium (headless, driven by puppeteer-core; nothing downloaded). File
-// events are filtered in the kernel to this test's directory, so other
-// work on the machine adds only process events.
-import { spawn } from 'node:child_process';
+// events are filtered in the kernel to this test's directory and network
+// events to the ports of this test's listeners, so other work on the
+// machine adds only process events.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { get, type IncomingMessage } from 'node:http';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKmon, type Kmon } from 'kmon';
+import type { Kmon } from 'kmon';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPage } from '../build-page.mjs';
-import { startUiServer, type UiServer } from '../src/index.js';
+import { openUi, startUiServer, type OpenUi, type UiServer } from '../src/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const WAIT = { timeout: 20_000, polling: 100 };
@@ -31,6 +34,14 @@ function run(file: string, args: string[]): Promise<number> {
 const createFiles = (dir: string, count: number) =>
   run('/usr/bin/python3', ['-c', `import sys\nfor i in range(${count}): open(f"${dir}/burst{i % 50}", "w").close()`]);
 
+/** A TCP listener on loopback that accepts and closes connections. */
+async function listener(): Promise<{ server: Server; port: number }> {
+  const server = createServer((socket) => socket.destroy());
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
 function status(url: string): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => get(url, resolve).once('error', reject));
 }
@@ -46,8 +57,14 @@ const click = (page: Page, selector: string) => page.evaluate((s) => document.qu
 describe.skipIf(process.getuid?.() !== 0)('kmon ui on the real kernel, in chromium', () => {
   let dir: string;
   let profile: string;
+  let open: OpenUi;
   let kmon: Kmon;
   let ui: UiServer;
+  /** The workload's destination, and another port it connects to first. */
+  let target: { server: Server; port: number };
+  let decoy: { server: Server; port: number };
+  /** A shell running before the session attached, waiting for a line to start its child. */
+  let older: ChildProcess;
   let slowUi: UiServer;
   let browser: Browser;
   let page: Page;
@@ -58,12 +75,16 @@ describe.skipIf(process.getuid?.() !== 0)('kmon ui on the real kernel, in chromi
     await buildPage();
     dir = mkdtempSync(join(tmpdir(), 'kmon-ui-'));
     profile = mkdtempSync(join(tmpdir(), 'kmon-ui-chromium-')); // outside dir: the browser's own files are not the test's file events
-    kmon = createKmon({
-      kinds: ['exec', 'exit', 'fork', 'open', 'unlink'],
-      ringBytes: 1 << 20,
-      filters: { file: { include: [dir], exclude: [], failed: false } },
+    [target, decoy] = [await listener(), await listener()];
+    older = spawn('/bin/sh', ['-c', `read line; touch ${dir}/made-later`], { stdio: ['pipe', 'ignore', 'ignore'], env: { PATH: '/usr/bin:/bin' } });
+    open = await openUi({
+      session: {
+        kinds: ['exec', 'exit', 'fork', 'open', 'unlink', 'connect'],
+        ringBytes: 1 << 20,
+        filters: { file: { include: [dir], exclude: [], failed: false }, network: { ports: [target.port, decoy.port] } },
+      },
     });
-    ui = await startUiServer({ kmon, mode: 'live', wakeup: 'adaptive' });
+    ({ kmon, server: ui } = open);
     // A second server on the same session whose views hold few rows and are written once a second: a burst overflows them.
     slowUi = await startUiServer({ kmon, mode: 'live', wakeup: 'adaptive', viewCapacity: SMALL_VIEW, flushMs: 1000 });
     browser = await puppeteer.launch({
@@ -81,9 +102,11 @@ describe.skipIf(process.getuid?.() !== 0)('kmon ui on the real kernel, in chromi
 
   afterAll(async () => {
     await browser?.close();
-    await ui?.close();
+    await open?.close();
     await slowUi?.close();
-    kmon?.stop();
+    older?.kill();
+    target?.server.close();
+    decoy?.server.close();
     for (const path of [dir, profile]) if (path) rmSync(path, { recursive: true, force: true });
   });
 
@@ -100,7 +123,7 @@ describe.skipIf(process.getuid?.() !== 0)('kmon ui on the real kernel, in chromi
 
   it('shows a workload started after the page loaded in the tree, with its children and their file events', async () => {
     const pid = await run('/bin/sh', ['-c', `touch ${dir}/made-by-touch; sh -c "echo x > ${dir}/made-by-sh; true"; true`]);
-    const root = `.proc[data-key^="${pid}:"]`;
+    const root = `.proc[data-key*=":${pid}:"]`;
     await page.type('#tree-find', String(pid));
     await page.waitForSelector(root, WAIT);
     // Its children are the lines after it, indented further, until the tree is back at its depth.
@@ -136,6 +159,56 @@ describe.skipIf(process.getuid?.() !== 0)('kmon ui on the real kernel, in chromi
     await click(page, `.proc[data-key="${shell.key}"]`);
     await page.waitForFunction((path) => document.querySelector('.proc-events')?.textContent?.includes(path), WAIT, `${dir}/made-by-sh`);
     expect(await text(page, '.proc-events')).not.toContain('made-by-touch');
+  });
+
+  it('puts a process that ran before the session under its real parent (from the snapshot), with what it starts later under it', async () => {
+    older.stdin!.end('go\n');
+    await once(older, 'exit');
+    const shell = `.proc[data-key*=":${older.pid}:"]`;
+    await page.$eval('#tree-find', (node) => ((node as HTMLInputElement).value = ''));
+    await page.type('#tree-find', String(older.pid));
+    // The shell's line, the line of its parent (the nearest above it, less indented) and of its child (the next, more indented).
+    const around = () =>
+      page.evaluate((selector) => {
+        const line = document.querySelector<HTMLElement>(selector);
+        if (!line) return undefined;
+        const depth = (node: Element | null) => (node ? parseFloat((node as HTMLElement).style.paddingLeft) : NaN);
+        let parent = line.previousElementSibling;
+        while (parent && depth(parent) >= depth(line)) parent = parent.previousElementSibling;
+        const child = line.nextElementSibling;
+        return { parent: (parent as HTMLElement | null)?.dataset.key, child: depth(child) > depth(line) ? child!.textContent : undefined };
+      }, shell);
+    await page.waitForFunction((selector) => document.querySelector(selector)?.nextElementSibling?.textContent?.startsWith('touch '), WAIT, shell);
+    const tree = await around();
+    // This test's process started the shell: it is the shell's parent in the tree, not a root of its own.
+    expect(tree?.parent).toMatch(new RegExp(`:${process.pid}:\\d+$`, 'u'));
+    expect(tree?.child).toMatch(/^touch \d+ {2}\(exit 0/u);
+    await click(page, shell);
+    await page.waitForFunction(() => document.querySelector('#details dd.parent')?.textContent !== '', WAIT);
+    expect(await text(page, '#details dd.parent')).toMatch(new RegExp(` ${process.pid}$`, 'u'));
+  });
+
+  it("shows a workload's connections under its details and in the table, where the port filter narrows to one", async () => {
+    // By destination: a process may connect elsewhere first (the C library asks nscd for users, without HOME).
+    const script = `import socket\nfor port in (${decoy.port}, ${target.port}): socket.create_connection(("127.0.0.1", port)).close()`;
+    const pid = await run('/usr/bin/python3', ['-c', script]);
+    const proc = `.proc[data-key*=":${pid}:"]`;
+    await page.$eval('#tree-find', (node) => ((node as HTMLInputElement).value = ''));
+    await page.type('#tree-find', String(pid));
+    await page.waitForSelector(proc, WAIT);
+    await click(page, proc);
+    await page.waitForFunction((address) => document.querySelector('.proc-events')?.textContent?.includes(address), WAIT, `127.0.0.1:${target.port}`);
+    expect(await text(page, '.proc-events')).toMatch(new RegExp(`connect 127\\.0\\.0\\.1:${target.port}\\b`, 'u'));
+
+    await page.type('#f-pid', String(pid));
+    await page.type('#f-kinds', 'network');
+    await page.waitForFunction(() => parseInt(document.getElementById('row-count')!.textContent!, 10) >= 2, WAIT);
+    await page.type('#f-port', String(target.port));
+    await page.waitForFunction(() => document.getElementById('row-count')!.textContent!.startsWith('1 of'), WAIT);
+    expect(await page.$$eval('#rows .row .kind', (cells) => cells.map((c) => c.textContent))).toEqual(['connect']);
+    expect(await text(page, '#rows .row .detail')).toBe(`127.0.0.1:${target.port}`);
+    for (const id of ['#f-pid', '#f-kinds', '#f-port']) await page.$eval(id, (node) => ((node as HTMLInputElement).value = ''));
+    await page.$eval('#f-pid', (node) => node.dispatchEvent(new Event('input', { bubbles: true })));
   });
 
   it('narrows the event table with the kind, pid, path and port filters', async () => {
@@ -176,8 +249,8 @@ describe.skipIf(process.getuid?.() !== 0)('kmon ui on the real kernel, in chromi
     const pid = await run('/bin/true', hostile);
     await page.$eval('#tree-find', (node) => ((node as HTMLInputElement).value = ''));
     await page.type('#tree-find', String(pid));
-    await page.waitForSelector(`.proc[data-key^="${pid}:"]`, WAIT);
-    await click(page, `.proc[data-key^="${pid}:"]`);
+    await page.waitForSelector(`.proc[data-key*=":${pid}:"]`, WAIT);
+    await click(page, `.proc[data-key*=":${pid}:"]`);
     await page.waitForFunction(() => document.querySelector('#details dd.argv')?.textContent?.includes('kmonPwned'), WAIT);
     const argv = await text(page, '#details dd.argv');
     expect(argv).toContain('<script>window.kmonPwned = 1</script>');

@@ -29,7 +29,8 @@ function ingest(rows: Row[]) {
       lastMs = Math.max(lastMs, row.timeMs);
     }
   }
-  table.add(rows);
+  // The processes running at attach are state, not events: the tree has them.
+  table.add(rows.filter((row) => row.kind !== 'process'));
   changed = true;
 }
 
@@ -91,13 +92,21 @@ $('tree').addEventListener('click', (event) => {
   renderDetails();
 });
 
+/** Why a process is a root of the tree. */
+function unknownParent(proc: Proc): string {
+  const ppid = proc.ppid === undefined ? '' : ` (ppid ${proc.ppid})`;
+  return `unknown${ppid}: not in the session's snapshot or events, so this process is a root`;
+}
+
 function renderDetails() {
   const proc = selected ? tree.procs.get(selected) : undefined;
   if (!proc) return;
   const ancestry = tree.ancestry(proc.key).map((p) => `${p.comm ?? '?'} ${p.pid}`);
+  const parent = proc.parentKey ? tree.procs.get(proc.parentKey) : undefined;
   const facts: [string, string][] = [
     ['process', `${proc.comm ?? '?'} ${proc.pid}`],
     ['key', proc.key],
+    ['parent', parent ? `${parent.comm ?? '?'} ${parent.pid}` : unknownParent(proc)],
     ['ancestry', ancestry.join(' \u2190 ')],
     ['exe', proc.exe ?? ''],
     ['argv', proc.argv?.join(' ') ?? ''],

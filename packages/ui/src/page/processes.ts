@@ -1,7 +1,9 @@
-// The process tree the page builds from exec, fork, exit (and process
-// snapshot) rows, keyed by `pid:startTime`; file and network rows are
-// attached to the process that did them. Bounded: the oldest exited
-// processes go first past MAX_PROCESSES.
+// The process tree the page builds from the rows' process context (key and
+// parent key, as the session's process table names them), seeded with the
+// processes running when the session attached (`process` rows) and kept
+// current by exec, fork and exit; file and network rows are attached to the
+// process that did them. Bounded: the oldest exited processes go first past
+// MAX_PROCESSES.
 import type { Row } from '../protocol.js';
 
 export interface Proc {
@@ -24,6 +26,15 @@ const MAX_PROCESSES = 20_000;
 const MAX_PROC_EVENTS = 500;
 const PROCESS_KINDS = new Set(['exec', 'fork', 'exit', 'process', 'exec-failed', 'synth']);
 
+/** What every row says about its own process (a fork's: about the parent). */
+function learn(proc: Proc, row: Row) {
+  if (row.comm) proc.comm = row.comm;
+  if (row.startMs !== undefined) proc.startMs = row.startMs;
+  if (row.container) proc.container = row.container;
+  if (row.ppid !== undefined) proc.ppid = row.ppid;
+  if (row.parentKey) proc.parentKey = row.parentKey;
+}
+
 export class ProcessTree {
   readonly procs = new Map<string, Proc>();
   private readonly byPid = new Map<number, string>();
@@ -39,12 +50,6 @@ export class ProcessTree {
     return proc;
   }
 
-  private link(child: Proc, parentKey: string | undefined, ppid: number | undefined) {
-    if (ppid !== undefined) child.ppid = ppid;
-    if (!parentKey) return;
-    child.parentKey = parentKey;
-  }
-
   /** The process a row belongs to: by key, else the latest process with its pid. */
   processOf(row: Row): Proc | undefined {
     const key = row.key ?? (row.pid === undefined ? undefined : this.byPid.get(row.pid));
@@ -52,42 +57,29 @@ export class ProcessTree {
   }
 
   add(row: Row): void {
-    if (row.key === undefined || row.pid === undefined) {
-      if (!PROCESS_KINDS.has(row.kind) && row.kind !== 'lost') this.attach(row);
-      return;
-    }
+    if (row.kind === 'lost') return;
+    const proc = row.key !== undefined && row.pid !== undefined ? this.ensure(row.key, row.pid) : this.processOf(row);
+    if (!proc) return;
+    learn(proc, row);
+    if (!PROCESS_KINDS.has(row.kind)) return this.attach(proc, row);
     if (row.kind === 'fork' && row.child) {
-      const parent = this.ensure(row.key, row.pid);
-      parent.comm ??= row.comm;
-      parent.startMs ??= row.startMs;
       const child = this.ensure(row.child.key, row.child.pid);
       child.startMs = row.child.startMs;
-      child.comm ??= parent.comm;
-      child.argv ??= parent.argv;
-      child.container ??= parent.container;
-      this.link(child, row.key, row.pid);
-      return;
-    }
-    if (!PROCESS_KINDS.has(row.kind)) return this.attach(row);
-    const proc = this.ensure(row.key, row.pid);
-    if (row.comm) proc.comm = row.comm;
-    if (row.startMs !== undefined) proc.startMs = row.startMs;
-    if (row.container) proc.container = row.container;
-    if (row.kind === 'exit') {
+      child.ppid = row.pid;
+      child.parentKey = proc.key;
+      child.comm ??= proc.comm;
+      child.argv ??= proc.argv;
+      child.container ??= proc.container;
+    } else if (row.kind === 'exit') {
       proc.endMs = row.timeMs;
       proc.exit = row.exit;
-      return;
-    }
-    if (row.kind === 'exec' || row.kind === 'process') {
+    } else if (row.kind === 'exec' || row.kind === 'process') {
       proc.argv = row.argv;
       proc.exe = row.exe;
-      this.link(proc, row.parentKey, row.ppid);
     }
   }
 
-  private attach(row: Row) {
-    const proc = this.processOf(row);
-    if (!proc) return;
+  private attach(proc: Proc, row: Row) {
     proc.events.push(row);
     if (proc.events.length > MAX_PROC_EVENTS) proc.events.splice(0, proc.events.length - MAX_PROC_EVENTS);
   }
