@@ -130,6 +130,17 @@ it('seeds the tree from the snapshot a capture holds: processes running at attac
     await view.evaluate(() => document.querySelector<HTMLElement>('.proc[data-key="ui-boot:1:10"]')!.click());
     await view.waitForFunction(() => document.querySelector('#details dd.process')?.textContent === 'init 1', WAIT);
     expect(await view.$eval('#details dd.parent', (node) => node.textContent)).toMatch(/^unknown \(ppid 0\): .* a root$/u);
+
+    // A view opened after the replay ended starts with the processes the session's table knows are running.
+    const later = await browser.newPage();
+    await later.goto(seeded.server.url);
+    await later.waitForFunction(() => document.querySelectorAll('.proc').length === 2, WAIT);
+    const laterLines = await later.$$eval('.proc', (nodes) => nodes.map((n) => [parseFloat((n as HTMLElement).style.paddingLeft), n.textContent!.split('  ')[0]]));
+    expect(laterLines).toEqual([
+      [4, 'init 1'],
+      [18, 'bash 100'],
+    ]);
+    await later.close();
   } finally {
     await view.close();
     await seeded.close();
