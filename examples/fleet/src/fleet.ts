@@ -1,8 +1,8 @@
-// A fleet's messages, each with its host: one session over natsBinding per
-// host (events carry no host; the session they came through does).
+// A fleet's messages, each with its host: one session over natsBinding for
+// every host asked for (each event, and each loss notice, says its host).
 import { natsBinding, type NatsBindingOptions } from '@kmon/nats';
-import { createKmon, type Kmon, type KmonMessage } from '@kmon/rx';
-import { map, merge, type Observable } from 'rxjs';
+import { createKmon, type KmonMessage } from '@kmon/rx';
+import { map, type Observable } from 'rxjs';
 
 export interface Fleet {
   messages$: Observable<{ host: string; message: KmonMessage }>;
@@ -10,12 +10,10 @@ export interface Fleet {
 }
 
 export function fleet(options: Omit<NatsBindingOptions, 'hosts'>, hosts: readonly string[]): Fleet {
-  const sessions: Array<{ host: string; kmon: Kmon }> = hosts.map((host) => ({
-    host,
-    kmon: createKmon({ kinds: ['exec', 'exit'] }, { binding: natsBinding({ ...options, hosts: [host] }) }),
-  }));
+  const kmon = createKmon({ kinds: ['exec', 'exit'] }, { binding: natsBinding({ ...options, hosts }) });
   return {
-    messages$: merge(...sessions.map(({ host, kmon }) => kmon.events$.pipe(map((message) => ({ host, message }))))),
-    stop: () => sessions.forEach(({ kmon }) => kmon.stop()),
+    // A fleet session hands every batch over with its host, so every message has one.
+    messages$: kmon.events$.pipe(map((message) => ({ host: message.host!, message }))),
+    stop: () => kmon.stop(),
   };
 }

@@ -3,6 +3,7 @@
 // (deep-equal, in order), the workload's execs and exits among them, and no
 // loss notice.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { natsBinding } from '@kmon/nats';
 import { startNatsServer } from '@kmon/nats/testing';
 import { createKmon, decodeBatch, nativeBinding, tappedBinding, type ContextMessage, type KernelBinding, type KmonMessage } from 'kmon';
@@ -21,7 +22,7 @@ function keeping(inner: KernelBinding) {
 /** An event as decoded from its record, without the context the session adds. */
 function recordOf(m: ContextMessage): KmonMessage {
   if (m.kind === 'lost') return m;
-  const { process: _process, wallTime: _wallTime, wallTimeNs: _wallTimeNs, ...record } = m;
+  const { process: _process, wallTime: _wallTime, wallTimeNs: _wallTimeNs, host: _host, ...record } = m;
   return record as KmonMessage;
 }
 
@@ -53,8 +54,10 @@ describe('kmon export (real kernel, real nats-server)', () => {
 
       const fleet = createKmon({ kinds: ['exec', 'exit'] }, { binding: natsBinding({ servers: server.url, follow: false }) });
       const received: ContextMessage[] = await lastValueFrom(fleet.events$.pipe(toArray()));
-      // The records are the ones the kernel wrote; the context is the consumer's own (its process table and host lookups).
+      // The records are the ones the kernel wrote; the context is the exporting host's (its name, boot and wall clock).
       expect(received.map(recordOf)).toEqual(local);
+      const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      expect(new Set(received.map((m) => m.kind !== 'lost' && [m.host, m.process.key?.split(':')[0]].join(' ')))).toEqual(new Set([`kernel-test ${bootId}`]));
       expect(received.filter((m) => m.kind === 'lost')).toEqual([]);
 
       const workload = received.filter((e) => e.kind === 'exec' && e.argv[1] === marker);

@@ -57,15 +57,19 @@ const fmt = (label: string, r: { events: number; seconds: number }) =>
 const data = batches();
 const server = await startNatsServer();
 try {
-  console.log(fmt('local session (createKmon, mock binding)', await run(data, (b) => b)));
+  const local = await run(data, (b) => b);
+  console.log(fmt('local session (createKmon, mock binding)', local));
   const exporter = await createNatsExporter({ servers: server.url, host: 'bench', bufferBytes: 1024 ** 3, flushTimeoutMs: 3_600_000 });
   const exported = await run(data, (b) => exporter.binding(b), (events$) => exportToNats(events$, exporter));
   const stats = exporter.stats();
   console.log(`${fmt('exported to nats-server (acknowledged)', exported)}   published ${stats.published}, acknowledged ${stats.acknowledged}, lost ${stats.lost}`);
   const fleet = createKmon({ kinds: ['exec', 'exit'] }, { binding: natsBinding({ servers: server.url, follow: false }) });
   const started = performance.now();
-  const consumed = await lastValueFrom(fleet.events$.pipe(reduce((n, m) => (m.kind === 'lost' ? n : n + 1), 0)));
-  console.log(fmt('consumed through natsBinding', { events: consumed, seconds: (performance.now() - started) / 1000 }));
+  const events = await lastValueFrom(fleet.events$.pipe(reduce((n, m) => (m.kind === 'lost' ? n : n + 1), 0)));
+  const consumed = { events, seconds: (performance.now() - started) / 1000 };
+  console.log(fmt('consumed through natsBinding', consumed));
+  const rate = (r: { events: number; seconds: number }) => r.events / r.seconds;
+  console.log(`exported / local ${(rate(exported) / rate(local)).toFixed(2)}, consumed / local ${(rate(consumed) / rate(local)).toFixed(2)} (same run)`);
 } finally {
   await server.dispose();
 }

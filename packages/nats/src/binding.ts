@@ -1,10 +1,14 @@
 // A fleet's records from JetStream as a KernelBinding: createKmon over it
 // gives the same typed events the exporting hosts' sessions gave (the records
 // travel as the drivers wrote them and are decoded here by the same decoder),
-// in stream order, with the hosts' loss notices in-band where they happened.
+// in each host's order, with the hosts' loss notices in-band where they
+// happened. Every batch is handed over with its origin (host and the clock
+// of the session that recorded it), so process keys, wall times and process
+// tables are per host.
 import {
   ALL_CAPABILITIES,
   KmonUnsupportedError,
+  type BatchOrigin,
   type SessionClock,
   type BatchSink,
   type BindingCapabilities,
@@ -20,7 +24,7 @@ import { connectNats, describeServers, type NatsConnectionOptions } from './conn
 import { KmonNatsError } from './errors.js';
 import { STREAM_DEFAULTS } from './stream.js';
 import { EXPORT_DEFAULTS } from './exporter.js';
-import { LOST_TOKEN, UNFRAMED_TOKEN, decodeNotice, parseSubject } from './wire.js';
+import { LOST_TOKEN, UNFRAMED_TOKEN, decodeNotice, parseSubject, readWire, splitBatch, type WireMeta } from './wire.js';
 
 export interface NatsBindingOptions extends NatsConnectionOptions {
   /** The stream the exporters publish to. Default 'KMON'. */
@@ -56,19 +60,32 @@ function startAt(from: NatsBindingOptions['from']): Partial<OrderedConsumerOptio
 }
 
 /**
- * What a fleet session's clock() returns until the exporters send their
- * hosts' clocks: this process's own, sampled once (right for events of this host only).
+ * What a fleet session's clock() returns: this process's own, sampled once.
+ * No fleet record uses it: each batch comes with its host's clock (origin).
  */
 export const CONSUMER_CLOCK: SessionClock = {
   bootId: 'unknown-boot',
   realtimeOffsetNs: BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint(),
 };
 
+/** The messages of one window of a host's records as they arrive: records by their position in the window. */
+interface Window {
+  parts: number;
+  got: number;
+  records: Uint8Array[];
+  origin: BatchOrigin;
+}
+
 class NatsSession implements KernelSession {
   private nc: NatsConnection | undefined;
   private messages: ConsumerMessages | undefined;
-  private pending: Uint8Array[] = [];
+  /** Records ready for the consumer, each run with its origin. */
+  private pending: Array<{ bytes: Uint8Array; origin: BatchOrigin }> = [];
   private pendingBytes = 0;
+  /** Per host, windows whose messages have not all arrived, oldest first. */
+  private readonly windows = new Map<string, Map<string, Window>>();
+  /** Per host, the origin of its latest session (one object while the clock stays). */
+  private readonly origins = new Map<string, BatchOrigin>();
   private flushing = false;
   private paused: (() => void) | undefined;
   private pausedUntil: Promise<void> | undefined;
@@ -118,14 +135,68 @@ class NatsSession implements KernelSession {
   private take(m: JsMsg) {
     const where = parseSubject(this.prefix, m.subject);
     if (!where || (this.hosts && !this.hosts.has(where.host))) return;
+    const wire = readWire(m.headers, m);
+    const origin = this.originOf(where.host, wire.clock);
     if (where.token === LOST_TOKEN) {
+      this.completeWindows(where.host);
       this.flush(); // the notice comes after the records before it
       this.sink.onLoss?.(this.notice(m, where.host));
       return;
     }
-    if (where.token !== UNFRAMED_TOKEN && !this.kinds.has(where.token)) return;
-    this.pending.push(m.data);
-    this.pendingBytes += m.data.length;
+    const wanted = where.token === UNFRAMED_TOKEN || this.kinds.has(where.token);
+    if (wire.window) this.addPart(where.host, origin, wire.window, wanted ? m.data : undefined);
+    else if (wanted) {
+      this.completeWindows(where.host);
+      this.queue(m.data, origin);
+    }
+  }
+
+  private originOf(host: string, clock: SessionClock): BatchOrigin {
+    const known = this.origins.get(host);
+    if (known?.clock.bootId === clock.bootId && known.clock.realtimeOffsetNs === clock.realtimeOffsetNs) return known;
+    const origin = { host, clock };
+    this.origins.set(host, origin);
+    return origin;
+  }
+
+  /**
+   * One message of a window: its records go to their positions. Once the
+   * window is whole it is queued, after any older window of the host still
+   * missing messages (those started before `from`, or whose rest the stream
+   * no longer holds): every record is delivered, each host's in order.
+   */
+  private addPart(host: string, origin: BatchOrigin, meta: NonNullable<WireMeta['window']>, data: Uint8Array | undefined) {
+    let open = this.windows.get(host);
+    if (!open) this.windows.set(host, (open = new Map()));
+    let window = open.get(meta.id);
+    if (!window) open.set(meta.id, (window = { parts: meta.parts, got: 0, records: [], origin }));
+    window.got++;
+    if (data) place(window.records, meta.positions, data);
+    if (window.got < window.parts) return;
+    for (const [id, older] of open) {
+      open.delete(id);
+      this.queueWindow(older);
+      if (older === window) break;
+    }
+  }
+
+  /** Queues every window of `host` (all of them when undefined), whole or not. */
+  private completeWindows(host?: string) {
+    for (const [h, open] of this.windows) {
+      if (host !== undefined && h !== host) continue;
+      open.forEach((window) => this.queueWindow(window));
+      open.clear();
+    }
+  }
+
+  private queueWindow(window: Window) {
+    const records = window.records.filter((r) => r !== undefined); // positions of kinds not asked for are holes
+    if (records.length > 0) this.queue(Buffer.concat(records), window.origin);
+  }
+
+  private queue(bytes: Uint8Array, origin: BatchOrigin) {
+    this.pending.push({ bytes, origin });
+    this.pendingBytes += bytes.length;
     if (this.pendingBytes >= BATCH_BYTES) this.flush();
     else if (!this.flushing) {
       this.flushing = true;
@@ -145,21 +216,28 @@ class NatsSession implements KernelSession {
     }
   }
 
-  /** Hands what waits to the consumer as one batch. */
+  /** Hands what waits to the consumer: one batch per run of one origin. */
   private flush() {
     this.flushing = false;
     if (this.pending.length === 0 || this.closed || this.paused) return;
-    this.sink.onBatch(this.drainPending());
+    this.handOver();
   }
 
-  private drainPending(): Uint8Array {
-    const batch = Buffer.concat(this.pending);
+  private handOver() {
+    const pending = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
-    return batch;
+    for (let i = 0; i < pending.length; ) {
+      const origin = pending[i]!.origin;
+      let end = i + 1;
+      while (end < pending.length && pending[end]!.origin === origin) end++;
+      this.sink.onBatch(Buffer.concat(pending.slice(i, end).map((p) => p.bytes)), origin);
+      i = end;
+    }
   }
 
   private end() {
+    this.completeWindows();
     this.flush();
     if (!this.closed) this.sink.onEnd?.();
   }
@@ -170,15 +248,19 @@ class NatsSession implements KernelSession {
     this.sink.onError(error instanceof Error ? error : new Error(String(error)));
   }
 
+  /**
+   * What waits (windows still missing messages too) is handed to onBatch,
+   * each run with its host's origin, which a returned batch could not carry:
+   * nothing is returned. (Pull wakeups are not offered; a stopping consumer
+   * reads until empty.)
+   */
   read(): Uint8Array {
-    return this.drainPending();
+    this.completeWindows();
+    if (!this.closed) this.handOver();
+    return new Uint8Array(0);
   }
 
-  /**
-   * A fleet has one clock per host, and the exporters do not send theirs
-   * yet: until they do, this consumer's own (as @kmon/rx assumed for every
-   * binding before clock() existed), right only for events of this host.
-   */
+  /** This consumer's own clock: every batch comes with its host's (BatchOrigin), which the records' context uses. */
   clock(): SessionClock {
     return CONSUMER_CLOCK;
   }
@@ -228,4 +310,14 @@ export function natsBinding(options: NatsBindingOptions): KernelBinding {
     capabilities: CAPABILITIES,
     open: (session, sink) => new NatsSession(options, session, sink),
   };
+}
+
+/** Puts a message's records at their positions in the window; bytes that do not split into as many records go whole at the first. */
+function place(window: Uint8Array[], positions: readonly number[], data: Uint8Array) {
+  const { records, unframed } = splitBatch(data);
+  if (unframed || records.length !== positions.length) {
+    window[positions[0]!] = data; // the decoder reports what is wrong with them, as it would have locally
+    return;
+  }
+  records.forEach((r, i) => (window[positions[i]!] = r.bytes));
 }

@@ -1,13 +1,13 @@
 // Export and fleet consumption against a real nats-server (no mock server):
 // the kernel side is the mock binding (a fake only below @kmon/native), fed
 // with encoded records; the kernel end to end is in @kmon/cli's export test.
-import { ABI, createKmon, type KmonEvent, type KmonMessage, type LostNotice } from '@kmon/rx';
+import { ABI, createKmon, processKey, type ContextMessage, type KmonEvent, type KmonMessage, type LostNotice, type SessionClock } from '@kmon/rx';
 import { concatBatch, createMockBinding, encodeRecord, type MockBinding } from '@kmon/rx/testing';
 import { lastValueFrom, toArray } from 'rxjs';
-import { jetstream } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, headers } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CONSUMER_CLOCK, natsBinding } from './binding.js';
+import { natsBinding } from './binding.js';
 import { KmonNatsError } from './errors.js';
 import { createNatsExporter, exportToNats, type ExportOptions, type NatsExporter } from './exporter.js';
 import { startNatsServer, type NatsServer } from './testing/server.js';
@@ -25,8 +25,11 @@ async function server(options?: Parameters<typeof startNatsServer>[0]) {
   return s;
 }
 
-/** Records of `n` short processes on CPU `cpu`: exec then exit, numbered from `first`. */
-function processes(n: number, first = 0, cpu = 0): Uint8Array {
+/** The clock of host h1's session (the exporters' default here). */
+const H1_CLOCK: SessionClock = { bootId: 'boot-1', realtimeOffsetNs: 1_700_000_000_000_000_000n };
+
+/** Records of `n` short processes on CPU `cpu`: exec of `name` then exit, numbered from `first`. */
+function processes(n: number, first = 0, cpu = 0, name = 'true'): Uint8Array {
   const records: Uint8Array[] = [];
   for (let i = first; i < first + n; i++) {
     const pid = 1000 + i;
@@ -35,13 +38,13 @@ function processes(n: number, first = 0, cpu = 0): Uint8Array {
       encodeRecord({
         kind: 'exec',
         header: header(2 * i, 1_000_000n * BigInt(i) + 1n),
-        body: { start_ns: 1_000_000n * BigInt(i), ppid: 1, uid: 0, gid: 0, argc: 2, comm: 'true' },
-        vars: ['/bin/true', `true\0${i}\0`, '/usr/bin/true', '/'],
+        body: { start_ns: 1_000_000n * BigInt(i), ppid: 1, uid: 0, gid: 0, argc: 2, comm: name },
+        vars: [`/bin/${name}`, `${name}\0${i}\0`, `/usr/bin/${name}`, '/'],
       }),
       encodeRecord({
         kind: 'exit',
         header: header(2 * i + 1, 1_000_000n * BigInt(i) + 2n),
-        body: { start_ns: 1_000_000n * BigInt(i), exit_code: i % 3, signal: 0, comm: 'true' },
+        body: { start_ns: 1_000_000n * BigInt(i), exit_code: i % 3, signal: 0, comm: name },
       }),
     );
   }
@@ -49,9 +52,9 @@ function processes(n: number, first = 0, cpu = 0): Uint8Array {
 }
 
 /** An export over the mock binding: what the local consumer saw, and the exporter. */
-async function exportSession(options: ExportOptions) {
-  const exporter = await createNatsExporter({ host: 'h1', bootId: 'boot-1', ackTimeoutMs: 1000, retryMs: 100, flushTimeoutMs: 20_000, ...options });
-  const mock = createMockBinding({ clock: CONSUMER_CLOCK }); // the fleet side has no other (the hosts' are not exported yet)
+async function exportSession(options: ExportOptions, clock = H1_CLOCK) {
+  const exporter = await createNatsExporter({ host: 'h1', ackTimeoutMs: 1000, retryMs: 100, flushTimeoutMs: 20_000, ...options });
+  const mock = createMockBinding({ clock });
   const kmon = createKmon({ kinds: [...KINDS] }, { binding: exporter.binding(mock), statsIntervalMs: 20 });
   const local = lastValueFrom(exportToNats(kmon.events$, exporter).pipe(toArray()));
   await until(() => mock.current !== undefined);
@@ -60,8 +63,23 @@ async function exportSession(options: ExportOptions) {
 
 /** Everything the stream holds for the fleet, through natsBinding, until caught up. */
 function consume(url: string, options: Partial<Parameters<typeof natsBinding>[0]> = {}) {
+  return consumeFleet(url, options).received;
+}
+
+function consumeFleet(url: string, options: Partial<Parameters<typeof natsBinding>[0]> = {}) {
   const fleet = createKmon({ kinds: [...KINDS] }, { binding: natsBinding({ servers: url, follow: false, ...options }) });
-  return lastValueFrom(fleet.events$.pipe(toArray()));
+  return { fleet, received: lastValueFrom(fleet.events$.pipe(toArray())) };
+}
+
+/** What a fleet consumer sees of a host's session: its messages, each saying the host. */
+const fromHost = (host: string, messages: ContextMessage[]) => messages.map((m) => ({ ...m, host }));
+
+/** Stream messages: how many messages carried the records. */
+async function streamMessages(url: string) {
+  const nc = await connect({ servers: url });
+  const info = await (await jetstreamManager(nc)).streams.info('KMON');
+  await nc.close();
+  return info.state.messages;
 }
 
 async function until(condition: () => boolean, timeoutMs = 8000) {
@@ -90,8 +108,36 @@ describe('export to NATS and natsBinding', () => {
 
     const received = await consume(url);
     expect(events(exported)).toHaveLength(120);
-    expect(received).toEqual(exported.map((m) => (m.kind === 'lost' ? { ...m, host: 'h1' } : m)));
+    // Same events, in the kernel's order (exec and exit interleaved, though they travel in separate messages).
+    expect(received).toEqual(fromHost('h1', exported));
     expect(losses(received)).toEqual([{ kind: 'lost', cause: 'ring-full', count: 3, byKind: { exec: 3 }, host: 'h1' }]);
+    // Records are packed: one message per kind of each batch's window, and the notice.
+    expect(await streamMessages(url)).toBe(5);
+  });
+
+  it("each host's events carry that host's process keys and wall times; the same pid on two hosts stays two processes", async () => {
+    const { url } = await server();
+    const clocks: Record<string, SessionClock> = {
+      a: { bootId: 'boot-a', realtimeOffsetNs: 1_600_000_000_000_000_000n },
+      b: { bootId: 'boot-b', realtimeOffsetNs: 1_800_000_000_000_000_000n },
+    };
+    for (const host of ['a', 'b']) {
+      const { exporter, kmon, local, session } = await exportSession({ servers: url, host }, clocks[host]);
+      session.deliver(processes(3, 0, 0, `cmd-${host}`));
+      kmon.stop();
+      await local;
+      await exporter.close();
+    }
+    const { fleet, received } = consumeFleet(url);
+    const exits = events(await received).filter((e) => e.kind === 'exit') as Array<Extract<ContextMessage, { kind: 'exit' }>>;
+    expect(exits.map((e) => [e.host, e.pid, e.process.key, e.wallTimeNs, e.process.argv?.[0]])).toEqual(
+      ['a', 'b'].flatMap((host) =>
+        [0, 1, 2].map((i) => [host, 1000 + i, processKey(clocks[host]!.bootId, 1000 + i, 1_000_000n * BigInt(i)), clocks[host]!.realtimeOffsetNs + 1_000_000n * BigInt(i) + 2n, `cmd-${host}`]),
+      ),
+    );
+    expect(fleet.processes('a')?.lookup(1000, 0n)?.exe).toBe('/usr/bin/cmd-a');
+    expect(fleet.processes('b')?.lookup(1000, 0n)?.exe).toBe('/usr/bin/cmd-b');
+    expect(fleet.processes('b')?.bootId).toBe('boot-b');
   });
 
   it('selects hosts and kinds', async () => {
@@ -121,7 +167,7 @@ describe('export to NATS and natsBinding', () => {
       await local;
       sent.push((await exporter.close()).duplicates);
     }
-    expect(sent).toEqual([0, 40]);
+    expect(sent).toEqual([0, 40]); // records (in 2 messages)
     const received = await consume(url);
     expect(received).toHaveLength(40);
   });
@@ -132,7 +178,8 @@ describe('export to NATS and natsBinding', () => {
       const nats = await server();
       const { exporter, kmon, local, session } = await exportSession({ servers: nats.url, bufferBytes, maxOutstanding: 64 });
       let produced = 0;
-      const steady = setInterval(() => session.deliver(processes(20, (produced += 20) - 20)), 10);
+      // Ticks alternate between two CPUs, each numbering its records in order.
+      const steady = setInterval(() => session.deliver(processes(20, (produced += 20) - 20, (produced / 20) % 2)), 10);
       await new Promise((resolve) => setTimeout(resolve, 300));
       await nats.stop();
       await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -155,6 +202,15 @@ describe('export to NATS and natsBinding', () => {
     }
 
     const identity = (m: KmonMessage) => (m.kind === 'lost' ? 'lost' : `${m.cpu}.${m.seq}`);
+    /** Each CPU's records in sequence order, as the host produced them. */
+    const inHostOrder = (list: KmonMessage[]) => {
+      const last = new Map<number, number>();
+      return events(list).every((e) => {
+        const ordered = (last.get(e.cpu) ?? -1) < e.seq;
+        last.set(e.cpu, e.seq);
+        return ordered;
+      });
+    };
 
     it('delivers everything produced meanwhile when the buffer suffices', async () => {
       const run = await outage(64 * 1024 ** 2);
@@ -163,8 +219,9 @@ describe('export to NATS and natsBinding', () => {
       expect(losses(run.received)).toEqual([]);
       expect(run.delivered).toBe(run.produced);
       expect(new Set(run.received.map(identity)).size).toBe(run.delivered); // each once
+      expect(inHostOrder(run.received)).toBe(true);
       const bySeq = (list: KmonMessage[]) => events(list).sort((a, b) => a.seq - b.seq);
-      expect(bySeq(run.received)).toEqual(bySeq(run.exported));
+      expect(bySeq(run.received)).toEqual(bySeq(fromHost('h1', run.exported)));
     }, 30_000);
 
     it('with a tiny buffer, reports the exact number dropped as an export loss: produced = delivered + lost', async () => {
@@ -175,6 +232,7 @@ describe('export to NATS and natsBinding', () => {
       expect(losses(run.received).every((l) => l.cause === 'export' && l.host === 'h1')).toBe(true);
       expect(run.produced).toBe(run.delivered + run.lost);
       expect(new Set(events(run.received).map(identity)).size).toBe(run.delivered);
+      expect(inHostOrder(run.received)).toBe(true);
       // The local stream had the same notices, as they were sealed.
       expect(losses(run.exported).reduce((n, l) => n + l.count, 0)).toBe(run.lost);
     }, 30_000);
@@ -217,8 +275,9 @@ describe('export to NATS and natsBinding', () => {
     kmon.stop();
     await local;
     await exporter.close();
-    const fromSixth = await consume(url, { from: { seq: 6 } });
-    expect(fromSixth.map((m) => m.kind !== 'lost' && m.seq)).toEqual([5, 6, 7, 8, 9]);
+    // The batch travelled as two messages (execs, exits): from the second, the exits alone.
+    const fromSecond = await consume(url, { from: { seq: 2 } });
+    expect(fromSecond.map((m) => m.kind !== 'lost' && `${m.kind} ${m.seq}`)).toEqual(['exit 1', 'exit 3', 'exit 5', 'exit 7', 'exit 9']);
     expect(await consume(url, { from: { time: new Date(Date.now() - 60_000) } })).toHaveLength(10);
     expect(await consume(url, { from: { time: new Date(Date.now() + 60_000) } })).toEqual([]);
     expect(await consume(url, { from: 'new' })).toEqual([]);
@@ -228,6 +287,15 @@ describe('export to NATS and natsBinding', () => {
     await expect(createNatsExporter({ servers: url, host: 'web.1' })).rejects.toThrow(/host "web.1" cannot be part of a NATS subject/u);
   });
 
+  /** Publishes `data` under kmon.h1.<token> with these kmon headers (none: wire format 1, as kmon wrote before). */
+  async function publishRaw(url: string, token: string, data: Uint8Array, with_: Record<string, string> = {}) {
+    const nc = await connect({ servers: url });
+    const h = headers();
+    Object.entries(with_).forEach(([k, v]) => h.set(k, v));
+    await jetstream(nc).publish(`kmon.h1.${token}`, data, Object.keys(with_).length > 0 ? { headers: h } : {});
+    await nc.close();
+  }
+
   it('reports a foreign message under the prefix as a malformed record of its host, and goes on', async () => {
     const { url } = await server();
     const { exporter, kmon, local, session } = await exportSession({ servers: url });
@@ -235,11 +303,22 @@ describe('export to NATS and natsBinding', () => {
     kmon.stop();
     await local;
     await exporter.close();
-    const nc = await connect({ servers: url });
-    await jetstream(nc).publish('kmon.h1.lost', new TextEncoder().encode('{"not":"a notice"}'));
-    await nc.close();
+    await publishRaw(url, 'lost', new TextEncoder().encode('{"not":"a notice"}'), { 'Kmon-Wire': '2', 'Kmon-Boot': 'boot-1', 'Kmon-Clock': '0' });
     const received = await consume(url);
     expect(received.map((m) => m.kind)).toEqual(['exec', 'exit', 'lost']);
     expect(received[2]).toMatchObject({ cause: 'malformed', count: 1, host: 'h1', error: { message: expect.stringMatching(/message 3 on kmon.h1.lost is not a kmon loss notice/u) } });
+  });
+
+  it('a message of an older or newer wire format is a KmonNatsError naming the format and the message', async () => {
+    const record = processes(1).subarray(0, 0 + new DataView(processes(1).buffer).getUint32(ABI.header.fields.size.offset, true));
+    for (const [wire, hint] of [[undefined, /older kmon/u], ['3', /newer kmon/u]] as const) {
+      const { url } = await server();
+      await (await createNatsExporter({ servers: url })).close(); // the stream
+      await publishRaw(url, 'exec', record, wire ? { 'Kmon-Wire': wire, 'Kmon-Boot': 'b', 'Kmon-Clock': '0' } : {});
+      const error = await consume(url).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(KmonNatsError);
+      expect((error as KmonNatsError).message).toMatch(new RegExp(`message 1 on kmon.h1.exec is in kmon wire format ${wire ?? 1}; this kmon reads format 2 only`, 'u'));
+      expect((error as KmonNatsError).hint).toMatch(hint);
+    }
   });
 });

@@ -1,8 +1,13 @@
 // Publishes a session's records and loss notices to JetStream, in order,
 // exactly once, and never loses one silently.
 //
-// Every message waits in one bounded queue (bytes) until the stream has
-// acknowledged it. At most `maxOutstanding` are awaiting an ack. When a
+// A batch's records are cut into windows of `messageBytes` at most, and each
+// window into one message per (kind, CPU) (wire.ts): built once, with an id
+// derived from its records, and kept unchanged until acknowledged, so a
+// retry resends the identical message and the stream's duplicate window
+// keeps it exactly-once. Every message waits in one bounded queue (bytes)
+// until the stream has acknowledged it. At most `maxOutstanding` are
+// awaiting an ack (publishes are pipelined, not one at a time). When a
 // publish fails (server gone, ack timed out), nothing new is sent: once every
 // outstanding publish has settled, sending restarts from the oldest
 // unacknowledged message, with the same message ids, so what the stream
@@ -12,7 +17,6 @@
 // place in the queue, so it reaches the stream (and the consumer) where the
 // loss happened, once the link is back.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
   KmonOptionsError,
@@ -21,8 +25,9 @@ import {
   type KernelBinding,
   type KmonMessage,
   type LostNotice,
+  type SessionClock,
 } from '@kmon/core';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { JetStreamApiError, jetstream, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
 import { Observable, Subject } from 'rxjs';
 import { connectNats, describeServers, type NatsConnectionOptions } from './connect.js';
@@ -33,9 +38,13 @@ import {
   encodeNotice,
   isSubjectPrefix,
   isSubjectToken,
-  recordId,
+  partId,
+  partsOf,
   splitBatch,
   subjectOf,
+  windowId,
+  wireHeaders,
+  type FramedRecord,
 } from './wire.js';
 
 export interface ExportOptions extends NatsConnectionOptions {
@@ -47,6 +56,8 @@ export interface ExportOptions extends NatsConnectionOptions {
   stream?: StreamOptions;
   /** Bytes of records waiting for the server at most; beyond, records are dropped and counted. Default 64 MiB. */
   bufferBytes?: number;
+  /** Bytes of records in one window at most (a window is one message per kind and CPU in it). Default 64 KiB. */
+  messageBytes?: number;
   /** Publishes awaiting their ack at most. Default 256. */
   maxOutstanding?: number;
   /** A publish not acknowledged within this is sent again. Default 5000 ms. */
@@ -55,27 +66,27 @@ export interface ExportOptions extends NatsConnectionOptions {
   retryMs?: number;
   /** How long closing waits for the stream to acknowledge what is buffered. Default 10000 ms. */
   flushTimeoutMs?: number;
-  /** Part of every message id. Default: this boot's id (/proc/sys/kernel/random/boot_id). */
-  bootId?: string;
 }
 
 export const EXPORT_DEFAULTS = {
   prefix: 'kmon',
   bufferBytes: 64 * 1024 ** 2,
+  messageBytes: 64 * 1024,
   maxOutstanding: 256,
   ackTimeoutMs: 5000,
   retryMs: 250,
   flushTimeoutMs: 10_000,
 } satisfies Partial<ExportOptions>;
 
+/** Counts of records (and loss notices), whatever messages carried them. */
 export interface ExportStats {
-  /** Messages (records and loss notices) sent at least once. */
+  /** Records and loss notices sent at least once. */
   published: number;
-  /** Messages the stream acknowledged (stored now or before: see duplicates). */
+  /** Records and loss notices the stream acknowledged (stored now or before: see duplicates). */
   acknowledged: number;
   /** Acknowledged as duplicates: a retry of a message the stream already had. */
   duplicates: number;
-  /** Messages waiting for their ack now, and their bytes. */
+  /** Records and notices waiting for their ack now, and their bytes. */
   buffered: number;
   bufferedBytes: number;
   /** Records dropped because the buffer was full (reported as `export` loss notices). */
@@ -83,25 +94,33 @@ export interface ExportStats {
   lostByKind: Partial<Record<EventKind, number>>;
 }
 
+/** One message: immutable once built (a notice still counting excepted), so a retry resends it identically. */
 interface Entry {
   subject: string;
   msgID: string;
+  headers: MsgHdrs;
   /** Undefined for an export loss notice still counting: encoded when first sent. */
   data: Uint8Array | undefined;
+  /** Records it carries (1 for a notice or unframed bytes). */
+  count: number;
   kind?: EventKind;
   notice?: LostNotice;
   sent: boolean;
   acked: boolean;
 }
 
-const entrySize = (e: Entry) => e.data?.length ?? 256;
+/** Bytes an entry holds in the buffer (a notice counts as 256 however long its JSON, which it may gain after it was queued). */
+const entrySize = (e: Entry) => (e.notice ? 256 : e.data!.length);
 
-function localBootId(): string {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    return randomUUID(); // no boot id here: ids are unique per exporter run, retries still deduplicate
+/** The records' bytes back to back, in a buffer of their own. */
+function concatRecords(records: readonly FramedRecord[]): Uint8Array {
+  const out = new Uint8Array(records.reduce((n, r) => n + r.bytes.length, 0));
+  let offset = 0;
+  for (const r of records) {
+    out.set(r.bytes, offset);
+    offset += r.bytes.length;
   }
+  return out;
 }
 
 function checkedToken(what: string, value: string, valid: (v: string) => boolean): string {
@@ -118,7 +137,11 @@ export class NatsExporter {
   readonly prefix: string;
   readonly server: string;
   private readonly js: JetStreamClient;
-  private readonly bootId: string;
+  /** The recording session's clock (sent with every message); undefined while a session opens. */
+  private clock: SessionClock | undefined;
+  /** Batches handed over before the session's clock was known (its snapshot, while it opens). */
+  private early: Uint8Array[] = [];
+  private bufferedCount = 0;
   private readonly runId = randomUUID();
   private readonly options: ExportOptions & Required<Pick<ExportOptions, keyof typeof EXPORT_DEFAULTS>>;
   private readonly queue: Entry[] = [];
@@ -153,7 +176,6 @@ export class NatsExporter {
     this.host = checkedToken('host', options.host ?? hostname().replaceAll('.', '_'), isSubjectToken);
     this.prefix = checkedToken('prefix', this.options.prefix, isSubjectPrefix);
     this.server = describeServers(options.servers);
-    this.bootId = options.bootId ?? localBootId();
     this.js = jetstream(nc);
     void this.watchStatus();
   }
@@ -168,22 +190,51 @@ export class NatsExporter {
   }
 
   stats(): ExportStats {
-    return { ...this.stats_, lostByKind: { ...this.stats_.lostByKind }, buffered: this.queue.length - this.head, bufferedBytes: this.bytes };
+    return { ...this.stats_, lostByKind: { ...this.stats_.lostByKind }, buffered: this.bufferedCount, bufferedBytes: this.bytes };
   }
 
-  /** A batch as the driver wrote it: one message per record. */
+  /**
+   * The session whose records follow was opened with this clock (sent with
+   * them). Batches it handed over while opening were held for it.
+   */
+  useClock(clock: SessionClock | undefined): void {
+    this.clock = clock;
+    if (clock) this.early.splice(0).forEach((batch) => this.batch(batch));
+  }
+
+  /** A batch as the driver wrote it: windows of records, one message per kind and CPU of each. */
   batch(batch: Uint8Array): void {
+    if (!this.clock) return void this.early.push(batch.slice());
     const { records, unframed } = splitBatch(batch);
+    let window: FramedRecord[] = [];
+    let windowBytes = 0;
+    const seal = () => {
+      if (window.length > 0) this.pushWindow(window);
+      window = [];
+      windowBytes = 0;
+    };
     for (const r of records) {
-      this.offer({ subject: this.subject(r.kind ?? UNFRAMED_TOKEN), msgID: recordId(this.host, this.bootId, r), data: r.bytes.slice(), kind: r.kind, sent: false, acked: false });
+      const size = r.bytes.length;
+      if (this.bytes + windowBytes + size > this.options.bufferBytes) {
+        seal(); // the records before the drop go first, then the notice counting it
+        this.drop(r.kind);
+        continue;
+      }
+      if (windowBytes + size > this.options.messageBytes) seal();
+      window.push(r);
+      windowBytes += size;
     }
-    if (unframed) this.offer({ subject: this.subject(UNFRAMED_TOKEN), msgID: this.ownId('unframed'), data: unframed.slice(), sent: false, acked: false });
+    seal();
+    if (!unframed) return;
+    if (this.bytes + unframed.length > this.options.bufferBytes) return this.drop(undefined);
+    this.openNotice = undefined;
+    this.push(this.entry(UNFRAMED_TOKEN, this.ownId('unframed'), unframed.slice()));
   }
 
   /** A loss notice of the session (malformed records travel as bytes: the consumer finds them itself). */
   notice(notice: LostNotice): void {
     if (notice.cause === 'malformed') return;
-    this.push({ subject: this.subject(LOST_TOKEN), msgID: this.ownId('lost'), data: encodeNotice(notice), notice, sent: false, acked: false });
+    this.push({ ...this.entry(LOST_TOKEN, this.ownId('lost'), encodeNotice(notice)), notice });
   }
 
   /** `inner`, with every batch it delivers exported before the consumer sees it. */
@@ -222,35 +273,56 @@ export class NatsExporter {
   }
 
   private ownId(what: string) {
-    return `${this.host}.${this.bootId}.${this.runId}.${what}.${++this.noticeCount}`;
+    return `${this.host}.${this.bootId()}.${this.runId}.${what}.${++this.noticeCount}`;
   }
 
-  private offer(entry: Entry) {
-    if (this.bytes + entrySize(entry) > this.options.bufferBytes) return this.drop(entry.kind);
-    this.openNotice = undefined; // a later drop is a new loss, after this record
-    this.push(entry);
+  private bootId() {
+    return this.clock?.bootId ?? 'unknown-boot';
+  }
+
+  /** A message not yet sent, with the session's clock. */
+  private entry(token: string, msgID: string, data: Uint8Array | undefined, window?: Parameters<typeof wireHeaders>[1]): Entry {
+    const clock = this.clock ?? { bootId: this.bootId(), realtimeOffsetNs: 0n };
+    return { subject: this.subject(token), msgID, headers: wireHeaders(clock, window), data, count: 1, sent: false, acked: false };
+  }
+
+  /** A window's records, one message per (kind, CPU), pushed back to back. */
+  private pushWindow(window: FramedRecord[]) {
+    this.openNotice = undefined; // a later drop is a new loss, after these records
+    const parts = partsOf(window);
+    const id = windowId(window[0]!);
+    for (const part of parts) {
+      const entry = this.entry(part.kind ?? UNFRAMED_TOKEN, partId(this.host, this.bootId(), part), concatRecords(part.records), {
+        id,
+        parts: parts.length,
+        positions: part.positions,
+      });
+      this.push({ ...entry, count: part.records.length, ...(part.kind && { kind: part.kind }) });
+    }
   }
 
   private drop(kind: EventKind | undefined) {
     let open = this.openNotice;
-    if (!open || open.sent) {
+    const fresh = !open || open.sent;
+    if (fresh) {
       const notice: LostNotice = { kind: 'lost', cause: 'export', count: 0, byKind: {} };
-      open = { subject: this.subject(LOST_TOKEN), msgID: this.ownId('lost'), data: undefined, notice, sent: false, acked: false };
+      open = { ...this.entry(LOST_TOKEN, this.ownId('lost'), undefined), notice };
       this.openNotice = open;
-      this.push(open);
     }
-    const notice = open.notice!;
+    const notice = open!.notice!;
     notice.count++;
     this.stats_.lost++;
     if (kind) {
       notice.byKind[kind] = (notice.byKind[kind] ?? 0) + 1;
       this.stats_.lostByKind[kind] = (this.stats_.lostByKind[kind] ?? 0) + 1;
     }
+    if (fresh) this.push(open!); // counted first: pushing may send (and seal) it at once
   }
 
   private push(entry: Entry) {
     this.queue.push(entry);
     this.bytes += entrySize(entry);
+    this.bufferedCount += entry.count;
     this.pump();
   }
 
@@ -266,10 +338,10 @@ export class NatsExporter {
       entry.data = encodeNotice(entry.notice!); // sealed: later drops count in a new notice
       this.losses.next(entry.notice!);
     }
-    if (!entry.sent) this.stats_.published++;
+    if (!entry.sent) this.stats_.published += entry.count;
     entry.sent = true;
     this.inflight++;
-    this.js.publish(entry.subject, entry.data, { msgID: entry.msgID, timeout: this.options.ackTimeoutMs }).then(
+    this.js.publish(entry.subject, entry.data, { msgID: entry.msgID, headers: entry.headers, timeout: this.options.ackTimeoutMs }).then(
       (ack) => this.acked(entry, ack),
       (error: unknown) => this.failed(entry, error),
     );
@@ -278,28 +350,35 @@ export class NatsExporter {
   private acked(entry: Entry, ack: PubAck) {
     this.inflight--;
     if (!entry.acked) {
-      entry.acked = true;
-      this.bytes -= entrySize(entry);
-      this.stats_.acknowledged++;
-      if (ack.duplicate) this.stats_.duplicates++;
+      this.settled(entry);
+      this.stats_.acknowledged += entry.count;
+      if (ack.duplicate) this.stats_.duplicates += entry.count;
     }
     this.settle();
   }
 
   private failed(entry: Entry, error: unknown) {
     this.inflight--;
+
     if (error instanceof JetStreamApiError && error.status < 500 && !entry.acked) {
       // The server answered and refused this message (too large, not allowed): retrying cannot help.
       // (5xx answers, e.g. JetStream still recovering after a restart, are retried.)
-      entry.acked = true;
-      this.bytes -= entrySize(entry);
-      this.stats_.lost++;
-      const notice: LostNotice = { kind: 'lost', cause: 'export', count: 1, byKind: entry.kind ? { [entry.kind]: 1 } : {}, error: error };
+      this.settled(entry);
+      this.stats_.lost += entry.count;
+      if (entry.kind) this.stats_.lostByKind[entry.kind] = (this.stats_.lostByKind[entry.kind] ?? 0) + entry.count;
+      const notice: LostNotice = { kind: 'lost', cause: 'export', count: entry.count, byKind: entry.kind ? { [entry.kind]: entry.count } : {}, error: error };
       this.losses.next(notice);
     } else {
       this.failing = true;
     }
     this.settle();
+  }
+
+  /** The entry leaves the buffer (acknowledged, or refused for good). */
+  private settled(entry: Entry) {
+    entry.acked = true;
+    this.bytes -= entrySize(entry);
+    this.bufferedCount -= entry.count;
   }
 
   private settle() {
@@ -336,9 +415,22 @@ export async function createNatsExporter(options: ExportOptions): Promise<NatsEx
   }
 }
 
-/** Records `inner`'s batches into the exporter as they are handed to the consumer (read() too). */
+/**
+ * Records `inner`'s batches into the exporter as they are handed to the
+ * consumer (read() too), with the session's clock (those handed over while
+ * it opens wait for it).
+ */
 export function exportingBinding(inner: KernelBinding, exporter: NatsExporter): KernelBinding {
-  return tappedBinding(inner, (batch) => exporter.batch(batch));
+  const tapped = tappedBinding(inner, (batch) => exporter.batch(batch));
+  return {
+    ...tapped,
+    open(options, sink) {
+      exporter.useClock(undefined);
+      const session = tapped.open(options, sink);
+      exporter.useClock(session.clock());
+      return session;
+    },
+  };
 }
 
 /**
