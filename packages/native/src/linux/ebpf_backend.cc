@@ -7,6 +7,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -83,6 +85,28 @@ class LogCapture {
 
  private:
   CapturedLog log_;
+};
+
+// Holds one signal back from the calling thread for a scope; a signal that
+// arrived meanwhile is delivered when the scope ends. The verifier gives up
+// on a program with EAGAIN whenever a signal is pending for the loading
+// thread, and libbpf's few retries are interrupted alike: `node --cpu-prof`
+// sends the JS thread SIGPROF every sampling interval (1 ms by default),
+// shorter than the larger programs take to verify.
+class SignalHeld {
+ public:
+  explicit SignalHeld(int signal) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signal);
+    pthread_sigmask(SIG_BLOCK, &set, &previous_);
+  }
+  ~SignalHeld() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  SignalHeld(const SignalHeld&) = delete;
+  SignalHeld& operator=(const SignalHeld&) = delete;
+
+ private:
+  sigset_t previous_;
 };
 
 // A libuv handle that forwards to Notify. It frees itself in its close
@@ -389,6 +413,7 @@ class EbpfBackend final : public Backend {
     if (ncpus_ <= 0) throw BackendError("open", -ncpus_, ErrorText("counting CPUs", -ncpus_, log.text()));
     bool snapshot = opts_.kinds & Bit(KMON_KIND_PROCESS);
     snapshot_iter_ = snapshot && !opts_.snapshot_fallback;
+    SignalHeld profiler(SIGPROF);  // for the rest of Init: a profiled process still loads its programs
     int err = OpenAndLoad(log);
     if (err != 0 && snapshot_iter_) {
       // A kernel without sleepable task iterators or bpf_copy_from_user_task
