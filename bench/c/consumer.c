@@ -6,7 +6,7 @@
  *
  *   consumer --tgid PID [--kind synth|open|connect] [--mode each|adaptive|poll] [--payload N]
  *            [--ring-bytes N] [--wakeup-bytes N] [--max-latency-ms N]
- *            [--poll-interval-ms N] [--latency] [--epoll-lt] [--slow-ns N]
+ *            [--poll-interval-ms N] [--latency [--probe]] [--epoll-lt] [--slow-ns N]
  *
  * --kind: the records it asks for, all from the generator PID: synth (its
  * getppid() calls, the default), open or connect (the generator's opens or
@@ -23,6 +23,11 @@
  *             addon's uv_timer): epoll_wait with the time to that deadline.
  *   poll      no wakeups: sleep to the next poll_interval_ms tick, drain.
  *
+ * --probe (with --latency): also reads the thread's run delay (time runnable
+ * but not running, /proc/thread-self/schedstat) after every wakeup, and
+ * reports how much of the latency of the records at or above the p99 was
+ * that wait ("where"), as the kmon consumer's probe does (src/latency-probe.ts).
+ *
  * Protocol: prints "ready" on stdout once attached; runs until SIGTERM or
  * SIGINT; then drains what is left, reads the kernel per-CPU counters and
  * prints one JSON object on stdout.
@@ -31,6 +36,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -90,13 +96,71 @@ static const struct source sources[] = {
 	{"connect", KMON_KIND_CONNECT, "sys_exit_connect"},
 };
 
+/* --probe: per record, its latency and the run delay before the wakeup that drained it. */
+struct probe {
+	int fd;             /* /proc/thread-self/schedstat */
+	uint64_t run_delay; /* cumulative, at the last wakeup */
+	uint64_t wait;      /* since the wakeup before */
+	uint64_t *latency, *waited;
+	size_t n, cap;
+};
+
 struct state {
 	uint32_t kind;
 	uint64_t delivered, bytes, wanted, other, value_gaps, next_value;
 	int latency;
 	uint64_t slow_ns;
 	struct hist hist;
+	struct probe *probe;
 };
+
+static uint64_t run_delay(int fd)
+{
+	char buf[128];
+	unsigned long long on_cpu = 0, delay = 0;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	sscanf(buf, "%llu %llu", &on_cpu, &delay);
+	return delay;
+}
+
+/* After a wakeup, before draining: the run delay since the last one. */
+static void probe_wakeup(struct probe *p)
+{
+	uint64_t total = run_delay(p->fd);
+	p->wait = total - p->run_delay;
+	p->run_delay = total;
+}
+
+static void probe_record(struct probe *p, uint64_t latency)
+{
+	if (p->n == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 1 << 16;
+		p->latency = realloc(p->latency, p->cap * sizeof(uint64_t));
+		p->waited = realloc(p->waited, p->cap * sizeof(uint64_t));
+		if (!p->latency || !p->waited) {
+			fprintf(stderr, "consumer: out of memory\n");
+			exit(1);
+		}
+	}
+	p->latency[p->n] = latency;
+	p->waited[p->n++] = p->wait < latency ? p->wait : latency;
+}
+
+/* The records at or above the p99: how many, their mean latency and mean wait for a CPU. */
+static void probe_print(const struct probe *p, uint64_t p99)
+{
+	uint64_t n = 0, latency = 0, waited = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->latency[i] < p99)
+			continue;
+		n++;
+		latency += p->latency[i];
+		waited += p->waited[i];
+	}
+	printf(",\"where\":{\"events\":%llu,\"latency_ns\":%llu,\"cpu_wait_ns\":%llu}", (unsigned long long)n,
+	       (unsigned long long)(n ? latency / n : 0), (unsigned long long)(n ? waited / n : 0));
+}
 
 static int on_record(void *ctx, void *data, size_t size)
 {
@@ -116,8 +180,12 @@ static int on_record(void *ctx, void *data, size_t size)
 	} else {
 		st->other++;
 	}
-	if (st->latency)
-		hist_add(&st->hist, (int64_t)(now_ns() - h->ts_ns));
+	if (st->latency) {
+		int64_t latency = (int64_t)(now_ns() - h->ts_ns);
+		hist_add(&st->hist, latency);
+		if (st->probe)
+			probe_record(st->probe, latency > 0 ? (uint64_t)latency : 0);
+	}
 	if (st->slow_ns) { /* a deliberately slow consumer */
 		uint64_t until = now_ns() + st->slow_ns;
 		while (now_ns() < until)
@@ -127,7 +195,7 @@ static int on_record(void *ctx, void *data, size_t size)
 }
 
 /* Waits for a kernel wakeup (at most timeout ms), then drains; > 0 when woken. */
-static int wait_and_drain(struct ring_buffer *rb, int efd, int timeout)
+static int wait_and_drain(struct ring_buffer *rb, int efd, int timeout, struct probe *probe)
 {
 	struct epoll_event ev;
 	if (efd < 0)
@@ -135,15 +203,19 @@ static int wait_and_drain(struct ring_buffer *rb, int efd, int timeout)
 	int n = epoll_wait(efd, &ev, 1, timeout);
 	if (n < 0)
 		return -errno;
-	if (n > 0)
+	if (n > 0) {
+		if (probe)
+			probe_wakeup(probe);
 		ring_buffer__consume(rb);
+	}
 	return n;
 }
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: consumer --tgid PID [--kind synth|open|connect] [--mode each|adaptive|poll] [--payload N] [--ring-bytes N]\n"
-			"                [--wakeup-bytes N] [--max-latency-ms N] [--poll-interval-ms N] [--latency] [--epoll-lt] [--slow-ns N]\n");
+			"                [--wakeup-bytes N] [--max-latency-ms N] [--poll-interval-ms N] [--latency [--probe]] [--epoll-lt]\n"
+			"                [--slow-ns N]\n");
 	exit(2);
 }
 
@@ -162,12 +234,17 @@ int main(int argc, char **argv)
 	uint64_t ring_bytes = 16u << 20, wakeup_bytes = 64u << 10;
 	double max_latency_ms = 20, poll_interval_ms = 10;
 	static struct state st;
+	static struct probe probe;
 	int epoll_lt = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--latency")) {
 			st.latency = 1;
+			continue;
+		}
+		if (!strcmp(a, "--probe")) {
+			st.probe = &probe;
 			continue;
 		}
 		if (!strcmp(a, "--epoll-lt")) {
@@ -209,8 +286,16 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < sizeof(sources) / sizeof(sources[0]); k++)
 		if (!strcmp(kind, sources[k].name))
 			source = &sources[k];
-	if (!tgid || payload > KMON_PAYLOAD_MAX || !source)
+	if (!tgid || payload > KMON_PAYLOAD_MAX || !source || (st.probe && !st.latency))
 		usage();
+	if (st.probe) {
+		probe.fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+		if (probe.fd < 0) {
+			fprintf(stderr, "consumer: /proc/thread-self/schedstat: %s\n", strerror(errno));
+			return 1;
+		}
+		probe.run_delay = run_delay(probe.fd);
+	}
 	st.kind = source->kind;
 	if (source->kind != KMON_KIND_SYNTH && !syscall_tracepoints()) {
 		fprintf(stderr, "consumer: no syscall tracepoints (tracefs): %s\n", strerror(errno));
@@ -294,14 +379,14 @@ int main(int argc, char **argv)
 		uint64_t before = st.delivered, t0;
 		int n = 0;
 		if (wakeup == KMON_WAKEUP_EACH) {
-			n = wait_and_drain(rb, efd, 1000);
+			n = wait_and_drain(rb, efd, 1000, st.probe);
 			t0 = now_ns();
 			if (n > 0)
 				wakeups++;
 		} else if (wakeup == KMON_WAKEUP_ADAPTIVE) {
 			uint64_t t = now_ns();
 			int timeout = t >= deadline ? 0 : (int)((deadline - t + 999999) / 1000000);
-			n = wait_and_drain(rb, efd, timeout);
+			n = wait_and_drain(rb, efd, timeout, st.probe);
 			t0 = now_ns();
 			if (n > 0)
 				wakeups++;
@@ -377,10 +462,13 @@ int main(int argc, char **argv)
 	       ru1.ru_maxrss, ru1.ru_minflt - ru0.ru_minflt);
 	if (st.latency) {
 		printf(",\"latency\":{\"count\":%llu,\"p50_ns\":%llu,\"p99_ns\":%llu,\"p999_ns\":%llu,\"max_ns\":%llu,"
-		       "\"negative\":%llu}",
+		       "\"negative\":%llu",
 		       (unsigned long long)st.hist.count, (unsigned long long)hist_quantile(&st.hist, 0.5),
 		       (unsigned long long)hist_quantile(&st.hist, 0.99), (unsigned long long)hist_quantile(&st.hist, 0.999),
 		       (unsigned long long)st.hist.max, (unsigned long long)st.hist.negative);
+		if (st.probe)
+			probe_print(st.probe, hist_quantile(&st.hist, 0.99));
+		printf("}");
 	}
 	printf("}\n");
 	return 0;

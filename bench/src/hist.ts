@@ -12,6 +12,21 @@ export interface LatencySummary {
   p999_ns: number;
   max_ns: number;
   negative: number;
+  /** Where the time of the events at or above the p99 went (src/latency-probe.ts; the C consumer: cpu_wait_ns only, with --probe). */
+  where?: WhereP99;
+  /** kmon: V8 GC pauses while events flowed: how many, their total and the longest (ns). */
+  gc?: { count: number; total_ns: number; max_ns: number };
+}
+
+/** Mean ns per event of the events at or above the p99, by cause (see src/latency-probe.ts). */
+export interface WhereP99 {
+  events: number;
+  latency_ns: number;
+  /** Runnable but not running; only in runs that read the scheduler's figures (probe). */
+  cpu_wait_ns?: number;
+  gc_ns?: number;
+  js_ns?: number;
+  loop_ns?: number;
 }
 
 export class Histogram {

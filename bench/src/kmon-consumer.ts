@@ -8,8 +8,8 @@
 // reports final losses in-band), then prints one JSON line and exits.
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { createKmon } from 'kmon';
-import { Histogram } from './hist.js';
+import { createKmon, nativeBinding } from 'kmon';
+import { LatencyProbe } from './latency-probe.js';
 
 export interface KmonConsumerArgs {
   /** The generator's pid. */
@@ -22,6 +22,8 @@ export interface KmonConsumerArgs {
   payload: number;
   /** Measure kernel timestamp -> subscriber latency per event. */
   latency: boolean;
+  /** With latency: also read the JS thread's run delay per batch (costs a /proc read per batch). */
+  probe?: boolean;
   /** Busy-wait this long per event (a deliberately slow subscriber). */
   slowNs: number;
   /** Sample RSS and heap after every batch (memory scenario). */
@@ -39,7 +41,7 @@ export interface KmonConsumerArgs {
 const args = JSON.parse(process.argv[2] ?? '{}') as KmonConsumerArgs;
 /** Attached, before saying ready and starting the clocks. */
 const SETTLE_MS = 500;
-const hist = new Histogram();
+const probe = args.latency ? new LatencyProbe(args.probe ?? false) : undefined;
 let delivered = 0;
 let payloadChars = 0;
 let other = 0;
@@ -60,14 +62,13 @@ const kmon = createKmon({
     : { filters: { process: { pids: [args.tgid], children: false }, ...args.filters } }),
   wakeup: args.mode,
   ...args.options,
-});
+}, probe ? { binding: probe.binding(nativeBinding) } : {});
 
 /** The event's decoded text (payload, path or address), touched as a subscriber would. */
 const textOf = (m: { payload?: string; path?: string; remote?: { address: string } }) =>
   m.payload ?? m.path ?? m.remote?.address ?? '';
 
 const slow = BigInt(args.slowNs);
-const measureLatency = args.latency;
 const subscription = kmon.events$.subscribe({
   next: (m) => {
     if (m.kind === 'lost') {
@@ -76,7 +77,7 @@ const subscription = kmon.events$.subscribe({
     } else if (wanted.has(m.kind)) {
       delivered++;
       payloadChars += textOf(m as Parameters<typeof textOf>[0]).length;
-      if (measureLatency) hist.add(Number(process.hrtime.bigint() - m.time));
+      probe?.event(m.time);
       if (slow > 0n) {
         const until = process.hrtime.bigint() + slow;
         while (process.hrtime.bigint() < until);
@@ -215,7 +216,7 @@ function finish() {
     minor_faults: process.resourceUsage().minorPageFault - faults0,
     rss_ready_kb: Math.round(rssReady / 1024),
     loop_max_gap_ms: Math.round(loopMaxGapMs),
-    ...(measureLatency ? { latency: hist.summary() } : {}),
+    ...(probe ? { latency: probe.summary() } : {}),
     ...(args.memory ? { memory: memorySummary() } : {}),
   };
   stopProfile(() => process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0)));

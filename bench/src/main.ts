@@ -1,13 +1,15 @@
 // pnpm bench: the full kmon path against a C libbpf consumer of the same BPF
 // object, every figure from this one run. See bench/README.md.
 //
-//   node dist/main.js [--json] [--quick] [--no-boost] [--only throughput,sustained,latency,overhead,file,network,memory,breakdown]
+//   node dist/main.js [--json] [--quick] [--no-boost] [--only throughput,sustained,latency,where,overhead,file,network,memory,breakdown]
 //                     [--profile DIR] [--node-flags "FLAGS"]
 //   --node-flags: node flags for every kmon child (e.g. "--max-semi-space-size=64"), to measure what they buy.
 //   Latency consumers run SCHED_FIFO (unpinned) so other load's scheduler slices do not
 //   hide kmon's own latency; `each` is also run with plain scheduling, unpinned (what users
 //   run) at every rate, and pinned at 10k ev/s.
 //   --no-boost: every latency run with plain scheduling (pinned, CFS).
+//   where: `each` at 10k ev/s, plain scheduling, unpinned, again, each consumer reading its
+//   run delay per wakeup: where the time of the events at or above the p99 went.
 //   KMON_BENCH_CONSUMER=path/to/kmon-consumer.js: A/B a patched kmon path.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +21,7 @@ import type { MicroRow } from './micro.js';
 import { FAMILIES } from './families.js';
 import { CPUS, runScenario, type Call, type ConsumerKind, type Mode, type ScenarioResult, type ScenarioSpec } from './run.js';
 
-const SECTIONS = ['throughput', 'sustained', 'latency', 'overhead', 'file', 'network', 'memory', 'breakdown'] as const;
+const SECTIONS = ['throughput', 'sustained', 'latency', 'where', 'overhead', 'file', 'network', 'memory', 'breakdown'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function parseArgs(argv: string[]) {
@@ -68,6 +70,7 @@ async function main() {
     throughput: [],
     sustained: [],
     latency: [],
+    where: [],
     untraced: {},
     families: {},
     memory: undefined,
@@ -83,7 +86,7 @@ async function main() {
   const run = async (scenario: ScenarioSpec): Promise<ScenarioResult | undefined> => {
     const spec = scenario.consumer === 'kmon' && opts.nodeFlags.length ? { ...scenario, nodeFlags: opts.nodeFlags } : scenario;
     const watching = spec.kinds ? ` [${spec.kinds.join(',')}]${spec.filters ? ' filtered' : ''}` : '';
-    const what = `${spec.consumer}${watching} ${spec.call ?? 'getppid'} ${spec.mode} payload=${spec.payload} rate=${spec.rate || 'max'} ${spec.sched ?? ''} ${spec.durationS}s`;
+    const what = `${spec.consumer}${watching} ${spec.call ?? 'getppid'} ${spec.mode} payload=${spec.payload} rate=${spec.rate || 'max'} ${spec.sched ?? ''}${spec.probe ? ' probe' : ''} ${spec.durationS}s`;
     log(what);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -134,6 +137,11 @@ async function main() {
     if (opts.boost) {
       for (const rate of LATENCY_RATES) await latency('each', rate, 'plain');
       await latency('each', 10_000, 'pinned');
+    }
+  }
+  if (opts.only.has('where')) {
+    for (const consumer of CONSUMERS) {
+      push(results.where, await run({ consumer, mode: 'each', payload: 0, rate: 10_000, durationS: dur(2), latency: true, probe: true, sched: 'plain' }));
     }
   }
   for (const family of FAMILIES) {

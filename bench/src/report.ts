@@ -26,6 +26,8 @@ export interface BenchResults {
   sustained: ScenarioResult[];
   /** Every latency run; spec.sched tells how the consumer was scheduled. */
   latency: ScenarioResult[];
+  /** `each`, 10k ev/s, plain scheduling, unpinned, with the run delay read per wakeup (spec.probe). */
+  where: ScenarioResult[];
   /** The generator with nothing attached (OVERHEAD's baseline). */
   untraced: { getppid?: ScenarioResult };
   families: Partial<Record<Family['name'], FamilyRuns>>;
@@ -378,12 +380,15 @@ export function report(r: BenchResults): string {
           l(k.consumer),
           `${(k.consumer.latency.p50_ns / c.consumer.latency.p50_ns).toFixed(2)}x`,
           `${fmtCount(c.consumer.dropped)} / ${fmtCount(k.consumer.dropped)}`,
+          k.consumer.latency.gc ? `${k.consumer.latency.gc.count}, ${fmtNs(k.consumer.latency.gc.max_ns)}` : '-',
+          (cpuPerEvent(k.consumer) / 1e3).toFixed(1),
         ]);
       }
     }
-    out.push(table(['mode', 'consumer scheduling', 'rate', 'achieved C/kmon', 'C', 'kmon', 'kmon/C p50', 'drops C/kmon'], rows));
+    out.push(table(['mode', 'consumer scheduling', 'rate', 'achieved C/kmon', 'C', 'kmon', 'kmon/C p50', 'drops C/kmon', 'kmon GC: n, longest', 'kmon µs CPU/ev'], rows));
     out.push('(plain: ordinary scheduling (CFS/EEVDF), what users run; pinned: on CPU 0, sharing it with whatever else runs there)');
   }
+  if (r.where.length) out.push('', ...whereTable(r.where));
 
   const oh = overheadRows(r);
   if (oh.length) {
@@ -455,4 +460,39 @@ export function report(r: BenchResults): string {
   out.push('', 'TARGETS');
   out.push(table(['target', 'figure', ''], targets(r).map((t) => [t.name, t.figure, verdict(t.ok)])));
   return out.join('\n');
+}
+
+/**
+ * WHERE THE p99 GOES: the events at or above the p99 of a probed run, their
+ * mean latency split by cause (src/latency-probe.ts; the C consumer tells its
+ * wait for a CPU only, the rest being its wakeup and drain).
+ */
+function whereTable(runs: ScenarioResult[]): string[] {
+  const share = (ns: number | undefined, of: number) => (ns === undefined ? '-' : `${fmtNs(ns)} ${Math.round((100 * ns) / of)}%`);
+  const rows = runs.flatMap((run) => {
+    const c = run.consumer;
+    const l = c?.latency;
+    const w = l?.where;
+    if (!c || !l || !w || !w.events) return [];
+    const known = (w.cpu_wait_ns ?? 0) + (w.gc_ns ?? 0) + (w.js_ns ?? 0);
+    return [
+      [
+        c.consumer,
+        `${fmtNs(l.p50_ns)} / ${fmtNs(l.p99_ns)} / ${fmtNs(l.p999_ns)}`,
+        `${w.events}`,
+        fmtNs(w.latency_ns),
+        share(w.cpu_wait_ns, w.latency_ns),
+        share(w.gc_ns, w.latency_ns),
+        share(w.loop_ns ?? w.latency_ns - known, w.latency_ns),
+        share(w.js_ns, w.latency_ns),
+        (cpuPerEvent(c) / 1e3).toFixed(1),
+      ],
+    ];
+  });
+  if (!rows.length) return [];
+  return [
+    `WHERE THE p99 GOES (each, ${fmtRate(runs[0]!.spec.rate)} ev/s, plain scheduling, unpinned, ${runs[0]!.spec.durationS}s; each consumer reads its run delay per wakeup, which costs it CPU): mean per event of the events at or above the p99`,
+    table(['consumer', 'p50 / p99 / p99.9', 'events', 'latency', 'waiting for a CPU', 'GC pauses', 'kernel -> JS batch', 'JS path', 'µs CPU/ev'], rows),
+    '(waiting for a CPU: runnable, not running (the thread\'s run delay); kernel -> JS batch: wakeup, libuv, the drain, other loop work, an earlier batch; JS path: decode, context, rx and the subscriber up to this event. C: its wakeup and drain are all "kernel -> JS batch")',
+  ];
 }

@@ -98,6 +98,8 @@ export interface ScenarioSpec {
   rate: number;
   durationS: number;
   latency?: boolean;
+  /** With latency: also read the consumer's run delay per wakeup, for "where the p99 goes" (costs a /proc read per wakeup). */
+  probe?: boolean;
   slowNs?: number;
   /** kmon: sample memory per batch. */
   memory?: boolean;
@@ -175,6 +177,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
         if (more.length) throw new Error(`the C consumer takes one kind, not ${spec.kinds!.join(',')}`);
         cmd = [C_CONSUMER, '--tgid', String(tgid), '--kind', kind, '--mode', spec.mode, '--payload', String(spec.payload)];
         if (spec.latency) cmd.push('--latency');
+        if (spec.probe) cmd.push('--probe');
       } else {
         const args: KmonConsumerArgs = {
           tgid,
@@ -183,6 +186,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
           mode: spec.mode,
           payload: spec.payload,
           latency: spec.latency ?? false,
+          probe: spec.probe ?? false,
           slowNs: spec.slowNs ?? 0,
           memory: spec.memory ?? false,
           ...(spec.options ? { options: spec.options } : {}),
