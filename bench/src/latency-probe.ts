@@ -85,9 +85,9 @@ export class LatencyProbe {
       open: (options, sink) =>
         inner.open(options, {
           ...sink,
-          onBatch: (batch) => {
+          onBatch: (batch, origin) => {
             this.enter();
-            sink.onBatch(batch);
+            sink.onBatch(batch, origin);
             this.leave();
           },
         }),
