@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { concatBatch, createMockBinding, encodeRecord, type MockBinding } from 'kmon/testing';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { memoryIo } from '../test/memory-io.js';
 import { createProgram } from './program.js';
 
@@ -113,5 +113,65 @@ describe('kmon record and kmon replay (mock binding)', () => {
     const r = await run(argv);
     expect(r.code).toBe(2);
     expect(r.err()).toMatch(message);
+  });
+
+  describe("replay applies watch's filters to the recorded events", () => {
+    /** A struct kmon_sockaddr for an IPv4 address. */
+    const inet = (address: string, port: number) => {
+      const bytes = new Uint8Array(24);
+      new DataView(bytes.buffer).setUint16(0, 2, true);
+      new DataView(bytes.buffer).setUint16(2, port, true);
+      bytes.set(address.split('.').map(Number), 8);
+      return bytes;
+    };
+    const snapshot = (pid: number, uid: number, seq: number) =>
+      encodeRecord({ kind: 'process', header: { tgid: pid, seq, cpu: 0xffff_ffff }, body: { start_ns: 1n, uid, comm: `p${pid}` } });
+    const open = (pid: number, path: string) => encodeRecord({ kind: 'open', header: { tgid: pid }, body: { start_ns: 1n, comm: `p${pid}` }, vars: [path] });
+    const connect = (pid: number, address: string, port: number) =>
+      encodeRecord({ kind: 'connect', header: { tgid: pid }, body: { comm: `p${pid}`, remote: inet(address, port), type: 1, protocol: 6 }, vars: [''] });
+    const rename = (pid: number, from: string, to: string) => encodeRecord({ kind: 'rename', header: { tgid: pid }, body: { start_ns: 1n, comm: `p${pid}` }, vars: [from, to] });
+
+    const capture = scratch();
+    beforeAll(() =>
+      run(['record', '-o', capture, '-q', '--kinds', 'all'], createMockBinding(), (b, interrupt) => {
+        b.current!.deliver(concatBatch([snapshot(7, 1000, 0), snapshot(8, 0, 1)]));
+        const events = [open(7, '/etc/passwd'), open(8, '/tmp/x'), connect(7, '10.1.2.3', 443), connect(8, '127.0.0.1', 8080)];
+        b.current!.deliver(concatBatch([...events, rename(8, '/tmp/a', '/etc/b')]));
+        interrupt();
+      }),
+    );
+    /** The events a replay with these flags prints, each as "kind pid what". */
+    const replayed = async (...flags: string[]) => {
+      const r = await run(['replay', capture, '-f', 'jsonl', '--kinds', 'file,network', ...flags]);
+      expect(r.err()).not.toMatch(/error/);
+      return r
+        .out()
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { kind: string; pid: number; path?: string; oldPath?: string; remote?: { address: string; port: number } })
+        .map((e) => `${e.kind} ${e.pid} ${e.remote ? `${e.remote.address}:${e.remote.port}` : (e.oldPath ?? e.path)}`);
+    };
+    const all = ['open 7 /etc/passwd', 'open 8 /tmp/x', 'connect 7 10.1.2.3:443', 'connect 8 127.0.0.1:8080', 'rename 8 /tmp/a'];
+
+    it.each([
+      [[], all],
+      [['--uid', '1000'], ['open 7 /etc/passwd', 'connect 7 10.1.2.3:443']],
+      [['--path', '/etc'], ['open 7 /etc/passwd', 'connect 7 10.1.2.3:443', 'connect 8 127.0.0.1:8080', 'rename 8 /tmp/a']], // a rename passes by either path
+      [['--path', '/', '--exclude-path', '/etc'], ['open 8 /tmp/x', 'connect 7 10.1.2.3:443', 'connect 8 127.0.0.1:8080', 'rename 8 /tmp/a']],
+      [['--path', '/etc', '--exclude-path', '/etc/passwd'], ['connect 7 10.1.2.3:443', 'connect 8 127.0.0.1:8080', 'rename 8 /tmp/a']], // the longest prefix decides
+      [['--cidr', '10.0.0.0/8'], ['open 7 /etc/passwd', 'open 8 /tmp/x', 'connect 7 10.1.2.3:443', 'rename 8 /tmp/a']],
+      [['--exclude-cidr', '10.1.0.0/16'], ['open 7 /etc/passwd', 'open 8 /tmp/x', 'connect 8 127.0.0.1:8080', 'rename 8 /tmp/a']],
+      [['--no-loopback'], ['open 7 /etc/passwd', 'open 8 /tmp/x', 'connect 7 10.1.2.3:443', 'rename 8 /tmp/a']],
+      [['--port', '8080'], ['open 7 /etc/passwd', 'open 8 /tmp/x', 'connect 8 127.0.0.1:8080', 'rename 8 /tmp/a']],
+    ])('%j', async (flags, expected) => {
+      expect(await replayed(...flags)).toEqual(expected);
+    });
+
+    it('refuses a bad value as watch does: a usage error naming the flag', async () => {
+      const r = await run(['replay', capture, '--port', '99999']);
+      expect(r.code).toBe(2);
+      expect(r.err()).toMatch(/^kmon replay: --port 99999: /);
+    });
   });
 });

@@ -21,6 +21,7 @@ import { KIND_GROUPS } from './kinds.js';
 import type { Io } from './io.js';
 import { record } from './record.js';
 import { describeEnding, replay } from './replay.js';
+import { replayFilterOptions, replayFilters, type ReplayFilterFlags } from './replay-filter.js';
 import { fleetOptions, registerExport, watchSource, type FleetFlags } from './export.js';
 import { describeSummary } from './stream.js';
 import { uiCommand } from './ui.js';
@@ -387,14 +388,14 @@ export function createProgram(io: Io, config: KmonConfig = {}) {
     (flags: SessionFlags) => toSession(flags, kernelFilters),
   );
 
-  const replayCommand: Command = outputOptions(program.command('replay'))
+  const replayCommand: Command = replayFilterOptions(outputOptions(program.command('replay')))
     .description('print the events of a capture (from `kmon record`) as `kmon watch` prints live ones')
     .argument('<file>', 'the capture file')
     .option('-k, --kinds <list>', `only these event kinds, comma-separated (${EVENT_KINDS.join(', ')})`, kindList(EVENT_KINDS, 'kmon'))
     .option('-s, --speed <speed>', "'max' (as fast as possible) or a factor of the recorded pace (1 = real time)", speed, 'max')
-    .action((file: string, flags: OutputFlags & { kinds?: EventKind[]; speed: 'max' | number }) =>
+    .action((file: string, flags: OutputFlags & ReplayFilterFlags & { kinds?: EventKind[]; speed: 'max' | number }) =>
       attempt(replayCommand, async () => {
-        const options = { ...toOutput(flags), colour: colour(), file, speed: flags.speed, ...(flags.kinds && { kinds: flags.kinds }) };
+        const options = { ...toOutput(flags), colour: colour(), file, speed: flags.speed, ...(flags.kinds && { kinds: flags.kinds }), filters: replayFilters(flags) };
         const summary = await replay(options, io, config);
         finish(replayCommand, describeSummary(summary));
         const cut = describeEnding(summary.ending);

@@ -2,13 +2,16 @@
 // `kmon watch`, at its recorded pace (--speed) or as fast as possible, with a
 // progress bar on a terminal; says so when the capture was cut.
 import { readCaptureHeader, replayBinding, type CaptureEnding } from '@kmon/capture';
-import { createKmon, type KmonConfig } from 'kmon';
+import { createKmon, type Filters, type KmonConfig } from 'kmon';
 import type { Io } from './io.js';
+import { replaySelection } from './replay-filter.js';
 import { runStream, type OutputOptions, type StreamSummary } from './stream.js';
 
 export interface ReplayOptions extends OutputOptions {
   file: string;
   speed: 'max' | number;
+  /** watch's filters, applied to the recorded events (see replay-filter.ts). */
+  filters?: Filters;
 }
 
 export interface ReplaySummary extends StreamSummary {
@@ -20,7 +23,8 @@ export async function replay(options: ReplayOptions, io: Io, config: KmonConfig 
   const binding = replayBinding(options.file, { speed: options.speed });
   const kmon = createKmon({}, { ...config, binding });
   // Event wall times come from the capture's recorded session clock (the replay binding's clock()).
-  const seen = await runStream(kmon, options, io, {
+  const where = options.filters && replaySelection(options.filters);
+  const seen = await runStream(kmon, { ...options, ...(where && { where }) }, io, {
     command: 'replay',
     banner: `replaying ${options.file} (recorded ${header.startedAt} on ${header.host.hostname}, ${header.host.kernel})`,
     status: { progress: () => binding.progress() },

@@ -15,6 +15,8 @@ export interface OutputOptions {
   comms: string[];
   /** Only these kinds go out (loss notices always do). */
   kinds?: EventKind[];
+  /** Only the events this keeps go out (a replay's filters; loss notices always do). */
+  where?: (message: ContextMessage) => boolean;
   /** false: messages are counted, not printed (record). */
   print?: boolean;
   /** Stop after this many events (loss notices not counted). */
@@ -54,7 +56,8 @@ function selection(options: OutputOptions): MonoTypeOperatorFunction<ContextMess
   const byComm = options.comms.length > 0 ? whereComm<ContextMessage>(...options.comms) : identity;
   const kinds = new Set<string>(options.kinds ?? []);
   const byKind = kinds.size > 0 ? filter<ContextMessage>((m) => m.kind === 'lost' || kinds.has(m.kind)) : identity;
-  return (source) => source.pipe(byKind, byPid, byComm);
+  const byFilters = options.where ? filter(options.where) : identity;
+  return (source) => source.pipe(byKind, byPid, byComm, byFilters);
 }
 
 export interface StreamHooks {
