@@ -55,7 +55,7 @@ function recordingSink(session: () => { stats(): RawKernelStats } | undefined) {
   let ended!: () => void;
   const done = new Promise<void>((resolve) => (ended = resolve));
   const sink: BatchSink = {
-    onBatch: (batch) => calls.push(['batch', Buffer.from(batch), session()?.stats()]),
+    onBatch: (batch, origin) => calls.push(['batch', Buffer.from(batch), session()?.stats(), ...(origin ? [origin] : [])]),
     onError: (error) => (calls.push(['error', error.message]), ended()),
     onCountersChanged: () => calls.push(['counters', session()?.stats()]),
     onLoss: (notice) => calls.push(['loss', notice]),
@@ -238,6 +238,28 @@ describe('recordingBinding and replayBinding', () => {
     await replayed.done;
     expect(replayed.calls).toEqual(live.calls);
     expect((replayed.calls[3] as [string, LostNotice])[1].error).toMatchObject({ code: 'KMON_PROTOCOL', hint: 'a driver bug' });
+  });
+
+  it('records the host and clock of each batch a fleet binding hands over, and replays each batch with its origin', async () => {
+    const path = scratch();
+    const mock = createMockBinding();
+    let upstream: BatchSink | undefined;
+    const fleet: KernelBinding = { ...mock, open: (o, sink) => ((upstream = sink), mock.open(o, sink)) };
+    const live = recordingSink(() => undefined);
+    const session = recordingBinding(fleet, new CaptureWriter(path, { blockBytes: 64 })).open(options, live.sink);
+    const web1 = { host: 'web-1', clock: { bootId: 'b-1', realtimeOffsetNs: -5n } };
+    const web2 = { host: 'web-2', clock: { bootId: 'b-2', realtimeOffsetNs: 1_764_000_000_000_000_000n } };
+    upstream!.onBatch(exit(0), web1);
+    upstream!.onBatch(exit(1), web2);
+    mock.current!.deliver(exit(2)); // this session's own
+    upstream!.onBatch(exit(3), web1);
+    session.close();
+    expect(live.calls.map((c) => (c as unknown[])[3])).toEqual([web1, web2, undefined, web1]);
+
+    const replayed = recordingSink(() => undefined);
+    replayBinding(path).open(options, replayed.sink);
+    await replayed.done;
+    expect(replayed.calls).toEqual(live.calls);
   });
 
   it('replays a recorded session error as a KmonError with its code and hint', async () => {

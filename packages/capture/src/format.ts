@@ -10,17 +10,18 @@
 //   type u8 | 0 u8 | 0 u16 | length u32 | time u64 (CLOCK_MONOTONIC ns) | payload[length]
 //
 // all little-endian. Entry 0 of block 0 is the header (JSON); then batches
-// (the driver's bytes, untouched), counter readings (JSON), loss notices from
+// (the driver's bytes, untouched, each after its origin (JSON, format 2) when
+// a fleet host recorded it), counter readings (JSON), loss notices from
 // upstream of the binding (JSON, format 2), a session error (JSON) and the end
 // marker, in the order the session produced them.
 import { gunzip, gunzipSync, gzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { CORRUPT_HINT, KmonCaptureError } from './errors.js';
 
-/** 2 added loss entries; a version 1 capture reads as it did. */
+/** 2 added loss and origin entries; a version 1 capture reads as it did. */
 export const FORMAT_VERSION = 2;
 
-export const ENTRY_TYPES = { header: 1, batch: 2, counters: 3, error: 4, end: 5, loss: 6 } as const;
+export const ENTRY_TYPES = { header: 1, batch: 2, counters: 3, error: 4, end: 5, loss: 6, origin: 7 } as const;
 export type EntryType = keyof typeof ENTRY_TYPES;
 const TYPE_NAMES = new Map<number, EntryType>(Object.entries(ENTRY_TYPES).map(([name, n]) => [n, name as EntryType]));
 

@@ -3,7 +3,7 @@
 // checks it on the way back in.
 import { readFileSync } from 'node:fs';
 import { arch, hostname, platform, release } from 'node:os';
-import { ABI, EVENT_KINDS, KmonError, type KmonErrorCode, type LostNotice, type SessionClock, type SessionOptions } from '@kmon/core';
+import { ABI, EVENT_KINDS, KmonError, type BatchOrigin, type KmonErrorCode, type LostNotice, type SessionClock, type SessionOptions } from '@kmon/core';
 import { z } from 'zod';
 import { CORRUPT_HINT, KmonCaptureError } from './errors.js';
 import { FORMAT_VERSION } from './format.js';
@@ -11,6 +11,12 @@ import { FORMAT_VERSION } from './format.js';
 const KMON_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const decimal = z.string().regex(/^\d{1,20}$/, 'a decimal integer');
+
+/** A SessionClock in JSON: its offset as a decimal string. */
+const recordedClock = z.object({ bootId: z.string(), realtimeOffsetNs: z.string().regex(/^-?\d{1,20}$/, 'a decimal integer') });
+type RecordedClock = z.infer<typeof recordedClock>;
+const recordClock = (clock: SessionClock): RecordedClock => ({ bootId: clock.bootId, realtimeOffsetNs: String(clock.realtimeOffsetNs) });
+const clockOf = (recorded: RecordedClock): SessionClock => ({ bootId: recorded.bootId, realtimeOffsetNs: BigInt(recorded.realtimeOffsetNs) });
 
 export const captureHeaderSchema = z.object({
   /** Capture format version (FORMAT_VERSION of the kmon that wrote it). */
@@ -37,7 +43,7 @@ export const captureHeaderSchema = z.object({
    * return. Absent from captures written before it existed, and when the
    * session failed to open.
    */
-  sessionClock: z.object({ bootId: z.string(), realtimeOffsetNs: z.string().regex(/^-?\d{1,20}$/, 'a decimal integer') }).optional(),
+  sessionClock: recordedClock.optional(),
   startedAt: z.string(),
 });
 
@@ -49,6 +55,11 @@ export const countersSchema = z.object({
   bindingDropped: count,
   ring: z.object({ usedBytes: count, sizeBytes: count }).optional(),
 });
+
+/** Where the batch after it was recorded (a fleet host), with that session's clock. */
+export const originSchema = z.object({ host: z.string(), clock: recordedClock });
+export const recordedOrigin = (origin: BatchOrigin) => ({ host: origin.host, clock: recordClock(origin.clock) });
+export const originOf = (recorded: z.infer<typeof originSchema>): BatchOrigin => ({ host: recorded.host, clock: clockOf(recorded.clock) });
 
 export const errorSchema = z.object({ code: z.string(), name: z.string(), message: z.string(), hint: z.string().optional() });
 export type RecordedError = z.infer<typeof errorSchema>;
@@ -108,9 +119,7 @@ export function headerNow(binding: string, options: SessionOptions, sessionClock
     options: options as unknown as Record<string, unknown>,
     clock: { monotonicNs: String(monotonicNs), wallNs: String(wallNs) },
     startedAt: new Date(Number(wallNs / 1_000_000n)).toISOString(),
-    ...(sessionClock && {
-      sessionClock: { bootId: sessionClock.bootId, realtimeOffsetNs: String(sessionClock.realtimeOffsetNs) },
-    }),
+    ...(sessionClock && { sessionClock: recordClock(sessionClock) }),
   };
 }
 
@@ -125,7 +134,7 @@ export function headerNow(binding: string, options: SessionOptions, sessionClock
  */
 export function sessionClockOf(header: CaptureHeader): SessionClock {
   if (header.sessionClock) {
-    return { bootId: header.sessionClock.bootId, realtimeOffsetNs: BigInt(header.sessionClock.realtimeOffsetNs) };
+    return clockOf(header.sessionClock);
   }
   return {
     bootId: header.host.bootId ?? `capture-${header.host.hostname}-${header.startedAt}`,

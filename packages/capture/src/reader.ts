@@ -4,7 +4,7 @@
 // KmonCaptureError with the byte offset, never a crash.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import type { LostNotice, RawKernelStats } from '@kmon/core';
+import type { BatchOrigin, LostNotice, RawKernelStats } from '@kmon/core';
 import { CORRUPT_HINT, KmonCaptureError } from './errors.js';
 import { BLOCK_HEADER_BYTES, decodeEntries, inflateBlock, inflateBlockSync, memberLength, type RawEntry } from './format.js';
 import {
@@ -14,13 +14,15 @@ import {
   errorSchema,
   lossOf,
   lossSchema,
+  originOf,
+  originSchema,
   parseJson,
   type CaptureHeader,
   type RecordedError,
 } from './header.js';
 
 export type CaptureEntry =
-  | { type: 'batch'; time: bigint; batch: Uint8Array }
+  | { type: 'batch'; time: bigint; batch: Uint8Array; origin?: BatchOrigin }
   | { type: 'counters'; time: bigint; stats: RawKernelStats }
   | { type: 'loss'; time: bigint; notice: LostNotice }
   | { type: 'error'; time: bigint; error: RecordedError };
@@ -80,6 +82,8 @@ async function openFile(path: string): Promise<CaptureSource> {
 
 function toEntry(raw: RawEntry, offset: number): CaptureEntry {
   switch (raw.type) {
+    case 'origin':
+      throw new KmonCaptureError('an origin entry not followed by its batch', offset, CORRUPT_HINT);
     case 'batch':
       return { type: 'batch', time: raw.time, batch: raw.payload };
     case 'counters':
@@ -91,6 +95,23 @@ function toEntry(raw: RawEntry, offset: number): CaptureEntry {
     default:
       throw new KmonCaptureError(`a ${raw.type} entry in the middle of the capture`, offset, CORRUPT_HINT);
   }
+}
+
+/** A block's entries, each origin folded into the batch after it. */
+function toEntries(raws: RawEntry[], offset: number): CaptureEntry[] {
+  const entries: CaptureEntry[] = [];
+  for (let i = 0; i < raws.length; i++) {
+    const raw = raws[i]!;
+    const next = raws[i + 1];
+    if (raw.type !== 'origin' || next?.type !== 'batch') {
+      entries.push(toEntry(raw, offset));
+      continue;
+    }
+    const origin = originOf(parseJson(originSchema, raw.payload, 'batch origin', offset));
+    entries.push({ type: 'batch', time: next.time, batch: next.payload, origin });
+    i++;
+  }
+  return entries;
 }
 
 export class CaptureReader {
@@ -134,7 +155,7 @@ export class CaptureReader {
         const end = block.entries.findIndex((raw) => raw.type === 'end');
         const entries = end === -1 ? block.entries : block.entries.slice(0, end);
         const offset = block.offset;
-        yield entries.map((raw) => toEntry(raw, offset));
+        yield toEntries(entries, offset);
         if (end !== -1) return this.end(true, block.next);
         this.bytesRead = block.next;
         block = await next;

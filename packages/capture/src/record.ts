@@ -45,7 +45,7 @@ export function recordingBinding(inner: KernelBinding, writer: CaptureWriter): K
         checkWrites();
       };
       const recorded = tappedBinding(inner, {
-        batch: (batch) => record(() => writer.batch(batch)),
+        batch: (batch, origin) => record(() => writer.batch(batch, origin)),
         stats: (stats) => record(() => writer.counters(stats)),
         loss: (notice) => record(() => writer.loss(notice)),
       });

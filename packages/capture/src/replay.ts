@@ -6,6 +6,7 @@ import {
   ALL_CAPABILITIES,
   KmonOptionsError,
   KmonUnsupportedError,
+  type BatchOrigin,
   type BatchSink,
   type KernelBinding,
   type KernelSession,
@@ -37,6 +38,7 @@ export type ReplaySession = KernelSession;
 interface Held {
   time: bigint;
   batch: Uint8Array;
+  origin: BatchOrigin | undefined;
   after: RawKernelStats[];
 }
 
@@ -139,7 +141,7 @@ export function replayBinding(path: string, replay: ReplayOptions = {}): ReplayB
         return taken.promise; // the reader stops until the consumer has read
       }
       tied = held.after;
-      sink.onBatch(held.batch);
+      sink.onBatch(held.batch, held.origin);
     };
 
     async function run() {
@@ -156,7 +158,7 @@ export function replayBinding(path: string, replay: ReplayOptions = {}): ReplayB
             else settle([entry.stats]);
           } else if (entry.type === 'batch') {
             await handOut(held);
-            held = { time: entry.time, batch: entry.batch, after: [] };
+            held = { time: entry.time, batch: entry.batch, origin: entry.origin, after: [] };
           } else {
             // A loss notice or an error comes after the batch before it, and after the readings the consumer did not take.
             await handOut(held);

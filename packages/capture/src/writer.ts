@@ -5,10 +5,10 @@
 // the kernel ring fills and its drops are counted and recorded, instead of
 // batches piling up in memory.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { LostNotice, RawKernelStats } from '@kmon/core';
+import type { BatchOrigin, LostNotice, RawKernelStats } from '@kmon/core';
 import { KmonCaptureError } from './errors.js';
 import { encodeBlock, encodeEntry, type EntryType } from './format.js';
-import { recordedError, recordedLoss, type CaptureHeader } from './header.js';
+import { recordedError, recordedLoss, recordedOrigin, type CaptureHeader } from './header.js';
 
 export interface CaptureWriterOptions {
   /** A block is written once its contents reach this size (at most 1 MiB; one batch may overrun it). */
@@ -71,9 +71,15 @@ export class CaptureWriter {
     this.add('header', json(header), BigInt(header.clock.monotonicNs));
   }
 
-  batch(batch: Uint8Array): void {
+  /** A batch, after its origin when a fleet host recorded it. */
+  batch(batch: Uint8Array, origin?: BatchOrigin): void {
     this.summary.batches++;
     this.summary.batchBytes += batch.length;
+    // A full block is written before the next batch, never between a batch
+    // and its origin or the counter readings taken while it was delivered: a
+    // replay finds them in the batch's block.
+    if (this.blockSize >= this.blockBytes) this.flush();
+    if (origin) this.add('origin', json(recordedOrigin(origin)));
     this.add('batch', batch);
   }
 
@@ -126,10 +132,6 @@ export class CaptureWriter {
 
   private add(type: EntryType, payload: Uint8Array, time = this.now()): void {
     if (this.fd === undefined || this.failure) return;
-    // A full block is written before the next batch, never between a batch
-    // and the counter readings taken while it was delivered: a replay finds a
-    // batch's readings in its block.
-    if (type === 'batch' && this.blockSize >= this.blockBytes) this.flush();
     const entry = encodeEntry(type, time, payload);
     this.block.push(entry);
     this.blockSize += entry.length;
