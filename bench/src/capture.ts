@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CaptureWriter, recordingBinding, replayBinding } from '@kmon/capture';
 import { fuzzCapture } from '@kmon/capture/testing';
-import { ABI, createKmon, parseSessionOptions } from 'kmon';
+import { ABI, createKmon, parseSessionOptions, type BatchSink, type KernelBinding } from 'kmon';
 import { concatBatch, createMockBinding, encodeRecord } from 'kmon/testing';
 import { lastValueFrom, reduce } from 'rxjs';
 import { runScenario } from './run.js';
@@ -113,15 +113,21 @@ async function fuzzBench() {
   const runs = arg('runs', 100_000);
   const dir = mkdtempSync(join(tmpdir(), 'kmon-bench-fuzz-'));
   const path = join(dir, 'seed.kmon');
-  // A small capture with many blocks, counter readings and an end marker: every part of the format gets hit.
+  // A small capture with many blocks, counter readings, batches of fleet hosts (origin entries), loss
+  // notices from upstream and an end marker: every part of the format gets hit.
   const mock = createMockBinding();
-  const session = recordingBinding(mock, new CaptureWriter(path, { blockBytes: 600 })).open(parseSessionOptions({}), {
+  let upstream: BatchSink | undefined;
+  const fleet: KernelBinding = { ...mock, open: (options, sink) => ((upstream = sink), mock.open(options, sink)) };
+  const session = recordingBinding(fleet, new CaptureWriter(path, { blockBytes: 600 })).open(parseSessionOptions({}), {
     onBatch: () => {},
     onError: () => {},
   });
   for (let seq = 0; seq < 24; seq++) {
-    mock.current!.deliver(encodeRecord({ kind: 'exec', header: { seq, tgid: 10 + seq }, vars: ['/bin/sh', 'sh\0-c\0true\0'] }));
+    const batch = encodeRecord({ kind: 'exec', header: { seq, tgid: 10 + seq }, vars: ['/bin/sh', 'sh\0-c\0true\0'] });
+    if (seq % 3 === 0) upstream!.onBatch(batch, { host: `web-${seq % 2}`, clock: { bootId: 'b00t', realtimeOffsetNs: -1n } });
+    else mock.current!.deliver(batch);
     session.stats();
+    if (seq % 8 === 0) upstream!.onLoss!({ kind: 'lost', cause: 'export', count: 2, byKind: { exec: 2 }, host: 'web-1' });
   }
   session.close();
   const capture = new Uint8Array(execFileSync('cat', [path]));
