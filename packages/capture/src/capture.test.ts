@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { arch, hostname, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ABI, KmonError, parseSessionOptions, type BatchSink, type KernelBinding, type LostNotice, type RawKernelStats } from '@kmon/core';
@@ -72,7 +72,12 @@ describe('capture file', () => {
     expect(writer.summary).toMatchObject({ batches: 40, counterReadings: 40 });
     expect(writer.summary.blocks).toBeGreaterThan(5);
     const { reader, entries, ending } = await readAll(path);
-    expect(reader.header).toMatchObject({ format: 2, abiVersion: ABI.version, binding: 'mock', options: { kinds: ['exec', 'exit', 'fork'] } });
+    expect(reader.header).toMatchObject({ format: 2, kmonVersion: '0.1.0', abiVersion: ABI.version, binding: 'mock', options: { kinds: ['exec', 'exit', 'fork'] } });
+    const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    expect(reader.header.host).toEqual({ hostname: hostname(), platform: 'linux', arch: arch(), kernel: release(), bootId });
+    const { monotonicNs, wallNs } = reader.header.clock; // read together: their difference is the monotonic-to-wall offset
+    const offsetNow = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+    expect(Math.abs(Number(BigInt(wallNs) - BigInt(monotonicNs) - offsetNow) / 1e6)).toBeLessThan(1000); // ms: the same offset, loosely
     expect(withoutTime(entries)).toEqual(withoutTime(written));
     expect(ending).toEqual({ complete: true, readBytes: readFileSync(path).length, cutBytes: 0 });
   });
