@@ -15,6 +15,7 @@ import {
 import { Command, InvalidArgumentError } from 'commander';
 import { KmonOptionsError, createKmon, nativeBinding, type KernelBinding, type KmonConfig, type SessionOptionsInput } from 'kmon';
 import type { Io } from './io.js';
+import { compact } from './status.js';
 import { describeSummary, runStream, unprinted, type StreamSummary } from './stream.js';
 
 export interface ExportCommandOptions {
@@ -165,11 +166,17 @@ export async function exportEvents(options: ExportCommandOptions, io: Io, config
     const seen = await runStream({ ...kmon, events$: exportToNats(kmon.events$, exporter) }, output, io, {
       command: 'export',
       banner: `exporting to ${exporter.server} as ${exporter.prefix}.${exporter.host}.<kind>; Ctrl-C to stop`,
+      status: { extra: () => exportStatus(exporter.stats()) },
     });
     return { ...seen, exported: await exporter.close() };
   } finally {
     await exporter.close();
   }
+}
+
+/** The status line's export part: "nats published 1.2k, acked 1.1k, buffered 100, lost 0" (records and notices). */
+export function exportStatus(x: ExportStats): string {
+  return `nats published ${compact(x.published)}, acked ${compact(x.acknowledged)}, buffered ${compact(x.buffered)}, lost ${x.lost}`;
 }
 
 /** "exported 12 events, 0 lost in 3.0 s to nats://h:4222: published 12, acknowledged 12, buffered 0, lost 0". */

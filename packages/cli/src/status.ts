@@ -12,6 +12,8 @@ export interface StatusSource {
   stats?(): KernelStats;
   /** Replay: how far the capture has been read. */
   progress?(): { readBytes: number; fileBytes: number };
+  /** What the command adds at the end of the line (export: published, acknowledged, buffered, lost). */
+  extra?(): string;
 }
 
 const REDRAW_MS = 1000;
@@ -72,6 +74,8 @@ export class StatusTally {
     if (ring && ring.sizeBytes > 0) parts.push(`ring ${Math.round((100 * ring.usedBytes) / ring.sizeBytes)}%`);
     const progress = this.source.progress?.();
     if (progress) parts.push(progressBar(progress.readBytes, progress.fileBytes));
+    const extra = this.source.extra?.();
+    if (extra) parts.push(extra);
     this.window = new Map();
     this.windowStart = now;
     return `kmon ${parts.join(' · ')}`;

@@ -1,6 +1,6 @@
 // `kmon export` and `kmon watch --from` against a real nats-server, on the mock binding.
 import { startNatsServer } from '@kmon/nats/testing';
-import { createMockBinding } from 'kmon/testing';
+import { concatBatch, createMockBinding, encodeRecord } from 'kmon/testing';
 import { describe, expect, it } from 'vitest';
 import { createProgram } from '../src/program.js';
 import { memoryIo } from './memory-io.js';
@@ -38,4 +38,30 @@ describe('kmon export / watch --from (real nats-server)', () => {
     expect(await createProgram(io, { binding: createMockBinding() }).run(['watch', '--tls-ca', 'ca.pem'])).toBe(2); // a usage error
     expect(err()).toContain('kmon watch: --tls-ca applies to a fleet stream only\n  hint: add --from nats://HOST:PORT, or leave --tls-ca out');
   });
+
+  it('on a terminal, the status line shows what was published, acknowledged, buffered and lost, live', async () => {
+    const server = await startNatsServer();
+    try {
+      const { io, err, interrupt } = memoryIo();
+      io.stderr = Object.assign({ ...io.stderr, isTTY: true }, { columns: 200 }); // wide: the line is not wrapped
+      const mock = createMockBinding();
+      const run = createProgram(io, { binding: mock }).run(['export', server.url, '--host', 'tty', '--kinds', 'exec,exit']);
+      const until = async (condition: () => boolean, deadline = Date.now() + 20_000) => {
+        while (!condition()) {
+          if (Date.now() > deadline) throw new Error(`timed out; stderr so far: ${err().slice(-400)}`);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      };
+      await until(() => mock.current !== undefined && err().includes('exporting to'));
+      const records = Array.from({ length: 30 }, (_, seq) => encodeRecord({ kind: 'exit', header: { tgid: 100 + seq, seq }, body: { start_ns: BigInt(seq), comm: 'x' } }));
+      mock.current!.deliver(concatBatch(records));
+      // Redrawn every second: the line that counts all 30 acknowledged comes (no timing asserted).
+      await until(() => err().includes('nats published 30, acked 30, buffered 0, lost 0'));
+      interrupt();
+      expect(await run).toBe(0);
+      expect(err()).toMatch(/kmon \d\d:\d\d:\d\d · .* · 30 events · lost 0 · nats published 30, acked 30, buffered 0, lost 0/u);
+    } finally {
+      await server.dispose();
+    }
+  }, 30_000);
 });
