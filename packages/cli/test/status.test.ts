@@ -56,6 +56,17 @@ describe('status line', { timeout: 60_000 }, () => {
     expect(onTerminal(['replay', capture, '--quiet', '-f', 'jsonl'])).not.toMatch(STATUS);
   });
 
+  it.skipIf(process.getuid?.() !== 0)('shows for kmon record on a terminal, never on a pipe (real kernel)', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'kmon-status-')), 'rec.kmon');
+    const screen = onTerminal(['record', '-o', file, '--duration', '2']);
+    expect(screen).toMatch(STATUS);
+    expect(screen).toMatch(/kmon record: recorded \d+ events/);
+    const piped = spawnSync('node', [bin, 'record', '-o', file, '--duration', '1'], { encoding: 'utf8' });
+    expect(piped.status).toBe(0);
+    expect(piped.stderr).not.toMatch(STATUS);
+    expect(piped.stderr).toMatch(/kmon record: recorded \d+ events/);
+  });
+
   it.skipIf(process.getuid?.() !== 0)('shows live rates for kmon watch on a terminal (real kernel)', () => {
     const screen = onTerminal(['watch', '--duration', '2', '-f', 'jsonl']);
     expect(screen).toMatch(STATUS);
