@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { concatBatch, createMockBinding, encodeRecord, type MockBinding } from 'kmon/testing';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CaptureReader, CaptureWriter, readCaptureHeader } from '@kmon/capture';
 import { memoryIo } from '../test/memory-io.js';
 import { createProgram } from './program.js';
 
@@ -166,6 +167,29 @@ describe('kmon record and kmon replay (mock binding)', () => {
       [['--port', '8080'], ['open 7 /etc/passwd', 'open 8 /tmp/x', 'connect 8 127.0.0.1:8080', 'rename 8 /tmp/a']],
     ])('%j', async (flags, expected) => {
       expect(await replayed(...flags)).toEqual(expected);
+    });
+
+    it("names users (and cgroups) with this host's lookups only in a capture of this boot", async () => {
+      const here = scratch();
+      await run(['record', '-o', here, '-q'], createMockBinding(), (b, interrupt) => {
+        b.current!.deliver(concatBatch([snapshot(7, 1000, 0), encodeRecord({ kind: 'exit', header: { tgid: 7 }, body: { start_ns: 1n, comm: 'p7' } })]));
+        interrupt();
+      });
+      const header = await readCaptureHeader(here);
+      const elsewhere = scratch();
+      const writer = new CaptureWriter(elsewhere);
+      writer.header({ ...header, host: { ...header.host, bootId: 'another-machine' } });
+      for await (const entry of (await CaptureReader.open(here)).entries()) if (entry.type === 'batch') writer.batch(entry.batch);
+      writer.end();
+      const users = async (path: string) => {
+        const mem = memoryIo();
+        await createProgram(mem.io, { graceMs: 0, host: { userName: (uid) => (uid === 1000 ? 'alice' : undefined) } }).run(['replay', path, '-f', 'jsonl']);
+        return mem.out().trim().split('\n').map((line) => (JSON.parse(line) as { process: { uid?: number; user?: string } }).process);
+      };
+      expect(await users(here)).toEqual([expect.objectContaining({ uid: 1000, user: 'alice' })]);
+      const [seen] = await users(elsewhere);
+      expect(seen).toMatchObject({ uid: 1000 });
+      expect(seen).not.toHaveProperty('user'); // a name of this host's would be a guess
     });
 
     it('refuses a bad value as watch does: a usage error naming the flag', async () => {
