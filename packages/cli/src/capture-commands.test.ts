@@ -169,6 +169,20 @@ describe('kmon record and kmon replay (mock binding)', () => {
       expect(await replayed(...flags)).toEqual(expected);
     });
 
+    it('--container keeps the events of processes in that container, by id prefix', async () => {
+      const path = scratch();
+      const inCgroup = (pid: number, cgroup_id: bigint, file: string) =>
+        encodeRecord({ kind: 'open', header: { tgid: pid, cgroup_id }, body: { start_ns: 1n, comm: `p${pid}` }, vars: [file] });
+      await run(['record', '-o', path, '-q'], createMockBinding(), (b, interrupt) => {
+        b.current!.deliver(concatBatch([inCgroup(7, 5n, '/srv/app'), inCgroup(8, 6n, '/home/me')]));
+        interrupt();
+      });
+      const cgroups = new Map([[5n, `/system.slice/docker-${'ab'.repeat(32)}.scope`], [6n, '/user.slice/session-1.scope']]);
+      const mem = memoryIo();
+      await createProgram(mem.io, { graceMs: 0, host: { cgroupPath: (id) => cgroups.get(id) } }).run(['replay', path, '-f', 'jsonl', '--kinds', 'file', '--container', 'abab']);
+      expect(mem.out().trim().split('\n').map((line) => (JSON.parse(line) as { path: string }).path)).toEqual(['/srv/app']);
+    });
+
     it("names users (and cgroups) with this host's lookups only in a capture of this boot", async () => {
       const here = scratch();
       await run(['record', '-o', here, '-q'], createMockBinding(), (b, interrupt) => {
