@@ -5,11 +5,12 @@ import { RatePlot } from './plot.js';
 import { ProcessTree, type Proc } from './processes.js';
 import { EventTable, type RowFilter } from './table.js';
 import { describe, durationText, el, exitText, familyOf, timeText } from './text.js';
+import { VirtualList } from './virtual.js';
 import './style.css';
 
 const $ = (id: string) => document.getElementById(id)!;
 const input = (id: string) => $(id) as HTMLInputElement;
-const MAX_TREE_NODES = 3000;
+const TREE_LINE_HEIGHT = 18;
 
 const tree = new ProcessTree();
 const table = new EventTable($('table'), $('spacer'), $('rows'), $('row-count'));
@@ -62,24 +63,29 @@ function procLine(proc: Proc): string {
   return `${proc.comm ?? '?'} ${proc.pid}  (${ended ? exitText(proc.exit) : 'running'}${ended ? life : ''})${container}`;
 }
 
+/** The tree's lines, depth first, as the find box and the slider leave them. */
+let treeLines: { proc: Proc; depth: number }[] = [];
+const treeList = new VirtualList($('tree'), $('tree-spacer'), $('tree-lines'), TREE_LINE_HEIGHT, () => el('div', 'proc'), (line, i) => {
+  const { proc, depth } = treeLines[i]!;
+  line.className = `proc${proc.key === selected ? ' selected' : ''}${proc.exit && proc.exit.code !== 0 ? ' failed' : ''}`;
+  line.textContent = procLine(proc);
+  line.dataset.key = proc.key;
+  line.style.paddingLeft = `${depth * 14 + 4}px`;
+});
+
 function renderTree() {
   const children = tree.children();
   const shown = tree.matching(input('tree-find').value);
-  const nodes: HTMLElement[] = [];
-  let hidden = 0;
+  const lines: typeof treeLines = [];
   const visit = (proc: Proc, depth: number) => {
     if ((proc.startMs ?? -Infinity) > until || (shown && !shown.has(proc.key))) return;
-    if (nodes.length >= MAX_TREE_NODES) return void hidden++;
-    const line = el('div', `proc${proc.key === selected ? ' selected' : ''}${proc.exit && proc.exit.code !== 0 ? ' failed' : ''}`, procLine(proc));
-    line.dataset.key = proc.key;
-    line.style.paddingLeft = `${depth * 14 + 4}px`;
-    nodes.push(line);
+    lines.push({ proc, depth });
     children.get(proc.key)?.forEach((child) => visit(child, depth + 1));
   };
   // Newest trees first: what just started is what people look for.
   [...(children.get('') ?? [])].reverse().forEach((root) => visit(root, 0));
-  if (hidden > 0) nodes.push(el('div', 'more', `${hidden} more processes: narrow with find`));
-  $('tree').replaceChildren(...nodes);
+  treeLines = lines;
+  treeList.update(lines.length);
   $('proc-count').textContent = `${tree.procs.size}`;
 }
 

@@ -1,14 +1,21 @@
 // The event table: every row kept (bounded), the filtered ones indexed, and
-// only the rows in view put in the DOM (fixed row height, a spacer for the
-// scroll height), so 100k rows scroll as smoothly as 100. Follows the tail
-// while scrolled to the bottom.
+// only the rows in view in the DOM (a VirtualList), so 100k rows scroll as
+// smoothly as 100. Follows the tail while scrolled to the bottom.
 import type { Row } from '../protocol.js';
 import { describe, el, kindClass, timeText } from './text.js';
+import { VirtualList } from './virtual.js';
 
 const ROW_HEIGHT = 20;
 const MAX_ROWS = 200_000;
+const CELLS = ['time', 'kind', 'pid', 'comm', 'detail'] as const;
 
 export type RowFilter = (row: Row) => boolean;
+
+function rowNode(): HTMLElement {
+  const line = el('div', 'row');
+  for (const cell of CELLS) line.append(el('span', cell));
+  return line;
+}
 
 export class EventTable {
   private all: Row[] = [];
@@ -17,14 +24,20 @@ export class EventTable {
   private dirty = true;
   /** Scroll to the newest row at the next render (a new filter shows its latest rows). */
   private toTail = true;
+  private readonly list: VirtualList;
 
-  constructor(
-    private readonly viewport: HTMLElement,
-    private readonly spacer: HTMLElement,
-    private readonly rowsBox: HTMLElement,
-    private readonly counter: HTMLElement,
-  ) {
-    viewport.addEventListener('scroll', () => this.render());
+  constructor(viewport: HTMLElement, spacer: HTMLElement, rowsBox: HTMLElement, private readonly counter: HTMLElement) {
+    this.list = new VirtualList(viewport, spacer, rowsBox, ROW_HEIGHT, rowNode, (node, i) => this.draw(node, this.shown[i]!));
+  }
+
+  private draw(node: HTMLElement, row: Row) {
+    node.className = `row ${kindClass(row.kind)}`;
+    const [time, kind, pid, comm, detail] = node.children as unknown as HTMLElement[];
+    time!.textContent = timeText(row);
+    kind!.textContent = row.kind;
+    pid!.textContent = row.pid === undefined ? '' : String(row.pid);
+    comm!.textContent = row.comm ?? '';
+    detail!.textContent = describe(row);
   }
 
   add(rows: Row[]): void {
@@ -49,31 +62,12 @@ export class EventTable {
     this.render();
   }
 
-  /** Redraws the visible rows (call once per frame at most). */
+  /** Redraws after rows came or the filter changed (scrolling redraws by itself). */
   render(): void {
-    const { viewport, shown } = this;
-    const atBottom = viewport.scrollTop + viewport.clientHeight >= viewport.scrollHeight - ROW_HEIGHT * 2;
-    this.spacer.style.height = `${shown.length * ROW_HEIGHT}px`;
-    if ((this.dirty && atBottom) || this.toTail) viewport.scrollTop = viewport.scrollHeight;
+    if (!this.dirty) return;
+    this.list.update(this.shown.length, this.toTail || this.list.atEnd());
     this.dirty = false;
     this.toTail = false;
-    const first = Math.max(0, Math.floor(viewport.scrollTop / ROW_HEIGHT) - 5);
-    const last = Math.min(shown.length, first + Math.ceil(viewport.clientHeight / ROW_HEIGHT) + 10);
-    const nodes: HTMLElement[] = [];
-    for (let i = first; i < last; i++) {
-      const row = shown[i]!;
-      const line = el('div', `row ${kindClass(row.kind)}`);
-      line.style.top = `${i * ROW_HEIGHT}px`;
-      line.append(
-        el('span', 'time', timeText(row)),
-        el('span', 'kind', row.kind),
-        el('span', 'pid', row.pid === undefined ? '' : String(row.pid)),
-        el('span', 'comm', row.comm ?? ''),
-        el('span', 'detail', describe(row)),
-      );
-      nodes.push(line);
-    }
-    this.rowsBox.replaceChildren(...nodes);
-    this.counter.textContent = `${shown.length} of ${this.all.length} events`;
+    this.counter.textContent = `${this.shown.length} of ${this.all.length} events`;
   }
 }
