@@ -145,6 +145,8 @@ export interface ExportFlags extends ConnectionFlags {
   prefix?: string;
   host?: string;
   buffer?: number;
+  spool?: string;
+  spoolBytes?: number;
 }
 
 /** What `kmon export` passes to the exporter. */
@@ -155,6 +157,7 @@ export function exportOptions(url: string, flags: ExportFlags): ExportOptions {
     ...(flags.prefix !== undefined && { prefix: flags.prefix }),
     ...(flags.stream !== undefined && { stream: { name: flags.stream } }),
     ...(flags.buffer !== undefined && { bufferBytes: flags.buffer }),
+    ...(flags.spool !== undefined && { spool: { file: flags.spool, ...(flags.spoolBytes !== undefined && { bytes: flags.spoolBytes }) } }),
   };
 }
 
@@ -206,8 +209,13 @@ export function registerExport(
     .argument('<url>', 'the NATS server, nats://HOST:PORT (or tls://)')
     .option('--host <name>', 'this machine in the subjects (default: its hostname, dots as _)')
     .option('--buffer <bytes>', 'records kept while the server is unreachable or slow; beyond, dropped and reported as `export` losses (default 64M)', byteSize)
+    .option('--spool <file>', 'beyond --buffer, records wait in this file (in order; removed at the end) before any is dropped')
+    .option('--spool-bytes <bytes>', 'with --spool: the file grows to this at most (default 1G)', byteSize)
     .action((url: string, flags: ExportFlags & { count?: number; duration?: number; quiet?: boolean }) =>
       attempt(async () => {
+        if (flags.spoolBytes !== undefined && flags.spool === undefined) {
+          throw new KmonOptionsError('--spool-bytes bounds a spool file, and no --spool was given', { hint: 'add --spool FILE, or leave --spool-bytes out' });
+        }
         const nats = exportOptions(url, flags);
         const summary = await exportEvents(
           {

@@ -1,4 +1,7 @@
 // `kmon export` and `kmon watch --from` against a real nats-server, on the mock binding.
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startNatsServer } from '@kmon/nats/testing';
 import { concatBatch, createMockBinding, encodeRecord } from 'kmon/testing';
 import { describe, expect, it } from 'vitest';
@@ -60,6 +63,32 @@ describe('kmon export / watch --from (real nats-server)', () => {
       interrupt();
       expect(await run).toBe(0);
       expect(err()).toMatch(/kmon \d\d:\d\d:\d\d · .* · 30 events · lost 0 · nats published 30, acked 30, buffered 0, lost 0/u);
+    } finally {
+      await server.dispose();
+    }
+  }, 30_000);
+
+  it('--spool FILE: the export runs with its spool file and removes it at the end; --spool-bytes alone is refused', async () => {
+    const refused = memoryIo();
+    expect(await createProgram(refused.io, { binding: createMockBinding() }).run(['export', 'nats://127.0.0.1:1', '--spool-bytes', '1M'])).toBe(2);
+    expect(refused.err()).toContain('kmon export: --spool-bytes bounds a spool file, and no --spool was given\n  hint: add --spool FILE');
+    const server = await startNatsServer();
+    try {
+      const file = join(mkdtempSync(join(tmpdir(), 'kmon-spool-')), 'export.spool');
+      const { io, err, interrupt } = memoryIo();
+      const mock = createMockBinding();
+      const run = createProgram(io, { binding: mock }).run(['export', server.url, '--spool', file, '--spool-bytes', '1M', '--buffer', '1k', '--quiet']);
+      for (let deadline = Date.now() + 20_000; !err().includes('exporting to'); ) {
+        if (Date.now() > deadline) throw new Error(`timed out; stderr: ${err()}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(existsSync(file)).toBe(true);
+      const records = Array.from({ length: 30 }, (_, seq) => encodeRecord({ kind: 'exit', header: { tgid: 100 + seq, seq }, body: { start_ns: BigInt(seq), comm: 'x' } }));
+      mock.current!.deliver(concatBatch(records));
+      interrupt();
+      expect(await run).toBe(0);
+      expect(err()).toMatch(/published 30, acknowledged 30, buffered 0, lost 0\n$/u);
+      expect(existsSync(file)).toBe(false);
     } finally {
       await server.dispose();
     }

@@ -6,6 +6,9 @@ import { concatBatch, createMockBinding, encodeRecord, type MockBinding } from '
 import { lastValueFrom, toArray } from 'rxjs';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers } from '@nats-io/transport-node';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { natsBinding } from './binding.js';
 import { KmonNatsError } from './errors.js';
@@ -174,12 +177,16 @@ describe('export to NATS and natsBinding', () => {
 
   describe('the server stopped during an export, then restarted with its store', () => {
     /** A steady workload (20 processes every 10 ms) across a 2 s outage; returns what was produced and received. */
-    async function outage(bufferBytes: number) {
+    async function outage(bufferBytes: number, spool?: ExportOptions['spool']) {
       const nats = await server();
-      const { exporter, kmon, local, session } = await exportSession({ servers: nats.url, bufferBytes, maxOutstanding: 64 });
+      const { exporter, kmon, local, session } = await exportSession({ servers: nats.url, bufferBytes, maxOutstanding: 64, ...(spool && { spool }) });
       let produced = 0;
+      let spoolFile = { most: 0, messages: 0 };
       // Ticks alternate between two CPUs, each numbering its records in order.
-      const steady = setInterval(() => session.deliver(processes(20, (produced += 20) - 20, (produced / 20) % 2)), 10);
+      const steady = setInterval(() => {
+        session.deliver(processes(20, (produced += 20) - 20, (produced / 20) % 2));
+        if (spool) spoolFile = { most: Math.max(spoolFile.most, statSync(spool.file).size), messages: Math.max(spoolFile.messages, exporter.stats().spooled) };
+      }, 10);
       await new Promise((resolve) => setTimeout(resolve, 300));
       await nats.stop();
       await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -198,7 +205,7 @@ describe('export to NATS and natsBinding', () => {
         stats,
       };
       console.log(`outage with a ${bufferBytes}-byte buffer: produced ${figures.produced}, delivered ${figures.delivered}, lost ${figures.lost} (exporter: published ${stats.published}, acknowledged ${stats.acknowledged}, duplicates ${stats.duplicates}, buffered ${stats.buffered}, lost ${stats.lost})`);
-      return { ...figures, exported, received };
+      return { ...figures, exported, received, spoolFile };
     }
 
     const identity = (m: KmonMessage) => (m.kind === 'lost' ? 'lost' : `${m.cpu}.${m.seq}`);
@@ -222,6 +229,29 @@ describe('export to NATS and natsBinding', () => {
       expect(inHostOrder(run.received)).toBe(true);
       const bySeq = (list: KmonMessage[]) => events(list).sort((a, b) => a.seq - b.seq);
       expect(bySeq(run.received)).toEqual(bySeq(fromHost('h1', run.exported)));
+    }, 30_000);
+
+    it('with a tiny buffer and a spool file, delivers everything, in order, through the file; the file stays within its bound and is removed', async () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'kmon-spool-')), 'export.spool');
+      const run = await outage(64 * 1024, { file, bytes: 64 * 1024 ** 2 });
+      expect(run.spoolFile.messages).toBeGreaterThan(0); // the memory buffer alone could not hold the outage
+      expect(run.stats.lost).toBe(0);
+      expect(losses(run.received)).toEqual([]);
+      expect(run.delivered).toBe(run.produced);
+      expect(new Set(events(run.received).map(identity)).size).toBe(run.delivered);
+      expect(inHostOrder(run.received)).toBe(true);
+      expect(existsSync(file)).toBe(false);
+    }, 30_000);
+
+    it('with a tiny buffer and a tiny spool, produced = delivered + lost, in order, and the file never passed its bound by more than a window', async () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'kmon-spool-')), 'export.spool');
+      const run = await outage(64 * 1024, { file, bytes: 128 * 1024 });
+      expect(run.spoolFile.messages).toBeGreaterThan(0);
+      expect(run.spoolFile.most).toBeLessThanOrEqual(128 * 1024 + 8 * 1024);
+      expect(run.lost).toBeGreaterThan(0);
+      expect(run.lost).toBe(run.stats.lost);
+      expect(run.produced).toBe(run.delivered + run.lost);
+      expect(inHostOrder(run.received)).toBe(true);
     }, 30_000);
 
     it('with a tiny buffer, reports the exact number dropped as an export loss: produced = delivered + lost', async () => {

@@ -15,7 +15,9 @@
 // order of the kernel's records. When the queue is full a record is dropped
 // and counted in an `export` loss notice that takes the dropped records'
 // place in the queue, so it reaches the stream (and the consumer) where the
-// loss happened, once the link is back.
+// loss happened, once the link is back. With a spool, messages that do not
+// fit in memory wait in a bounded file first (spool.ts), in order, and are
+// dropped (counted) only when it is full too.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
@@ -27,10 +29,11 @@ import {
   type LostNotice,
   type SessionClock,
 } from '@kmon/core';
-import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { JetStreamApiError, jetstream, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
 import { Observable, Subject } from 'rxjs';
 import { connectNats, describeServers, type NatsConnectionOptions } from './connect.js';
+import { Spool } from './spool.js';
 import { ensureStream, type StreamOptions } from './stream.js';
 import {
   LOST_TOKEN,
@@ -66,6 +69,12 @@ export interface ExportOptions extends NatsConnectionOptions {
   retryMs?: number;
   /** How long closing waits for the stream to acknowledge what is buffered. Default 10000 ms. */
   flushTimeoutMs?: number;
+  /**
+   * When the memory buffer is full, messages wait in this file (at most
+   * `bytes` long, default 1 GiB) before any is dropped; in order, and
+   * removed at close. Default: no spool.
+   */
+  spool?: { file: string; bytes?: number };
 }
 
 export const EXPORT_DEFAULTS = {
@@ -78,6 +87,9 @@ export const EXPORT_DEFAULTS = {
   flushTimeoutMs: 10_000,
 } satisfies Partial<ExportOptions>;
 
+/** A spool file's bound when none is given. */
+export const SPOOL_BYTES = 1024 ** 3;
+
 /** Counts of records (and loss notices), whatever messages carried them. */
 export interface ExportStats {
   /** Records and loss notices sent at least once. */
@@ -86,9 +98,12 @@ export interface ExportStats {
   acknowledged: number;
   /** Acknowledged as duplicates: a retry of a message the stream already had. */
   duplicates: number;
-  /** Records and notices waiting for their ack now, and their bytes. */
+  /** Records and notices waiting for their ack now (in memory or the spool), and the bytes in memory. */
   buffered: number;
   bufferedBytes: number;
+  /** Of the buffered messages, those waiting in the spool file now, and its bytes. */
+  spooled: number;
+  spooledBytes: number;
   /** Records dropped because the buffer was full (reported as `export` loss notices). */
   lost: number;
   lostByKind: Partial<Record<EventKind, number>>;
@@ -98,8 +113,9 @@ export interface ExportStats {
 interface Entry {
   subject: string;
   msgID: string;
-  headers: MsgHdrs;
-  /** Undefined for an export loss notice still counting: encoded when first sent. */
+  /** What its headers say (wireHeaders): built again for every send, from the same values. */
+  wire: { clock: SessionClock; window?: Parameters<typeof wireHeaders>[1] };
+  /** Undefined for an export loss notice still counting: encoded when it is sealed (sent or spooled). */
   data: Uint8Array | undefined;
   /** Records it carries (1 for a notice or unframed bytes). */
   count: number;
@@ -110,7 +126,7 @@ interface Entry {
 }
 
 /** Bytes an entry holds in the buffer (a notice counts as 256 however long its JSON, which it may gain after it was queued). */
-const entrySize = (e: Entry) => (e.notice ? 256 : e.data!.length);
+const entrySize = (e: Pick<Entry, 'notice' | 'data'>) => (e.notice ? 256 : e.data!.length);
 
 /** The records' bytes back to back, in a buffer of their own. */
 function concatRecords(records: readonly FramedRecord[]): Uint8Array {
@@ -153,6 +169,9 @@ export class NatsExporter {
   private bytes = 0;
   private noticeCount = 0;
   private openNotice: Entry | undefined;
+  private readonly spool: Spool | undefined;
+  /** The export notice still counting while the spool is in use: it goes in right before the next message, or to memory once the spool is empty. */
+  private heldNotice: Entry | undefined;
   private closing: Promise<ExportStats> | undefined;
   private idle: Array<() => void> = [];
   private readonly stats_: ExportStats = {
@@ -161,11 +180,13 @@ export class NatsExporter {
     duplicates: 0,
     buffered: 0,
     bufferedBytes: 0,
+    spooled: 0,
+    spooledBytes: 0,
     lost: 0,
     lostByKind: {},
   };
   private readonly losses = new Subject<LostNotice>();
-  /** Export loss notices, as they are sealed (sent for the first time). */
+  /** Export loss notices, as they are sealed (sent or spooled for the first time: their count is final). */
   readonly losses$: Observable<LostNotice> = this.losses.asObservable();
 
   constructor(
@@ -177,6 +198,7 @@ export class NatsExporter {
     this.prefix = checkedToken('prefix', this.options.prefix, isSubjectPrefix);
     this.server = describeServers(options.servers);
     this.js = jetstream(nc);
+    this.spool = options.spool && new Spool(options.spool.file, options.spool.bytes ?? SPOOL_BYTES);
     void this.watchStatus();
   }
 
@@ -190,7 +212,14 @@ export class NatsExporter {
   }
 
   stats(): ExportStats {
-    return { ...this.stats_, lostByKind: { ...this.stats_.lostByKind }, buffered: this.bufferedCount, bufferedBytes: this.bytes };
+    return {
+      ...this.stats_,
+      lostByKind: { ...this.stats_.lostByKind },
+      buffered: this.bufferedCount,
+      bufferedBytes: this.bytes,
+      spooled: (this.spool?.size ?? 0) + (this.heldNotice ? 1 : 0),
+      spooledBytes: this.spool?.bytes ?? 0,
+    };
   }
 
   /**
@@ -215,7 +244,7 @@ export class NatsExporter {
     };
     for (const r of records) {
       const size = r.bytes.length;
-      if (this.bytes + windowBytes + size > this.options.bufferBytes) {
+      if (!this.fits(windowBytes + size)) {
         seal(); // the records before the drop go first, then the notice counting it
         this.drop(r.kind);
         continue;
@@ -226,7 +255,7 @@ export class NatsExporter {
     }
     seal();
     if (!unframed) return;
-    if (this.bytes + unframed.length > this.options.bufferBytes) return this.drop(undefined);
+    if (!this.fits(unframed.length)) return this.drop(undefined);
     this.openNotice = undefined;
     this.push(this.entry(UNFRAMED_TOKEN, this.ownId('unframed'), unframed.slice()));
   }
@@ -253,7 +282,7 @@ export class NatsExporter {
 
   private async flushAndClose(timeoutMs: number): Promise<ExportStats> {
     await new Promise<void>((resolve) => {
-      if (this.queue.length === this.head) return resolve();
+      if (this.drained()) return resolve();
       const timer = setTimeout(resolve, timeoutMs);
       this.idle.push(() => {
         clearTimeout(timer);
@@ -261,8 +290,9 @@ export class NatsExporter {
       });
     });
     clearTimeout(this.retrying);
+    this.spool?.close();
     const open = this.openNotice;
-    if (open && !open.sent && open.notice) this.losses.next(open.notice);
+    if (open && !open.data && open.notice) this.losses.next(open.notice);
     this.losses.complete();
     await this.nc.close();
     return this.stats();
@@ -283,7 +313,17 @@ export class NatsExporter {
   /** A message not yet sent, with the session's clock. */
   private entry(token: string, msgID: string, data: Uint8Array | undefined, window?: Parameters<typeof wireHeaders>[1]): Entry {
     const clock = this.clock ?? { bootId: this.bootId(), realtimeOffsetNs: 0n };
-    return { subject: this.subject(token), msgID, headers: wireHeaders(clock, window), data, count: 1, sent: false, acked: false };
+    return { subject: this.subject(token), msgID, wire: window ? { clock, window } : { clock }, data, count: 1, sent: false, acked: false };
+  }
+
+  /** True when `bytes` more of messages can wait: in memory (unless the spool is in use: order), or in the spool. */
+  private fits(bytes: number) {
+    const spooling = this.spool !== undefined && (this.spool.size > 0 || this.heldNotice !== undefined);
+    return (!spooling && this.bytes + bytes <= this.options.bufferBytes) || (this.spool?.fits(bytes) ?? false);
+  }
+
+  private drained() {
+    return this.head === this.queue.length && !this.spool?.size && !this.heldNotice;
   }
 
   /** A window's records, one message per (kind, CPU), pushed back to back. */
@@ -303,7 +343,7 @@ export class NatsExporter {
 
   private drop(kind: EventKind | undefined) {
     let open = this.openNotice;
-    const fresh = !open || open.sent;
+    const fresh = !open || open.data !== undefined; // sealed: later drops count in a new notice
     if (fresh) {
       const notice: LostNotice = { kind: 'lost', cause: 'export', count: 0, byKind: {} };
       open = { ...this.entry(LOST_TOKEN, this.ownId('lost'), undefined), notice };
@@ -320,10 +360,52 @@ export class NatsExporter {
   }
 
   private push(entry: Entry) {
+    this.bufferedCount += entry.count;
+    const spooling = this.spool && (this.spool.size > 0 || this.heldNotice || this.bytes + entrySize(entry) > this.options.bufferBytes);
+    if (!spooling) return this.toMemory(entry);
+    this.toSpool(entry);
+    this.refill();
+  }
+
+  private toMemory(entry: Entry) {
     this.queue.push(entry);
     this.bytes += entrySize(entry);
-    this.bufferedCount += entry.count;
     this.pump();
+  }
+
+  /** Appends to the spool; a notice still counting is held until the next message (or until the spool empties). */
+  private toSpool(entry: Entry) {
+    const spool = this.spool!;
+    if (entry.data === undefined) return void (this.heldNotice = entry);
+    const held = this.heldNotice;
+    this.heldNotice = undefined;
+    for (const e of held ? [held, entry] : [entry]) {
+      if (e.data === undefined) this.seal(e);
+      const { data, acked: _a, sent: _s, ...meta } = e;
+      spool.append(meta, data!);
+    }
+  }
+
+  /** Moves spooled messages to memory, oldest first, while they fit (one at least when memory is empty: a window may exceed it). */
+  private refill() {
+    const spool = this.spool;
+    if (!spool) return;
+    const fits = (bytes: number) => this.bytes + bytes <= this.options.bufferBytes || this.head === this.queue.length;
+    for (let next = spool.nextDataBytes(); next !== undefined && fits(next); next = spool.nextDataBytes()) {
+      const { meta, data } = spool.shift()!;
+      this.toMemory({ ...(meta as unknown as Entry), data, sent: false, acked: false });
+    }
+    if (spool.size === 0 && this.heldNotice) {
+      const held = this.heldNotice;
+      this.heldNotice = undefined;
+      this.toMemory(held); // still counting, as the open notice
+    }
+  }
+
+  /** A notice's count is final from here on: encoded, and told to the local stream. */
+  private seal(entry: Entry) {
+    entry.data = encodeNotice(entry.notice!);
+    this.losses.next(entry.notice!);
   }
 
   private pump() {
@@ -334,14 +416,12 @@ export class NatsExporter {
   }
 
   private send(entry: Entry) {
-    if (!entry.data) {
-      entry.data = encodeNotice(entry.notice!); // sealed: later drops count in a new notice
-      this.losses.next(entry.notice!);
-    }
+    if (!entry.data) this.seal(entry);
     if (!entry.sent) this.stats_.published += entry.count;
     entry.sent = true;
     this.inflight++;
-    this.js.publish(entry.subject, entry.data, { msgID: entry.msgID, headers: entry.headers, timeout: this.options.ackTimeoutMs }).then(
+    const headers = wireHeaders(entry.wire.clock, entry.wire.window);
+    this.js.publish(entry.subject, entry.data, { msgID: entry.msgID, headers, timeout: this.options.ackTimeoutMs }).then(
       (ack) => this.acked(entry, ack),
       (error: unknown) => this.failed(entry, error),
     );
@@ -397,8 +477,9 @@ export class NatsExporter {
         this.pump();
       }, this.options.retryMs);
     }
+    this.refill();
     this.pump();
-    if (this.head === this.queue.length) this.idle.splice(0).forEach((wake) => wake());
+    if (this.drained()) this.idle.splice(0).forEach((wake) => wake());
   }
 }
 

@@ -5,6 +5,7 @@ export { describeServers, type NatsConnectionOptions } from './connect.js';
 export { KmonNatsError } from './errors.js';
 export {
   EXPORT_DEFAULTS,
+  SPOOL_BYTES,
   NatsExporter,
   createNatsExporter,
   exportToNats,
