@@ -11,7 +11,8 @@
 // reference makes events of, with the same events.
 import { describe, expect, it } from 'vitest';
 import { decodeBatch, decodeBatchWholeSchema, decodeCleanRecord, type DecodedBatch } from './decoder.js';
-import { KIND_DEFINITIONS } from './kinds/index.js';
+import { KIND_DEFINITIONS, type AnyKindDefinition } from './kinds/index.js';
+import { AF_INET, AF_INET6, AF_UNIX, readSockaddr, SOCKADDR_SIZE } from './network/address.js';
 import { concatBatch, encodeRecord } from './testing/encode.js';
 
 const HEADER_SIZE = 64;
@@ -29,6 +30,27 @@ function random(seed: number): () => number {
   };
 }
 
+/**
+ * Socket addresses as the driver writes them, one per family (a zeroed
+ * member is only family 0), so that mutations hit every family's checks.
+ */
+function sockaddr(next: () => number): Uint8Array {
+  const bytes = new Uint8Array(SOCKADDR_SIZE);
+  const view = new DataView(bytes.buffer);
+  const family = [AF_INET, AF_INET6, AF_UNIX, 0][Math.floor(next() * 4)]!;
+  view.setUint16(0, family, true);
+  if (family === AF_UNIX || family === 0) return bytes;
+  view.setUint16(2, Math.floor(next() * 65536), true);
+  const length = family === AF_INET ? 4 : 16;
+  for (let i = 0; i < length; i++) bytes[8 + i] = next() < 0.5 ? 0 : Math.floor(next() * 256);
+  if (family === AF_INET6) view.setUint32(4, next() < 0.5 ? 0 : 3, true);
+  return bytes;
+}
+
+/** Values for a kind's address members, by C name. */
+const structs = (d: AnyKindDefinition, next: () => number) =>
+  Object.fromEntries(d.layout.members.filter((m) => m.field.role === 'value' && m.field.read === readSockaddr).map((m) => [m.field.cName, sockaddr(next)]));
+
 /** Events as text that keeps key order and bigints, and faults as field + message. */
 function outcome(d: DecodedBatch): string {
   return JSON.stringify(
@@ -45,18 +67,24 @@ describe('decodeBatch: the field checks are equivalent to the whole zod schema',
     const records: Uint8Array[] = [];
     for (let n = 0; n < RECORDS_PER_KIND; n++) {
       const vars = d.vars.map(() => Uint8Array.from({ length: Math.floor(next() * 24) }, () => (next() < 0.8 ? 0x61 + (byte() % 26) : byte())));
-      const record = encodeRecord({ kind: d.name, vars });
-      // A third stay as encoded; the rest get 1-4 bytes changed: of the header after its framing (a third), or of the body.
+      const record = encodeRecord({ kind: d.name, vars, body: structs(d, next) });
+      // A third stay as encoded; the rest get 1-4 bytes changed: of the framing (rarely), of the rest of the header, or of the body.
       const mutations = n % 3 === 0 ? 0 : 1 + Math.floor(next() * 4);
       for (let m = 0; m < mutations; m++) {
-        const at = next() < 0.33 ? AFTER_FRAMING + Math.floor(next() * (HEADER_SIZE - AFTER_FRAMING)) : HEADER_SIZE + Math.floor(next() * (record.length - HEADER_SIZE));
+        const where = next();
+        const at =
+          where < 0.05
+            ? Math.floor(next() * AFTER_FRAMING)
+            : where < 0.35
+              ? AFTER_FRAMING + Math.floor(next() * (HEADER_SIZE - AFTER_FRAMING))
+              : HEADER_SIZE + Math.floor(next() * (record.length - HEADER_SIZE));
         record[at] = byte();
       }
       const checked = decodeBatch(record);
       const reference = decodeBatchWholeSchema(record);
       expect(outcome(checked)).toBe(outcome(reference));
       // The compiled decoder alone: the reference's event, or nothing where the reference found a fault.
-      expect(outcome({ events: [decodeCleanRecord(d.name, record)].filter((e) => e !== undefined), faults: [], stoppedEarly: false })).toBe(
+      expect(outcome({ events: [decodeCleanRecord(record)].filter((e) => e !== undefined), faults: [], stoppedEarly: false })).toBe(
         outcome({ ...reference, faults: [], stoppedEarly: false }),
       );
       tally.events += checked.events.length;
@@ -73,12 +101,22 @@ describe('decodeBatch: the field checks are equivalent to the whole zod schema',
     }
   });
 
+  it.each(KIND_DEFINITIONS.map((d) => [d.name, d] as const))('%s: every header size, before another record, frames the same both ways', (_name, d) => {
+    const record = encodeRecord({ kind: d.name, vars: d.vars.map(() => 'abc') });
+    const follower = encodeRecord({ kind: 'synth' });
+    for (let size = 0; size <= record.length + 16; size++) {
+      const batch = concatBatch([record, follower]);
+      new DataView(batch.buffer, batch.byteOffset).setUint32(4, size, true);
+      expect(outcome(decodeBatch(batch)), `size ${size}`).toBe(outcome(decodeBatchWholeSchema(batch)));
+    }
+  });
+
   it('a sequence number beyond 2^53 is refused by its test as by its schema (seq is a number)', () => {
     const record = encodeRecord({ kind: 'synth', header: { seq: 2n ** 53n } });
     expect(decodeBatchWholeSchema(record).faults[0]?.field).toBe('synth.seq');
     expect(outcome(decodeBatch(record))).toBe(outcome(decodeBatchWholeSchema(record)));
-    expect(decodeCleanRecord('synth', record)).toBeUndefined();
-    expect(decodeCleanRecord('synth', encodeRecord({ kind: 'synth', header: { seq: 2n ** 53n - 1n } }))?.seq).toBe(2 ** 53 - 1);
+    expect(decodeCleanRecord(record)).toBeUndefined();
+    expect(decodeCleanRecord(encodeRecord({ kind: 'synth', header: { seq: 2n ** 53n - 1n } }))?.seq).toBe(2 ** 53 - 1);
   });
 
   it('some kinds fail their field checks (custom structs, narrower schemas): the comparison covered validation faults', () => {

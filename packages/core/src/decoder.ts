@@ -36,7 +36,9 @@ export interface DecodedBatch {
 function eventLiteral(d: AnyKindDefinition, readers: MemberReader<unknown>[]): string {
   const value = (m: MemberLayout): string[] => {
     if (m.field.role === 'value') {
-      readers.push((m.field as ValueField).read);
+      const field = m.field as ValueField;
+      if (field.source) return [`${m.key}: ${field.source(`at + ${m.offset}`)},`];
+      readers.push(field.read);
       return [`${m.key}: r[${readers.length - 1}](view, buf, at + ${m.offset}),`];
     }
     const i = d.vars.findIndex((v) => v.key === m.key);
@@ -104,7 +106,7 @@ function compileDecoder(d: AnyKindDefinition): DecodeClean {
   const readers: MemberReader<unknown>[] = [];
   const literal = eventLiteral(d, readers);
   const flagMask = flagMaskOf(d);
-  const lines = [`if ((flags & ${~flagMask}) !== 0) return undefined;`, `const end = at + size;`, `let cursor = at + ${d.layout.size};`];
+  const lines = [`if (size < ${d.layout.size} || (flags & ${~flagMask}) !== 0) return undefined;`, `const end = at + size;`, `let cursor = at + ${d.layout.size};`];
   d.vars.forEach((v, i) => {
     lines.push(`const start${i} = cursor;`, `const end${i} = cursor += view.getUint16(at + ${v.lengthOffset}, true);`, `if (cursor > end) return undefined;`);
     if (v.field.nulTerminated) lines.push(`if ((flags & ${1 << i}) === 0 && end${i} > start${i} && buf[end${i} - 1] !== 0) return undefined;`);
@@ -166,15 +168,27 @@ const cleanDecoders: Array<DecodeClean | undefined> = [];
 for (const d of KIND_DEFINITIONS) cleanDecoders[d.number] = compileDecoder(d);
 
 /**
- * The compiled decoder of one kind alone (undefined: not a clean record of
- * it), for decoder.differential.test.ts to see that it accepts what it
- * should; not part of the package's exports.
+ * The record at `at` decoded by its kind's compiled decoder, if its framing
+ * is sound (what frameRecord checks) and that decoder accepts it; else
+ * undefined, and the reference decoder says what is wrong.
  */
-export function decodeCleanRecord(kind: EventKind, record: Uint8Array): KmonEvent | undefined {
+function decodeClean(view: DataView, buf: Buffer, at: number): KmonEvent | undefined {
+  const left = view.byteLength - at;
+  if (left < HEADER_SIZE || view.getUint16(at + HEADER.abi_version.offset, true) !== ABI.version) return undefined;
+  const size = view.getUint32(at + HEADER.size.offset, true);
+  if (size % ABI.align !== 0 || size > left) return undefined; // the kind's decoder refuses a size below its body
+  const decoder = cleanDecoders[view.getUint16(at + HEADER.kind.offset, true)];
+  return decoder?.(view, buf, at, size, view.getUint32(at + HEADER.flags.offset, true)) as KmonEvent | undefined;
+}
+
+/**
+ * One record through the compiled decoders alone (undefined: they do not
+ * accept it), for decoder.differential.test.ts to see that they accept what
+ * they should; not part of the package's exports.
+ */
+export function decodeCleanRecord(record: Uint8Array): KmonEvent | undefined {
   const buf = Buffer.from(record.buffer, record.byteOffset, record.byteLength);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const d = KIND_DEFINITIONS.find((k) => k.name === kind)!;
-  return cleanDecoders[d.number]!(view, buf, 0, record.byteLength, view.getUint32(HEADER.flags.offset, true)) as KmonEvent | undefined;
+  return decodeClean(new DataView(buf.buffer, buf.byteOffset, buf.byteLength), buf, 0);
 }
 
 /** The compiled zod validator the decoder runs on every record of `kind` (benchmarks time it alone). */
@@ -290,14 +304,19 @@ function decode(batch: Uint8Array, whole: boolean): DecodedBatch {
   const result: DecodedBatch = { events: [], faults: [], stoppedEarly: false };
   let offset = 0;
   for (let index = 0; offset < buf.byteLength; index++) {
+    const clean = whole ? undefined : decodeClean(view, buf, offset);
+    if (clean !== undefined) {
+      result.events.push(clean);
+      offset += view.getUint32(offset + HEADER.size.offset, true);
+      continue;
+    }
     const size = frameRecord(view, index, offset);
     if (size instanceof KmonProtocolError) {
       result.faults.push(size);
       result.stoppedEarly = true;
       break;
     }
-    const clean = whole ? undefined : cleanDecoders[view.getUint16(offset + HEADER.kind.offset, true)]?.(view, buf, offset, size, view.getUint32(offset + HEADER.flags.offset, true));
-    const decoded = clean === undefined ? decodeRecord(buf, view, index, offset, size) : (clean as KmonEvent);
+    const decoded = decodeRecord(buf, view, index, offset, size);
     if (decoded instanceof KmonProtocolError) {
       result.faults.push(decoded);
     } else {

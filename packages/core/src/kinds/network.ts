@@ -2,7 +2,7 @@
 // closes, UDP sends and the DNS queries among them. Addresses are
 // struct kmon_sockaddr, decoded to text users can read and compare.
 import { z } from 'zod';
-import { readSockaddr, SOCKADDR_SIZE, type SocketAddress } from '../network/address.js';
+import { isCleanSockaddr, readSockaddr, SOCKADDR_SIZE, type SocketAddress } from '../network/address.js';
 import { decodeDnsQuery, type DnsQuery } from '../network/dns.js';
 import { comm, custom, flag, reserved, s32, schemas, text, u16, u32, u64, varCustom } from './define.js';
 import { defineKind } from './kind.js';
@@ -18,7 +18,7 @@ const socketAddress: z.ZodType<SocketAddress> = z
   .strict();
 
 /** A struct kmon_sockaddr member (4-byte aligned). */
-const sockaddr = (cName: string) => custom(cName, SOCKADDR_SIZE, 4, socketAddress, readSockaddr);
+const sockaddr = (cName: string) => custom(cName, SOCKADDR_SIZE, 4, socketAddress, readSockaddr, isCleanSockaddr);
 
 const dnsQuery: z.ZodType<DnsQuery> = z.object({
   id: schemas.u16,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatCidr, formatIp, parseCidr, parseIp, readSockaddr } from './address.js';
+import { AF_INET, AF_INET6, AF_UNIX, formatCidr, formatIp, isCleanSockaddr, parseCidr, parseIp, readSockaddr } from './address.js';
 
 const v6 = (text: string) => parseIp(text)!;
 
@@ -55,5 +55,31 @@ describe('readSockaddr', () => {
     expect(readSockaddr(view, buf, 0)).toEqual({ family: 10, address: 'fe80::2', port: 443, scopeId: 3 });
     buf.writeUInt16LE(1, 0); // AF_UNIX: the path is a field of the event
     expect(readSockaddr(view, buf, 0).address).toBe('');
+  });
+
+  it('marks a byte its family does not use that is not zero (unusedBytes: the schema refuses it, isCleanSockaddr too)', () => {
+    const read = (family: number, set: (buf: Buffer) => void) => {
+      const buf = Buffer.alloc(32); // the address at 4, as in a record
+      buf.writeUInt16LE(family, 4);
+      set(buf);
+      return readSockaddr(new DataView(buf.buffer, buf.byteOffset, buf.length), buf, 4);
+    };
+    const v4 = (buf: Buffer) => buf.set([10, 0, 0, 5], 12);
+    expect(read(AF_INET, (b) => (v4(b), b.writeUInt16LE(80, 6)))).toEqual({ family: AF_INET, address: '10.0.0.5', port: 80, scopeId: 0 });
+    const corrupt = [
+      read(AF_INET, (b) => (v4(b), b.writeUInt32LE(1, 8))), // an IPv4 scope
+      read(AF_INET, (b) => (v4(b), (b[16] = 1))), // past the 4 address bytes
+      read(AF_INET, (b) => (b[27] = 1)), // the struct's last byte
+      read(AF_UNIX, (b) => b.writeUInt16LE(80, 6)), // a unix port
+      read(AF_UNIX, (b) => b.writeUInt32LE(1, 8)), // a unix scope
+      read(0, (b) => (b[12] = 1)), // no family, an address byte
+    ];
+    for (const address of corrupt) {
+      expect(address).toMatchObject({ unusedBytes: true });
+      expect(isCleanSockaddr(address)).toBe(false);
+    }
+    const full = read(AF_INET6, (b) => (b.fill(0xff, 12, 28), b.writeUInt32LE(9, 8)));
+    expect(full).toEqual({ family: AF_INET6, address: 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', port: 0, scopeId: 9 });
+    expect(isCleanSockaddr(full)).toBe(true);
   });
 });
