@@ -58,6 +58,23 @@ describe('event context', () => {
     expect(e.wallTime.toISOString()).toBe('2023-11-14T22:13:20.123Z');
   });
 
+  it('events of one millisecond share one read-only wallTime; the next millisecond has its own', () => {
+    const { contexts } = session();
+    const at = (time: bigint) => contexts.resolve(eventOf('exec', { time, pid: 5, startTime: 1n })).wallTime;
+    const first = at(123_000_000n);
+    expect(at(123_999_999n)).toBe(first);
+    const next = at(124_000_000n);
+    expect(next).not.toBe(first);
+    expect([first.getTime(), next.getTime()]).toEqual([1_700_000_000_123, 1_700_000_000_124]);
+    expect(at(123_500_000n).getTime(), 'an earlier millisecond again').toBe(1_700_000_000_123);
+    expect(first).toBeInstanceOf(Date);
+    expect(JSON.stringify({ first })).toBe('{"first":"2023-11-14T22:13:20.123Z"}');
+    expect(() => first.setTime(0)).toThrow(TypeError);
+    expect(() => first.setUTCHours(0)).toThrow(/copy it/);
+    expect(new Date(first).setTime(0), 'a copy can change').toBe(0);
+    expect(first.getTime()).toBe(1_700_000_000_123);
+  });
+
   it('a process the table does not know gets what the event says (network kinds: no key without a start time)', () => {
     const { contexts } = session();
     const connect = contexts.resolve(eventOf('connect', { pid: 4242, comm: 'curl', cgroupId: 1n }));

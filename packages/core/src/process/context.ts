@@ -58,7 +58,11 @@ export interface ProcessContext {
 export interface EventContext {
   /** The process that did it, resolved through the session's process table. */
   readonly process: ProcessContext;
-  /** `time` on the wall clock (ms precision; `wallTimeNs` has it exactly). */
+  /**
+   * `time` on the wall clock (ms precision; `wallTimeNs` has it exactly).
+   * Events of one millisecond share one Date, so it is read-only: its
+   * setters throw (copy it, `new Date(e.wallTime)`, to change it).
+   */
   readonly wallTime: Date;
   /** `time` as ns since the Unix epoch (UTC), exact: `time + realtimeOffsetNs`. */
   readonly wallTimeNs: bigint;
@@ -79,6 +83,37 @@ export type ContextMessage = ContextEvent | LostNotice;
 /** Ns since the Unix epoch -> Date (ms, rounded down). */
 export const dateOfEpochNs = (ns: bigint): Date => new Date(Number(ns / 1_000_000n));
 
+const SHARED_DATE_SETTER = 'an event\'s wallTime is shared by the events of its millisecond: copy it (new Date(e.wallTime)) to change it';
+
+/** A Date whose setters throw: what EventContext.wallTime is, one per millisecond shared by its events. */
+class SharedDate extends Date {}
+for (const name of Object.getOwnPropertyNames(Date.prototype).filter((n) => n.startsWith('set'))) {
+  Object.defineProperty(SharedDate.prototype, name, {
+    value() {
+      throw new TypeError(SHARED_DATE_SETTER);
+    },
+  });
+}
+
+/**
+ * wallTime of epoch ns: the Date of the millisecond the last event fell in
+ * when this one falls in it too (a Date per event was the costliest part of
+ * an event's context).
+ */
+function wallTimes(): (ns: bigint) => Date {
+  let from = 0n;
+  let to = 0n;
+  let date = new SharedDate(0);
+  return (ns) => {
+    if (ns >= from && ns < to) return date;
+    const ms = ns / 1_000_000n;
+    from = ms * 1_000_000n;
+    to = from + 1_000_000n;
+    date = new SharedDate(Number(ms));
+    return date;
+  };
+}
+
 /**
  * Resolves events to their context, keeping `table` current as it goes.
  * Events must be given in the order the session delivers them. `hostName`
@@ -86,6 +121,7 @@ export const dateOfEpochNs = (ns: bigint): Date => new Date(Number(ns / 1_000_00
  * `clock` and `table` are that host's.
  */
 export function contextResolver(clock: SessionClock, table: ProcessTable, host: HostLookups = {}, hostName?: string) {
+  const wallTimeOf = wallTimes();
   /** Context objects are shared by the events of one process while nothing about it changes. */
   const cache = new WeakMap<ProcessEntry, { context: ProcessContext; cgroupId: bigint }>();
   /** The last context given, and what it was made of: consecutive events of one process reuse it with no lookup. */
@@ -166,7 +202,7 @@ export function contextResolver(clock: SessionClock, table: ProcessTable, host: 
       // Stores rather than Object.assign: measured several times cheaper per event.
       const resolved = event as E & { -readonly [K in keyof EventContext]: EventContext[K] };
       resolved.process = contextOf(event, entry, startTime);
-      resolved.wallTime = dateOfEpochNs(wallTimeNs);
+      resolved.wallTime = wallTimeOf(wallTimeNs);
       resolved.wallTimeNs = wallTimeNs;
       resolved.host = hostName;
       return resolved;
