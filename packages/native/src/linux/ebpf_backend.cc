@@ -119,7 +119,7 @@ struct Waker {
   } h;
   Backend::Notify notify;
   void* ctx;
-  int epoll_fd;  // poll wakers: the edge-triggered epoll fd whose event is taken before notify
+  int epoll_fd;  // poll wakers on our edge-triggered epoll fd: its event is taken before notify; else -1
 };
 
 void OnPoll(uv_poll_t* poll, int /*status*/, int /*events*/) {
@@ -129,7 +129,7 @@ void OnPoll(uv_poll_t* poll, int /*status*/, int /*events*/) {
   // wakeups leaves them in place. On a poll error, draining is still right.
   auto* w = static_cast<Waker*>(poll->data);
   epoll_event event;
-  epoll_wait(w->epoll_fd, &event, 1, 0);
+  if (w->epoll_fd >= 0) epoll_wait(w->epoll_fd, &event, 1, 0);
   w->notify(w->ctx);
 }
 
@@ -439,7 +439,7 @@ class EbpfBackend final : public Backend {
     ring_ = ring_buffer__new(bpf_map__fd(skel_->maps.kmon_ring), OnRecord, this, nullptr);
     if (ring_ == nullptr) throw BackendError("ring", errno, ErrorText("mapping the ring buffer", errno, log.text()));
     MapRingPositions();
-    if (opts_.wakeup != Wakeup::kPoll) OpenWakeupFd();
+    if (opts_.wakeup == Wakeup::kAdaptive || opts_.wakeup == Wakeup::kPull) OpenWakeupFd();
     clock_ = SampleClock();
     // After the attach: a process born meanwhile is in the snapshot, its fork in the ring, or both; none is missed.
     if (snapshot) snapshot_ = NumberSnapshot(snapshot_iter_ ? IterSnapshot() : ProcSnapshot(opts_.self_tgid, opts_.argv_bytes));
@@ -498,7 +498,8 @@ class EbpfBackend final : public Backend {
   }
 
   // A wakeup the kernel sent while paused is still pending on our epoll fd
-  // and fires the poll again; addon.cc drains what waits in any case.
+  // (in `each` mode: records waiting keep the ring ready) and fires the poll
+  // again; addon.cc drains what waits in any case.
   void Resume() override {
     if (poll_ != nullptr)
       if (int err = uv_poll_start(&poll_->h.poll, UV_READABLE, OnPoll); err != 0) throw WaitError(err);
@@ -891,11 +892,15 @@ class EbpfBackend final : public Backend {
     return true;
   }
 
-  // The loop waits on an epoll fd of our own that holds the ring
-  // edge-triggered: it turns ready only when the kernel wakes the ring
-  // (BPF_RB_FORCE_WAKEUP), never merely because data waits. libbpf's own
-  // epoll fd is level-triggered, which under a steady producer keeps the loop
-  // waking for every few records and defeats the adaptive watermark.
+  // In adaptive and pull modes the loop waits on an epoll fd of our own that
+  // holds the ring edge-triggered: it turns ready only when the kernel wakes
+  // the ring (BPF_RB_FORCE_WAKEUP), never merely because data waits. Polled
+  // level-triggered (as libbpf's own epoll fd does), a steady producer would
+  // keep the loop waking for every few records and defeat the adaptive
+  // watermark, and records a pull consumer has not read yet would wake it
+  // again and again. In `each` mode the loop polls the ring itself: every
+  // record wakes it anyway and every wakeup drains the ring dry, so it is
+  // ready exactly when records wait, and a wakeup costs one syscall, not two.
   void OpenWakeupFd() {
     wakeup_fd_ = epoll_create1(EPOLL_CLOEXEC);
     if (wakeup_fd_ < 0) throw BackendError("wait", errno, ErrorText("creating an epoll fd", errno, ""));
@@ -917,7 +922,8 @@ class EbpfBackend final : public Backend {
 
   Waker* StartPoll(uv_loop_t* loop, Notify notify, void* ctx) {
     auto* w = new Waker{{}, notify, ctx, wakeup_fd_};
-    if (int err = uv_poll_init(loop, &w->h.poll, wakeup_fd_); err != 0) {
+    int fd = wakeup_fd_ >= 0 ? wakeup_fd_ : bpf_map__fd(skel_->maps.kmon_ring);
+    if (int err = uv_poll_init(loop, &w->h.poll, fd); err != 0) {
       delete w;  // a failed init leaves the handle outside the loop
       throw WaitError(err);
     }
@@ -977,7 +983,7 @@ class EbpfBackend final : public Backend {
   std::set<std::string> path_prefixes_;  // "+prefix" / "-prefix" now in kmon_path_prefixes
   std::vector<uint32_t> prog_ids_;  // to wait for their release in Close
   std::vector<uint32_t> map_ids_;
-  int wakeup_fd_ = -1;  // edge-triggered epoll on the ring, when the mode has wakeups
+  int wakeup_fd_ = -1;  // edge-triggered epoll on the ring (adaptive, pull)
   bool group_dead_ = true;  // which exit program is loaded
   bool detached_ = false;
   int ncpus_ = 0;
