@@ -58,6 +58,8 @@ export const CONSUMERS: ConsumerKind[] = ['c', 'kmon'];
 /** Small records (header + body, 64 B) and path-sized ones (256 B of payload, decoded as a string). */
 export const PAYLOADS = [0, 256];
 export const LATENCY_RATES = [1_000, 10_000, 100_000];
+/** The node flag the `where` section also measures kmon with. */
+export const SINGLE_THREADED_GC = '--single-threaded-gc';
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
@@ -84,9 +86,10 @@ async function main() {
   };
   // A failed scenario is reported and skipped: the rest of the run goes on.
   const run = async (scenario: ScenarioSpec): Promise<ScenarioResult | undefined> => {
-    const spec = scenario.consumer === 'kmon' && opts.nodeFlags.length ? { ...scenario, nodeFlags: opts.nodeFlags } : scenario;
+    const spec = scenario.consumer === 'kmon' && opts.nodeFlags.length && !scenario.nodeFlags ? { ...scenario, nodeFlags: opts.nodeFlags } : scenario;
     const watching = spec.kinds ? ` [${spec.kinds.join(',')}]${spec.filters ? ' filtered' : ''}` : '';
-    const what = `${spec.consumer}${watching} ${spec.call ?? 'getppid'} ${spec.mode} payload=${spec.payload} rate=${spec.rate || 'max'} ${spec.sched ?? ''}${spec.probe ? ' probe' : ''} ${spec.durationS}s`;
+    const flags = spec.nodeFlags?.length ? ` ${spec.nodeFlags.join(' ')}` : '';
+    const what = `${spec.consumer}${flags}${watching} ${spec.call ?? 'getppid'} ${spec.mode} payload=${spec.payload} rate=${spec.rate || 'max'} ${spec.sched ?? ''}${spec.probe ? ' probe' : ''} ${spec.durationS}s`;
     log(what);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -140,9 +143,10 @@ async function main() {
     }
   }
   if (opts.only.has('where')) {
-    for (const consumer of CONSUMERS) {
-      push(results.where, await run({ consumer, mode: 'each', payload: 0, rate: 10_000, durationS: dur(2), latency: true, probe: true, sched: 'plain' }));
-    }
+    const probed: ScenarioSpec = { consumer: 'c', mode: 'each', payload: 0, rate: 10_000, durationS: dur(2), latency: true, probe: true, sched: 'plain' };
+    for (const consumer of CONSUMERS) push(results.where, await run({ ...probed, consumer }));
+    // What a user can tune: GC only on the JS thread (no parallel scavenge waiting for helper threads that wait for a CPU).
+    push(results.where, await run({ ...probed, consumer: 'kmon', nodeFlags: [...opts.nodeFlags, SINGLE_THREADED_GC] }));
   }
   for (const family of FAMILIES) {
     if (!opts.only.has(family.name)) continue;

@@ -477,7 +477,7 @@ function whereTable(runs: ScenarioResult[]): string[] {
     const known = (w.cpu_wait_ns ?? 0) + (w.gc_ns ?? 0) + (w.js_ns ?? 0);
     return [
       [
-        c.consumer,
+        [c.consumer, ...(run.spec.nodeFlags ?? [])].join(' '),
         `${fmtNs(l.p50_ns)} / ${fmtNs(l.p99_ns)} / ${fmtNs(l.p999_ns)}`,
         `${w.events}`,
         fmtNs(w.latency_ns),
@@ -486,13 +486,14 @@ function whereTable(runs: ScenarioResult[]): string[] {
         share(w.loop_ns ?? w.latency_ns - known, w.latency_ns),
         share(w.js_ns, w.latency_ns),
         (cpuPerEvent(c) / 1e3).toFixed(1),
+        l.gc ? `${l.gc.count}, ${fmtNs(l.gc.max_ns)}` : '-',
       ],
     ];
   });
   if (!rows.length) return [];
   return [
     `WHERE THE p99 GOES (each, ${fmtRate(runs[0]!.spec.rate)} ev/s, plain scheduling, unpinned, ${runs[0]!.spec.durationS}s; each consumer reads its run delay per wakeup, which costs it CPU): mean per event of the events at or above the p99`,
-    table(['consumer', 'p50 / p99 / p99.9', 'events', 'latency', 'waiting for a CPU', 'GC pauses', 'kernel -> JS batch', 'JS path', 'µs CPU/ev'], rows),
+    table(['consumer', 'p50 / p99 / p99.9', 'events', 'latency', 'waiting for a CPU', 'GC pauses', 'kernel -> JS batch', 'JS path', 'µs CPU/ev', 'GC: n, longest'], rows),
     '(waiting for a CPU: runnable, not running (the thread\'s run delay); kernel -> JS batch: wakeup, libuv, the drain, other loop work, an earlier batch; JS path: decode, context, rx and the subscriber up to this event. C: its wakeup and drain are all "kernel -> JS batch")',
   ];
 }
