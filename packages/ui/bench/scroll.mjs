@@ -2,7 +2,9 @@
 // a mock session streams 100k events (1000 processes of 100 events: fork,
 // exec, 97 opens, exit) through the real server into the page in headless
 // chromium, at STREAM_RATE events/s; then the virtualised table is scrolled
-// frame by frame, from the top to the bottom and by jumps. Prints frame
+// frame by frame, from the top to the bottom and by jumps (after the same
+// scrolling of an empty page: what the machine and browser cost now, a
+// baseline on a shared machine). Prints frame
 // times (p50/p99/max, ms), long tasks (> 50 ms) and the page's JS heap, for
 // each phase. Run after `pnpm build`: pnpm --filter @kmon/ui bench
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -125,8 +127,8 @@ try {
   await page.waitForFunction((n) => document.getElementById('row-count')?.textContent === `${n} of ${n} events`, { timeout: 120_000, polling: 200 }, TOTAL);
   report(`streaming ${TOTAL / 1000}k at ${STREAM_RATE / 1000}k/s`, await stopFrames(page));
 
-  /** Scrolls the table once per frame for `frames` frames: 100 px a frame, top to bottom evenly, or to random places. */
-  const scroll = async (phase, frames, how) => {
+  /** Scrolls `#table` once per frame for `frames` frames: 100 px a frame, top to bottom evenly, or to random places. */
+  const scroll = async (phase, frames, how, page) => {
     await page.evaluate(() => (document.getElementById('table').scrollTop = 0));
     await startFrames(page);
     await page.evaluate(
@@ -151,9 +153,14 @@ try {
     );
     report(phase, await stopFrames(page));
   };
-  await scroll('scrolling 100 px a frame', 600, 'step');
-  await scroll('flinging top to bottom', 600, 'fling');
-  await scroll('jumping anywhere', 300, 'jump');
+  // What scrolling costs this machine and browser now, whatever the page: an empty box as tall as the table.
+  const empty = await browser.newPage();
+  await empty.setContent(`<div id="table" style="height: 100vh; overflow: auto"><div style="height: ${TOTAL * 20}px"></div></div>`);
+  await scroll('baseline: empty page, 100 px', 600, 'step', empty);
+  await empty.close();
+  await scroll('scrolling 100 px a frame', 600, 'step', page);
+  await scroll('flinging top to bottom', 600, 'fling', page);
+  await scroll('jumping anywhere', 300, 'jump', page);
 
   await startFrames(page);
   await page.type('#f-path', 'part-7');

@@ -94,6 +94,21 @@ it('replays a capture into the page: the web server and the shells it started, a
   // The capture's header gives the wall clock (recorded at 11:36 UTC).
   expect(await page.$eval('#rows .row .time', (node) => node.textContent)).toMatch(/^11:3\d:\d\d\.\d{3}$/u);
 
+  // The table's DOM holds the rows in view, in order, as it scrolls either way (its nodes are reused).
+  const inView = () => page.$$eval('#rows .row', (rows) => rows.map((row) => row.textContent));
+  const scrollTable = (px: number) =>
+    page.$eval('#table', (table, to) => {
+      table.scrollTop = to;
+      table.dispatchEvent(new Event('scroll'));
+    }, px);
+  await scrollTable(0);
+  const top = await inView();
+  expect(top.length).toBeGreaterThan(10);
+  await scrollTable(5 * 20); // five rows down: the rows from the fourth on (two rows are kept above the view)
+  expect((await inView()).slice(0, top.length - 3)).toEqual(top.slice(3));
+  await scrollTable(0);
+  expect(await inView()).toEqual(top);
+
   await page.$eval('#slider', (node) => {
     (node as HTMLInputElement).value = '0';
     node.dispatchEvent(new Event('input', { bubbles: true }));

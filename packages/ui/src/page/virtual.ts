@@ -1,8 +1,9 @@
 // A virtualised list: a scroll box whose height a spacer gives (count x row
 // height), and a pool of row nodes, just enough for the rows in view, moved
-// as one block (a transform: no layout of what scrolled by) and redrawn only
-// when the row a node shows changes. Scrolling costs the rows that came into
-// view, whatever the count: the table's 100k rows scroll like 100.
+// as one block (a transform: no layout of what scrolled by). Scrolling moves
+// the nodes that left the view to the side where rows came in (the DOM stays
+// in the rows' order) and redraws only those: a scroll costs the rows that
+// came into view, whatever the count, so the table's 100k rows scroll like 100.
 
 export class VirtualList {
   private count = 0;
@@ -46,6 +47,7 @@ export class VirtualList {
     const { viewport, rowHeight, count } = this;
     const first = Math.max(0, Math.min(Math.floor(viewport.scrollTop / rowHeight) - 2, count - 1));
     const size = Math.max(0, Math.min(count - first, Math.ceil(viewport.clientHeight / rowHeight) + 4));
+    this.rotate(first - this.first);
     this.resize(size);
     if (first !== this.first) {
       this.box.style.transform = `translateY(${first * rowHeight}px)`;
@@ -56,6 +58,22 @@ export class VirtualList {
       if (!redraw && this.showing[slot] === index) continue;
       this.draw(this.pool[slot]!, index);
       this.showing[slot] = index;
+    }
+  }
+
+  /** The view moved `shift` rows: the nodes of rows that left it go to the other end, to be redrawn there. */
+  private rotate(shift: number): void {
+    const { pool, showing, box } = this;
+    if (Math.abs(shift) >= pool.length) return; // nothing in common: every node is redrawn where it is
+    for (; shift > 0; shift--) {
+      box.append(pool[0]!);
+      pool.push(pool.shift()!);
+      showing.push(showing.shift()!);
+    }
+    for (; shift < 0; shift++) {
+      box.prepend(pool.at(-1)!);
+      pool.unshift(pool.pop()!);
+      showing.unshift(showing.pop()!);
     }
   }
 
