@@ -7,14 +7,15 @@
 // (/proc/thread-self/schedstat run delay: ~8 µs per read on the reference VM,
 // two per batch, so only in the runs that ask for it).
 //
-// For every event at or above the p99 its latency is split into:
-//   cpuWait  runnable but not running (the scheduler): before its batch reached
-//            JS, plus its share of the waits while the batch was being delivered
-//   gc       V8 GC pauses between its kernel timestamp and the subscriber
-//   js       its batch's entry into JS -> the subscriber, running (decode,
-//            context, rx, and the subscriber's work on the events before it)
-//   loop     the rest before JS: kernel wakeup, libuv, the addon's drain, other
-//            loop work (timers), an earlier batch still being delivered
+// For every event at or above the p99, the JS thread's timeline from the
+// event's kernel timestamp to the subscriber is split into:
+//   cpuWait  runnable but not running (the scheduler)
+//   gc       V8 GC pauses
+//   js       running JS of a batch being delivered: the event's own up to it,
+//            and the batches before it since it was sent (decode, context, rx,
+//            the subscriber)
+//   loop     the rest, between batches: kernel wakeup, libuv, the addon's
+//            drain, other loop work (timers), sleeping
 import { openSync, readSync } from 'node:fs';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import type { KernelBinding } from 'kmon';
@@ -134,6 +135,37 @@ export class LatencyProbe {
     };
   }
 
+  /**
+   * The span [sent, seen] of an event delivered in batch `b`, walked back
+   * over the JS thread's timeline: batches being delivered (its own up to
+   * the event, and those before it since it was sent: JS) and the gaps
+   * between them (wakeup, libuv, the drain, other loop work, sleep: loop).
+   * An interval's run delay is spread evenly over it; GC pauses are taken
+   * out of whichever interval they fall in.
+   */
+  private split(sent: number, seen: number, b: number) {
+    const out = { cpuWait: 0, gc: 0, js: 0, loop: 0 };
+    const take = (from: number, to: number, span: number, wait: number, into: 'js' | 'loop') => {
+      const start = Math.max(from, sent);
+      const end = Math.min(to, seen);
+      if (end <= start) return;
+      const gc = this.gcWithin(start, end);
+      const waited = this.runDelay && span > 0 ? Math.min((wait * (end - start)) / span, end - start - gc) : 0;
+      out.gc += gc;
+      out.cpuWait += Math.max(0, waited);
+      out[into] += Math.max(0, end - start - gc - waited);
+    };
+    for (let k = b; k >= 0; k--) {
+      const at = this.batchAt.at(k);
+      const end = k < this.batchEnd.length ? this.batchEnd.at(k) : seen;
+      take(at, k === b ? seen : end, end - at, this.runDelay ? this.waitDuring.at(k) : 0, 'js');
+      const previousEnd = k > 0 ? this.batchEnd.at(k - 1) : sent;
+      take(previousEnd, at, at - previousEnd, this.runDelay ? this.waitBefore.at(k) : 0, 'loop');
+      if (previousEnd <= sent) break;
+    }
+    return out;
+  }
+
   private gcWithin(from: number, to: number): number {
     let ns = 0;
     for (const g of this.gcs) ns += Math.max(0, Math.min(to, g.end) - Math.max(from, g.start));
@@ -147,24 +179,13 @@ export class LatencyProbe {
       const b = this.batchOf.at(i);
       if (latency < p99 || b < 0) continue;
       const seen = this.seenAt.at(i);
-      const sent = seen - latency; // the kernel's timestamp
-      const entered = Math.max(sent, this.batchAt.at(b));
-      const gcBefore = this.gcWithin(sent, entered);
-      const gcAfter = this.gcWithin(entered, seen);
-      let before = 0;
-      let during = 0;
-      if (this.runDelay && b < this.batchEnd.length) {
-        before = Math.min(this.waitBefore.at(b), entered - sent - gcBefore);
-        // The waits while the batch was delivered, pro rata to how far into it this event came.
-        const span = this.batchEnd.at(b) - this.batchAt.at(b);
-        during = span > 0 ? Math.min(this.waitDuring.at(b) * ((seen - entered) / span), seen - entered - gcAfter) : 0;
-      }
+      const split = this.split(seen - latency, seen, b);
       sum.events++;
       sum.latency += latency;
-      sum.cpuWait += before + during;
-      sum.gc += gcBefore + gcAfter;
-      sum.js += seen - entered - gcAfter - during;
-      sum.loop += entered - sent - gcBefore - before;
+      sum.cpuWait += split.cpuWait;
+      sum.gc += split.gc;
+      sum.js += split.js;
+      sum.loop += split.loop;
     }
     const mean = (ns: number) => (sum.events ? Math.round(ns / sum.events) : 0);
     return {

@@ -493,7 +493,7 @@ function whereTable(runs: ScenarioResult[]): string[] {
   if (!rows.length) return [];
   return [
     `WHERE THE p99 GOES (each, ${fmtRate(runs[0]!.spec.rate)} ev/s, plain scheduling, unpinned, ${runs[0]!.spec.durationS}s; each consumer reads its run delay per wakeup, which costs it CPU): mean per event of the events at or above the p99`,
-    table(['consumer', 'p50 / p99 / p99.9', 'events', 'latency', 'waiting for a CPU', 'GC pauses', 'kernel -> JS batch', 'JS path', 'µs CPU/ev', 'GC: n, longest'], rows),
-    '(waiting for a CPU: runnable, not running (the thread\'s run delay); kernel -> JS batch: wakeup, libuv, the drain, other loop work, an earlier batch; JS path: decode, context, rx and the subscriber up to this event. C: its wakeup and drain are all "kernel -> JS batch")',
+    table(['consumer', 'p50 / p99 / p99.9', 'events', 'latency', 'waiting for a CPU', 'GC pauses', 'between batches', 'JS running', 'µs CPU/ev', 'GC: n, longest'], rows),
+    '(waiting for a CPU: runnable, not running (the thread\'s run delay); between batches: the wakeup, libuv, the addon\'s drain, other loop work, sleeping; JS running: delivering this event\'s batch up to it and the batches before it since it was sent (decode, context, rx, subscriber). C tells its wait for a CPU only)',
   ];
 }
