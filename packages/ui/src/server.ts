@@ -132,7 +132,9 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     subscription ??= options.kmon.events$.subscribe({
       next: (message) => {
         tally.add(message);
-        const row = JSON.stringify(toRow(message, seq++, options.kmon.processes()));
+        // A fleet's events name their host: its table (its boot id) names a fork's child.
+        const processes = options.kmon.processes(message.kind === 'lost' ? undefined : message.host);
+        const row = JSON.stringify(toRow(message, seq++, processes));
         for (const view of views) view.push(row);
       },
       error: (error: unknown) => {
