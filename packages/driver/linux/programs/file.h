@@ -49,7 +49,7 @@ static __always_inline struct kmon_header *file_record(__u32 kind)
 	if (!h)
 		return 0;
 	fill_header(h, kind, ids >> 32, (__u32)ids);
-	*(__u64 *)(h + 1) = bpf_get_current_task_btf()->group_leader->start_time;
+	*(__u64 *)(h + 1) = current_process_start();
 	return h;
 }
 

@@ -91,8 +91,8 @@ int kmon_snapshot(struct bpf_iter__task *ctx)
 	rec->hdr.tgid = task->tgid;
 	rec->hdr.tid = task->pid;
 	rec->hdr.cgroup_id = task->cgroups->dfl_cgrp->kn->id; /* what bpf_get_current_cgroup_id() says for it */
-	rec->start_ns = task->group_leader->start_time;
-	rec->parent_start_ns = task->real_parent->group_leader->start_time;
+	rec->start_ns = process_start(task);
+	rec->parent_start_ns = process_start(task->real_parent);
 	rec->ppid = task->real_parent->tgid;
 	rec->uid = task->cred->uid.val; /* the ids bpf_get_current_uid_gid() reads for exec */
 	rec->gid = task->cred->gid.val;

@@ -22,8 +22,8 @@ int BPF_PROG(kmon_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	if (!e || !s)
 		return 0;
 	fill_header(&e->hdr, KMON_KIND_EXEC, tgid, p->pid);
-	e->start_ns = p->group_leader->start_time;
-	e->parent_start_ns = p->real_parent->group_leader->start_time;
+	e->start_ns = process_start(p);
+	e->parent_start_ns = process_start(p->real_parent);
 	e->ppid = p->real_parent->tgid;
 	e->uid = (__u32)ids; /* real ids: a setuid image changes the effective ones only */
 	e->gid = ids >> 32;
@@ -65,7 +65,7 @@ static __always_inline void emit_exit(struct task_struct *p)
 		return;
 	fill_header(&e.hdr, KMON_KIND_EXIT, tgid, p->pid);
 	code = process_exit_code(p);
-	e.start_ns = p->group_leader->start_time;
+	e.start_ns = process_start(p);
 	e.exit_code = (code >> 8) & 0xff;
 	e.signal = code & 0x7f;
 	if (code & 0x80)
@@ -124,10 +124,10 @@ int BPF_PROG(kmon_fork, struct task_struct *parent, struct task_struct *child)
 	fill_header(&f.hdr, KMON_KIND_FORK, parent->tgid, parent->pid);
 	if (thread)
 		f.hdr.flags |= KMON_F_THREAD;
-	f.parent_start_ns = parent->group_leader->start_time;
+	f.parent_start_ns = process_start(parent);
 	/* The child *process*'s start: for a thread that is its leader's, so
 	 * (child_tgid, child_start_ns) is always a process identity. */
-	f.child_start_ns = child->group_leader->start_time;
+	f.child_start_ns = process_start(child);
 	f.child_tgid = child_tgid;
 	f.child_tid = child_tid;
 	/* The process's name, as exit reports it, not the forking thread's. */
