@@ -55,7 +55,7 @@ const kindCount = Math.max(...KIND_DEFINITIONS.map((d) => d.number)) + 1;
 const allFlags = KIND_DEFINITIONS.flatMap((d) => Object.entries(d.flags as Record<string, { bit: number }>));
 
 export const ABI = {
-  version: 1,
+  version: 2,
   align: RECORD_ALIGN,
   commLen: COMM_LEN,
   kinds: Object.fromEntries(KIND_DEFINITIONS.map((d) => [d.name, d.number])) as Record<EventKind, number>,

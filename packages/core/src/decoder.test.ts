@@ -67,41 +67,41 @@ const specs: Record<(typeof EVENT_KINDS)[number], RecordSpec> = {
   connect: {
     kind: 'connect',
     header: { ...header, flags: 1 << 14 },
-    body: { comm: 'curl', local: unix, remote: unix, result: -111, fd: 3, type: 1, protocol: 0 },
+    body: { start_ns: 21n, comm: 'curl', local: unix, remote: unix, result: -111, fd: 3, type: 1, protocol: 0 },
     vars: ['kmon\0name'],
   },
   accept: {
     kind: 'accept',
     header,
-    body: { comm: 'nginx', local: loopback6(443), remote: loopback6(50000), fd: 6, new_fd: 7, type: 1, protocol: 6 },
+    body: { start_ns: 22n, comm: 'nginx', local: loopback6(443), remote: loopback6(50000), fd: 6, new_fd: 7, type: 1, protocol: 6 },
     vars: [''],
   },
   listen: {
     kind: 'listen',
     header,
-    body: { comm: 'nginx', local: v4(80, 0, 0, 0, 0), result: 0, fd: 6, type: 1, protocol: 6, backlog: 511 },
+    body: { start_ns: 22n, comm: 'nginx', local: v4(80, 0, 0, 0, 0), result: 0, fd: 6, type: 1, protocol: 6, backlog: 511 },
     vars: [''],
   },
   bind: {
     kind: 'bind',
     header,
-    body: { comm: 'sshd', local: v4(22, 10, 0, 0, 1), result: -98, fd: 3, type: 1, protocol: 6 },
+    body: { start_ns: 23n, comm: 'sshd', local: v4(22, 10, 0, 0, 1), result: -98, fd: 3, type: 1, protocol: 6 },
     vars: [''],
   },
   close: {
     kind: 'close',
     header: { ...header, flags: 1 << 15 },
-    body: { comm: 'nginx', local: mapped(443, 10, 0, 0, 1), remote: mapped(50000, 93, 184, 216, 34), duration_ns: 5n, bytes_sent: 2n ** 40n, bytes_received: 7n },
+    body: { start_ns: 22n, comm: 'nginx', local: mapped(443, 10, 0, 0, 1), remote: mapped(50000, 93, 184, 216, 34), duration_ns: 5n, bytes_sent: 2n ** 40n, bytes_received: 7n },
   },
   send: {
     kind: 'send',
     header,
-    body: { comm: 'dig', local: v4(40000, 0, 0, 0, 0), remote: v4(53, 1, 1, 1, 1), fd: 5, datagrams: 2, bytes: 80n },
+    body: { start_ns: 24n, comm: 'dig', local: v4(40000, 0, 0, 0, 0), remote: v4(53, 1, 1, 1, 1), fd: 5, datagrams: 2, bytes: 80n },
   },
   dns: {
     kind: 'dns',
     header,
-    body: { comm: 'dig', local: v4(40000, 0, 0, 0, 0), server: v4(53, 1, 1, 1, 1), fd: 5 },
+    body: { start_ns: 24n, comm: 'dig', local: v4(40000, 0, 0, 0, 0), server: v4(53, 1, 1, 1, 1), fd: 5 },
     vars: [dnsQuery],
   },
   open: {
@@ -197,6 +197,7 @@ const expected = {
   connect: {
     kind: 'connect',
     ...common,
+    startTime: 21n,
     comm: 'curl',
     local: address(1, '', 0),
     remote: address(1, '', 0),
@@ -211,6 +212,7 @@ const expected = {
   accept: {
     kind: 'accept',
     ...common,
+    startTime: 22n,
     comm: 'nginx',
     local: address(10, '::1', 443, 1),
     remote: address(10, '::1', 50000, 1),
@@ -225,6 +227,7 @@ const expected = {
   listen: {
     kind: 'listen',
     ...common,
+    startTime: 22n,
     comm: 'nginx',
     local: address(2, '0.0.0.0', 80),
     result: 0,
@@ -239,6 +242,7 @@ const expected = {
   bind: {
     kind: 'bind',
     ...common,
+    startTime: 23n,
     comm: 'sshd',
     local: address(2, '10.0.0.1', 22),
     result: -98,
@@ -252,6 +256,7 @@ const expected = {
   close: {
     kind: 'close',
     ...common,
+    startTime: 22n,
     comm: 'nginx',
     local: address(10, '10.0.0.1', 443),
     remote: address(10, '93.184.216.34', 50000),
@@ -263,6 +268,7 @@ const expected = {
   send: {
     kind: 'send',
     ...common,
+    startTime: 24n,
     comm: 'dig',
     local: address(2, '0.0.0.0', 40000),
     remote: address(2, '1.1.1.1', 53),
@@ -273,6 +279,7 @@ const expected = {
   dns: {
     kind: 'dns',
     ...common,
+    startTime: 24n,
     comm: 'dig',
     local: address(2, '0.0.0.0', 40000),
     server: address(2, '1.1.1.1', 53),
@@ -441,7 +448,7 @@ describe('decodeBatch: malformed records give KmonProtocolError, never a crash o
   });
 
   it('an unknown ABI version stops the batch (its framing cannot be trusted)', () => {
-    const future = encodeRecord({ ...specs.fork, header: { ...header, abi_version: 2 } });
+    const future = encodeRecord({ ...specs.fork, header: { ...header, abi_version: ABI.version + 1 } });
     const { events, faults, stoppedEarly } = decodeBatch(concatBatch([good(), future, good()]));
     expect(faults[0]).toMatchObject({ record: 1, field: 'hdr.abi_version' });
     expect(stoppedEarly).toBe(true);

@@ -29,11 +29,16 @@ function docComments(): Map<string, string> {
     const symbol = checker.getSymbolAtLocation(node.name);
     return symbol ? ts.displayPartsToString(symbol.getDocumentationComment(checker)).replace(/\s+/g, ' ').trim() : '';
   };
-  /** An object literal, also when written as a constant shared between kinds (or spread into one). */
+  /** A constant's symbol, through an import of it. */
+  const declaredSymbol = (node: ts.Identifier) => {
+    const symbol = checker.getSymbolAtLocation(node);
+    return symbol && symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+  };
+  /** An object literal, also when written as a constant shared between kinds (or spread into one), in this file or imported. */
   const literalOf = (node: ts.Node | undefined): ts.ObjectLiteralExpression | undefined => {
     while (node && (ts.isSatisfiesExpression(node) || ts.isAsExpression(node) || ts.isParenthesizedExpression(node))) node = node.expression;
     if (node && ts.isIdentifier(node)) {
-      const declaration = checker.getSymbolAtLocation(node)?.valueDeclaration;
+      const declaration = declaredSymbol(node)?.valueDeclaration;
       return declaration && ts.isVariableDeclaration(declaration) ? literalOf(declaration.initializer) : undefined;
     }
     return node && ts.isObjectLiteralExpression(node) ? node : undefined;

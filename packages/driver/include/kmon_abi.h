@@ -34,7 +34,12 @@ typedef unsigned int kmon_u32;
 typedef int kmon_s32;
 typedef unsigned long long kmon_u64;
 
-#define KMON_ABI_VERSION 1
+/*
+ * Bumped whenever a kind's layout changes, so that a decoder never reads
+ * records of another layout (captures name the version they hold). 2: the
+ * network kinds carry start_ns.
+ */
+#define KMON_ABI_VERSION 2
 #define KMON_RECORD_ALIGN 8
 #define KMON_COMM_LEN 16
 
@@ -188,6 +193,7 @@ struct kmon_sockaddr {
 
 struct kmon_connect {
 	struct kmon_header hdr;
+	kmon_u64 start_ns;            /* process start: (tgid, start_ns) is the process */
 	char comm[KMON_COMM_LEN];
 	struct kmon_sockaddr local;   /* the socket's own end after the call */
 	struct kmon_sockaddr remote;  /* the destination as passed to connect() */
@@ -202,6 +208,7 @@ enum kmon_connect_var { KMON_CONNECT_VAR_PATH = 0 };
 
 struct kmon_accept {
 	struct kmon_header hdr;
+	kmon_u64 start_ns;            /* process start: (tgid, start_ns) is the process */
 	char comm[KMON_COMM_LEN];
 	struct kmon_sockaddr local;   /* the listening end */
 	struct kmon_sockaddr remote;  /* the peer */
@@ -216,6 +223,7 @@ enum kmon_accept_var { KMON_ACCEPT_VAR_PATH = 0 };
 
 struct kmon_listen {
 	struct kmon_header hdr;
+	kmon_u64 start_ns;            /* process start: (tgid, start_ns) is the process */
 	char comm[KMON_COMM_LEN];
 	struct kmon_sockaddr local;   /* the bound address */
 	kmon_s32 result;              /* 0 or -errno */
@@ -231,6 +239,7 @@ enum kmon_listen_var { KMON_LISTEN_VAR_PATH = 0 };
 
 struct kmon_bind {
 	struct kmon_header hdr;
+	kmon_u64 start_ns;            /* process start: (tgid, start_ns) is the process */
 	char comm[KMON_COMM_LEN];
 	struct kmon_sockaddr local;   /* the bound address (the kernel's choice of port on success) */
 	kmon_s32 result;              /* 0 or -errno */
@@ -242,9 +251,10 @@ struct kmon_bind {
 };
 enum kmon_bind_var { KMON_BIND_VAR_PATH = 0 };
 
-/* hdr.tgid/tid/cgroup_id: the task whose connect or accept opened the connection. */
+/* hdr.tgid/tid/cgroup_id, start_ns and comm: the task whose connect or accept opened the connection. */
 struct kmon_close {
 	struct kmon_header hdr;
+	kmon_u64 start_ns;            /* that task's process start */
 	char comm[KMON_COMM_LEN];     /* that task's name */
 	struct kmon_sockaddr local;
 	struct kmon_sockaddr remote;
@@ -255,6 +265,7 @@ struct kmon_close {
 
 struct kmon_send {
 	struct kmon_header hdr;
+	kmon_u64 start_ns;            /* process start: (tgid, start_ns) is the process */
 	char comm[KMON_COMM_LEN];
 	struct kmon_sockaddr local;
 	struct kmon_sockaddr remote;  /* from the call, or the socket's connected peer */
@@ -265,6 +276,7 @@ struct kmon_send {
 
 struct kmon_dns {
 	struct kmon_header hdr;
+	kmon_u64 start_ns;            /* process start: (tgid, start_ns) is the process */
 	char comm[KMON_COMM_LEN];
 	struct kmon_sockaddr local;
 	struct kmon_sockaddr server;
@@ -449,14 +461,15 @@ KMON_PIN_SIZE(kmon_synth, 64);
 KMON_PIN_SIZE(kmon_image_load, 72);
 KMON_PIN_SIZE(kmon_registry_set, 64);
 KMON_PIN_SIZE(kmon_sockaddr, 24);
-KMON_PIN_SIZE(kmon_connect, 128);
-KMON_PIN(kmon_connect, remote, 88);
-KMON_PIN_SIZE(kmon_accept, 128);
-KMON_PIN_SIZE(kmon_listen, 112);
-KMON_PIN_SIZE(kmon_bind, 104);
-KMON_PIN_SIZE(kmon_close, 136);
-KMON_PIN_SIZE(kmon_send, 128);
-KMON_PIN_SIZE(kmon_dns, 120);
+KMON_PIN_SIZE(kmon_connect, 136);
+KMON_PIN(kmon_connect, start_ns, 48);
+KMON_PIN(kmon_connect, remote, 96);
+KMON_PIN_SIZE(kmon_accept, 136);
+KMON_PIN_SIZE(kmon_listen, 120);
+KMON_PIN_SIZE(kmon_bind, 112);
+KMON_PIN_SIZE(kmon_close, 144);
+KMON_PIN_SIZE(kmon_send, 136);
+KMON_PIN_SIZE(kmon_dns, 128);
 KMON_PIN_SIZE(kmon_exec_failed, 80);
 KMON_PIN_SIZE(kmon_process, 104);
 KMON_PIN(kmon_process, exe_len, 96);

@@ -75,7 +75,8 @@ struct {
  * whose close is never seen cannot fill the map.
  */
 struct kmon_flow {
-	__u64 start_ns;
+	__u64 opened_ns;         /* when the connect or accept returned */
+	__u64 process_start_ns;  /* the opening task's process start: its identity with tgid */
 	__u64 cgroup_id;
 	__u32 tgid;
 	__u32 tid;

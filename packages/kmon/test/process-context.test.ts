@@ -6,10 +6,13 @@ import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { filter, firstValueFrom, scan, type Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { cgroup2Mount } from '../src/host.js';
 import { createKmon, processKey, type ContextEvent, type ContextMessage } from '../src/index.js';
+
+const NETLOAD = fileURLToPath(new URL('./netload.py', import.meta.url));
 
 /** Collects messages until `done` says the story is complete. */
 function collectUntil(source: Observable<ContextMessage>, done: (seen: ContextMessage[]) => boolean): Promise<ContextMessage[]> {
@@ -106,6 +109,40 @@ describe('process context on the kernel', () => {
     } finally {
       kmon.stop();
       rmdirSync(cgroup); // the process in it has exited
+    }
+  });
+
+  it("a process's connect, accept and TCP closes carry the key of its exec", async () => {
+    const kmon = createKmon({ kinds: ['exec', 'connect', 'accept', 'close'] }, { graceMs: 0 });
+    try {
+      let port = -1; // the server's, known once it listens
+      const pids: number[] = [];
+      const ofRoles = (m: ContextMessage): m is ContextEvent => m.kind !== 'lost' && pids.includes(m.pid);
+      const seen = collectUntil(kmon.events$, (s) => s.filter((m) => ofRoles(m) && m.kind === 'close').length === 2); // attached on subscribe
+      const server = spawn('python3', [NETLOAD, 'tcp-server', '127.0.0.1', '10', '10'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      pids.push(server.pid!);
+      const [line] = (await once(server.stdout, 'data')) as [Buffer];
+      port = (JSON.parse(line.toString()) as { port: number }).port;
+      const serverExit = once(server, 'exit');
+      const client = spawn('python3', [NETLOAD, 'tcp-client', '127.0.0.1', String(port), '10', '10'], { stdio: 'ignore' });
+      pids.push(client.pid!);
+      await Promise.all([once(client, 'exit'), serverExit]);
+      const all = (await seen).filter(ofRoles);
+      // Each role's own socket calls, picked by the server's port (libc may connect elsewhere first, e.g. to nscd).
+      const onPort = (m: ContextEvent) =>
+        m.kind === 'close' || (m.kind === 'connect' && m.remote.port === port) || (m.kind === 'accept' && m.local.port === port);
+      for (const [pid, calls] of [[client.pid!, ['connect', 'close']], [server.pid!, ['accept', 'close']]] as const) {
+        const events = all.filter((m) => m.pid === pid);
+        const exec = events.find((m): m is ContextEvent & { kind: 'exec' } => m.kind === 'exec')!;
+        expect(exec, `exec of ${pid}`).toBeDefined();
+        const key = processKey(kmon.processes()!.bootId, pid, exec.startTime);
+        const network = events.filter(onPort);
+        expect(network.map((m) => m.kind)).toEqual(calls);
+        expect(network.map((m) => (m as { startTime?: bigint }).startTime)).toEqual(calls.map(() => exec.startTime));
+        expect([exec, ...network].map((m) => m.process.key)).toEqual([key, ...calls.map(() => key)]);
+      }
+    } finally {
+      kmon.stop();
     }
   });
 

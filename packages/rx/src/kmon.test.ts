@@ -1,5 +1,5 @@
 import { concatBatch, createMockBinding, encodeRecord, type MockBinding } from '@kmon/core/testing';
-import { KmonOptionsError, KmonPermissionError, KmonUnsupportedError, emptyStats, type KmonMessage } from '@kmon/core';
+import { ABI, KmonOptionsError, KmonPermissionError, KmonUnsupportedError, emptyStats, type KmonMessage } from '@kmon/core';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createKmon, events } from './kmon.js';
@@ -132,7 +132,7 @@ describe('createKmon (mock binding)', () => {
   it('a framing fault is reported as at least one lost record: the rest of its batch is unreadable', () => {
     const seen: KmonMessage[] = [];
     createKmon({}, { binding }).events$.subscribe((m) => seen.push(m));
-    const future = encodeRecord({ kind: 'exit', header: { abi_version: 2 } });
+    const future = encodeRecord({ kind: 'exit', header: { abi_version: ABI.version + 1 } });
     binding.current!.deliver(concatBatch([exitRecord(0), future, exitRecord(2)]));
     expect(seen.map((m) => m.kind)).toEqual(['exit', 'lost']);
     expect(seen[1]).toMatchObject({ cause: 'malformed', count: 1, atLeast: true, error: { field: 'hdr.abi_version' } });

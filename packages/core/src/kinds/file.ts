@@ -4,6 +4,7 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { comm, flag, reserved, s32, text, u32, u64, varCustom } from './define.js';
+import { processStart } from './identity.js';
 import { defineKind } from './kind.js';
 import { decodeText } from '../text.js';
 
@@ -25,8 +26,13 @@ function normalisePath(p: string): string {
   return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
 }
 
-/** Every file kind: the process (pid, startTime) and whether its paths were joined rather than walked. */
-const processStart = () => u64('start_ns');
+/** Every file kind starts with its process. */
+const fileProcess = {
+  /** Process start time: with pid, the process identity (the same on every event of the process). */
+  startTime: processStart(),
+} as const;
+
+/** Every file kind: whether its paths were joined rather than walked. */
 const unresolved = () => flag('KMON_F_FILE_UNRESOLVED', 11);
 
 export const open = defineKind({
@@ -35,8 +41,7 @@ export const open = defineKind({
   struct: 'kmon_open',
   doc: 'A file was opened (open, openat, openat2, creat).',
   fields: {
-    /** Process start time: with pid, the process identity. */
-    startTime: processStart(),
+    ...fileProcess,
     /** Inode number (0 when the open failed). */
     ino: u64('ino'),
     /** Device, as stat() reports it (0 when the open failed). */
@@ -68,8 +73,7 @@ export const unlink = defineKind({
   struct: 'kmon_unlink',
   doc: 'A name was removed (unlink, unlinkat, rmdir).',
   fields: {
-    /** Process start time: with pid, the process identity. */
-    startTime: processStart(),
+    ...fileProcess,
     /** 0, or -errno when the call failed. */
     result: s32('result'),
     _reserved0: reserved('reserved0', 'u32'),
@@ -94,8 +98,7 @@ export const rename = defineKind({
   struct: 'kmon_rename',
   doc: 'A file was renamed or moved (rename, renameat, renameat2).',
   fields: {
-    /** Process start time: with pid, the process identity. */
-    startTime: processStart(),
+    ...fileProcess,
     /** renameat2 flags (RENAME_NOREPLACE 1, RENAME_EXCHANGE 2, RENAME_WHITEOUT 4), else 0. */
     renameFlags: u32('flags'),
     /** 0, or -errno when the call failed. */
@@ -120,8 +123,7 @@ export const mkdir = defineKind({
   struct: 'kmon_mkdir',
   doc: 'A directory was created (mkdir, mkdirat).',
   fields: {
-    /** Process start time: with pid, the process identity. */
-    startTime: processStart(),
+    ...fileProcess,
     /** Requested mode (before the umask). */
     mode: u32('mode'),
     /** 0, or -errno when the call failed. */
@@ -145,8 +147,7 @@ export const chmod = defineKind({
   struct: 'kmon_chmod',
   doc: "A file's mode was changed (chmod, fchmod, fchmodat, fchmodat2).",
   fields: {
-    /** Process start time: with pid, the process identity. */
-    startTime: processStart(),
+    ...fileProcess,
     /** The new mode (permission bits). */
     mode: u32('mode'),
     /** 0, or -errno when the call failed. */
@@ -170,8 +171,7 @@ export const chown = defineKind({
   struct: 'kmon_chown',
   doc: "A file's owner or group was changed (chown, fchown, lchown, fchownat).",
   fields: {
-    /** Process start time: with pid, the process identity. */
-    startTime: processStart(),
+    ...fileProcess,
     /** The new owner; 4294967295 (-1) leaves it unchanged. */
     uid: u32('uid'),
     /** The new group; 4294967295 (-1) leaves it unchanged. */
@@ -198,8 +198,7 @@ export const link = defineKind({
   struct: 'kmon_link',
   doc: 'A hard or symbolic link was made (link, linkat, symlink, symlinkat).',
   fields: {
-    /** Process start time: with pid, the process identity. */
-    startTime: processStart(),
+    ...fileProcess,
     /** 0, or -errno when the call failed. */
     result: s32('result'),
     _reserved0: reserved('reserved0', 'u32'),

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { isCleanSockaddr, readSockaddr, SOCKADDR_SIZE, type SocketAddress } from '../network/address.js';
 import { decodeDnsQuery, type DnsQuery } from '../network/dns.js';
 import { comm, custom, flag, reserved, s32, schemas, text, u16, u32, u64, varCustom } from './define.js';
+import { processStart } from './identity.js';
 import { defineKind } from './kind.js';
 
 /** Strict: readSockaddr adds `unusedBytes` when bytes the family does not use are not zero. */
@@ -27,6 +28,12 @@ const dnsQuery: z.ZodType<DnsQuery> = z.object({
   questions: z.array(z.object({ name: z.string(), type: z.string(), class: z.string() })),
 });
 
+/** Every network kind starts with its process (close: the process that opened the connection). */
+const networkProcess = {
+  /** Process start time: with pid, the process identity (the same on every event of the process). */
+  startTime: processStart(),
+} as const;
+
 const abstractFlag = {
   /** The unix `path` is an abstract name (the kernel's leading NUL dropped); `kmon watch` shows it as `@name`. */
   abstract: flag('KMON_F_ABSTRACT', 14),
@@ -38,6 +45,7 @@ export const connect = defineKind({
   struct: 'kmon_connect',
   doc: 'A socket connect() returned: connected, in progress (non-blocking) or failed.',
   fields: {
+    ...networkProcess,
     /** Process name. */
     comm: comm('comm'),
     /** The socket's own end after the call (the address and port the kernel chose). */
@@ -65,6 +73,7 @@ export const accept = defineKind({
   struct: 'kmon_accept',
   doc: 'accept() or accept4() returned a connection.',
   fields: {
+    ...networkProcess,
     /** Process name. */
     comm: comm('comm'),
     /** The listening end (its address and port). */
@@ -92,6 +101,7 @@ export const listen = defineKind({
   struct: 'kmon_listen',
   doc: 'listen() returned: a socket now takes connections (or failed to).',
   fields: {
+    ...networkProcess,
     /** Process name. */
     comm: comm('comm'),
     /** The bound address and port. */
@@ -120,6 +130,7 @@ export const bind = defineKind({
   struct: 'kmon_bind',
   doc: 'bind() returned: a socket took a local address (or failed to).',
   fields: {
+    ...networkProcess,
     /** Process name. */
     comm: comm('comm'),
     /** The bound address; on success with port 0 asked, the port the kernel chose. */
@@ -147,6 +158,7 @@ export const close = defineKind({
     'A TCP connection this session saw open (by connect or accept) closed. pid, tid, comm and cgroupId are the ' +
     'process that opened it, whichever task the kernel closed it on.',
   fields: {
+    ...networkProcess,
     /** Name of the process that opened the connection. */
     comm: comm('comm'),
     /** This end of the connection. */
@@ -172,6 +184,7 @@ export const send = defineKind({
   struct: 'kmon_send',
   doc: 'UDP datagrams were sent to one destination by one sendto/sendmsg/sendmmsg call (one event per destination per call).',
   fields: {
+    ...networkProcess,
     /** Process name. */
     comm: comm('comm'),
     /** The sending socket's own end. */
@@ -193,6 +206,7 @@ export const dns = defineKind({
   struct: 'kmon_dns',
   doc: 'A UDP datagram was sent to port 53: a DNS query, decoded from the bytes sent.',
   fields: {
+    ...networkProcess,
     /** Process name. */
     comm: comm('comm'),
     /** The sending socket's own end. */

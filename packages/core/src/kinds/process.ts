@@ -1,7 +1,22 @@
 // Process lifecycle, on every platform: exec, exit, fork.
 import { z } from 'zod';
 import { comm, reserved, s32, strings, text, u32, u64, flag } from './define.js';
+import { processStart } from './identity.js';
 import { defineKind } from './kind.js';
+
+/** A process and its parent: how exec reports them and the snapshot seeds them. */
+const lineage = {
+  /** Process start time (same clock as `time`): with pid, the process identity (the same on every event of the process). */
+  startTime: processStart(),
+  /** The parent's start time: with ppid, the parent's identity. */
+  parentStartTime: u64('parent_start_ns'),
+  /** Parent process id. */
+  ppid: u32('ppid'),
+  /** Real user id (a setuid image changes the effective id only). */
+  uid: u32('uid'),
+  /** Real group id. */
+  gid: u32('gid'),
+} as const;
 
 export const exec = defineKind({
   name: 'exec',
@@ -9,16 +24,7 @@ export const exec = defineKind({
   struct: 'kmon_exec',
   doc: 'A process replaced its image (execve).',
   fields: {
-    /** Process start time (same clock as `time`): with pid, the process identity. */
-    startTime: u64('start_ns'),
-    /** The parent's start time: with ppid, the parent's identity. */
-    parentStartTime: u64('parent_start_ns'),
-    /** Parent process id. */
-    ppid: u32('ppid'),
-    /** Real user id (a setuid image changes the effective id only). */
-    uid: u32('uid'),
-    /** Real group id. */
-    gid: u32('gid'),
+    ...lineage,
     /** Number of arguments passed, also when argv was cut. */
     argc: u32('argc'),
     /** Process name after exec (at most 15 bytes). */
@@ -41,7 +47,7 @@ export const exit = defineKind({
   doc: 'A whole process exited (reported once, whichever thread was last).',
   fields: {
     /** Process start time: `time - startTime` is its lifetime. */
-    startTime: u64('start_ns'),
+    startTime: processStart(),
     /** Exit status (0..255 on Linux, an NTSTATUS on Windows) when the process exited rather than being killed. */
     exitCode: s32('exit_code'),
     /** Terminating signal, 0 when the process exited by itself. */
@@ -107,16 +113,7 @@ export const processSnapshot = defineKind({
     'delivered before any other record (Linux; sessions whose kinds include `process`). `time` is when it was read; ' +
     '`cpu` is 0xffffffff and `seq` numbers the snapshot on its own.',
   fields: {
-    /** Process start time (same clock as `time`): with pid, the process identity, as on its exec, fork and exit events. */
-    startTime: u64('start_ns'),
-    /** The parent's start time: with ppid, the parent's identity. */
-    parentStartTime: u64('parent_start_ns'),
-    /** Parent process id. */
-    ppid: u32('ppid'),
-    /** Real user id. */
-    uid: u32('uid'),
-    /** Real group id. */
-    gid: u32('gid'),
+    ...lineage,
     /** Number of arguments its exec was given (0 for kernel threads), also when argv was cut. */
     argc: u32('argc'),
     /** Process name (at most 15 bytes). */

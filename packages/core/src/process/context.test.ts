@@ -75,17 +75,19 @@ describe('event context', () => {
     expect(first.getTime()).toBe(1_700_000_000_123);
   });
 
-  it('a process the table does not know gets what the event says (network kinds: no key without a start time)', () => {
+  it('a process the table does not know gets what the event says (kinds without a start time: no key)', () => {
     const { contexts } = session();
-    const connect = contexts.resolve(eventOf('connect', { pid: 4242, comm: 'curl', cgroupId: 1n }));
-    expect(connect.process).toMatchObject({ key: undefined, comm: 'curl', argv: undefined, cgroupPath: '/', container: undefined });
-    const unlink = contexts.resolve(eventOf('unlink', { pid: 4242, startTime: 77n, comm: 'rm' }));
-    expect(unlink.process.key).toBe(processKey(BOOT, 4242, 77n));
+    const connect = contexts.resolve(eventOf('connect', { pid: 4242, startTime: 77n, comm: 'curl', cgroupId: 1n }));
+    expect(connect.process).toMatchObject({ key: processKey(BOOT, 4242, 77n), comm: 'curl', argv: undefined, cgroupPath: '/', container: undefined });
+    const failed = contexts.resolve(eventOf('exec-failed', { pid: 4243, comm: 'sh' }));
+    expect(failed.process).toMatchObject({ key: undefined, comm: 'sh' });
   });
 
-  it('a network event of a known process resolves by pid to its key', () => {
+  it('a network event resolves to its own process, not to a newer one that reused its pid', () => {
     const { contexts } = session();
-    expect(contexts.resolve(eventOf('connect', { pid: 100, cgroupId: 7n })).process.key).toBe(processKey(BOOT, 100, 500n));
+    contexts.resolve(eventOf('fork', { pid: 1, parentStartTime: 10n, childPid: 100, childStartTime: 900n, comm: 'init' }));
+    const connect = contexts.resolve(eventOf('connect', { pid: 100, startTime: 500n, cgroupId: 7n }));
+    expect(connect.process).toMatchObject({ key: processKey(BOOT, 100, 500n), comm: 'sh', argv: ['sh'] });
   });
 
   it('without host lookups (replay, browser) names and cgroup paths are undefined, nothing throws', () => {

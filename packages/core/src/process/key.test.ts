@@ -9,7 +9,7 @@ describe('processKey', () => {
     expect(processKey(BOOT, 42, 1n)).not.toBe(processKey('another-boot', 42, 1n));
   });
 
-  it("is the same for one process on every kind of event: exec, exit, a file kind, and fork's parent side", () => {
+  it("is the same for one process on every kind of event: exec, exit, file and network kinds, and fork's parent side", () => {
     const pid = 7;
     const startTime = 123_456_789n;
     const events = [
@@ -17,13 +17,15 @@ describe('processKey', () => {
       eventOf('exit', { pid, startTime }),
       eventOf('open', { pid, startTime }),
       eventOf('unlink', { pid, startTime }),
+      eventOf('connect', { pid, startTime }),
+      eventOf('close', { pid, startTime }),
       eventOf('fork', { pid, parentStartTime: startTime, childPid: 8, childStartTime: 999n }),
     ];
     const keys = events.map((e) => processIdentity(e)).map((id) => processKey(BOOT, id.pid, id.startTime!));
     expect(new Set(keys)).toEqual(new Set([processKey(BOOT, pid, startTime)]));
   });
 
-  it('network kinds carry no start time: only the pid identifies their process', () => {
-    expect(processIdentity(eventOf('connect', { pid: 9 }))).toEqual({ pid: 9, startTime: undefined });
+  it('kinds without a start time (a failed exec) name their process by pid alone', () => {
+    expect(processIdentity(eventOf('exec-failed', { pid: 9 }))).toEqual({ pid: 9, startTime: undefined });
   });
 });

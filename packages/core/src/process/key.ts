@@ -21,9 +21,9 @@ export interface ProcessIdentity {
 
 /**
  * The process that did what the event reports: fork names its parent
- * (pid, parentStartTime); kinds carrying `startTime` (exec, exit, file kinds,
- * process snapshots) name (pid, startTime); the others (network kinds) only
- * the pid.
+ * (pid, parentStartTime); kinds carrying `startTime` (exec, exit, file and
+ * network kinds, process snapshots) name (pid, startTime); the others
+ * (exec-failed, synth, Windows kinds) only the pid.
  */
 export function processIdentity(event: KmonEvent): ProcessIdentity {
   if (event.kind === 'fork') return { pid: event.pid, startTime: event.parentStartTime };

@@ -29,12 +29,27 @@ static __always_inline int net_task_wanted(void)
 	return (bpf_get_current_pid_tgid() >> 32) != kmon_cfg.self_tgid && process_wanted();
 }
 
-static __always_inline void net_header(struct kmon_header *h, __u16 kind, char *comm)
+/* Every network record's body starts with start_ns and comm, which net_header() fills. */
+#define KMON_NET_BODY(type)                                                                         \
+	_Static_assert(__builtin_offsetof(struct type, start_ns) == sizeof(struct kmon_header) &&  \
+			       __builtin_offsetof(struct type, comm) == sizeof(struct kmon_header) + 8, \
+		       #type)
+KMON_NET_BODY(kmon_connect);
+KMON_NET_BODY(kmon_accept);
+KMON_NET_BODY(kmon_listen);
+KMON_NET_BODY(kmon_bind);
+KMON_NET_BODY(kmon_close);
+KMON_NET_BODY(kmon_send);
+KMON_NET_BODY(kmon_dns);
+
+/* The header, the process start and the comm of the current task. */
+static __always_inline void net_header(struct kmon_header *h, __u16 kind)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
 	fill_header(h, kind, id >> 32, (__u32)id);
-	bpf_get_current_comm(comm, KMON_COMM_LEN);
+	*(__u64 *)(h + 1) = current_process_start();
+	bpf_get_current_comm((char *)(h + 1) + sizeof(__u64), KMON_COMM_LEN);
 }
 
 /* Submits a record built in kmon_net_buf whose variable field is len bytes. */
@@ -48,11 +63,13 @@ static __always_inline void submit_var(struct kmon_header *h, __u32 body, __u32 
 	submit(h, KMON_ALIGN_UP(body + len), kind);
 }
 
-static __always_inline void track_flow(struct sock *sk, __u32 inbound, const char *comm)
+/* Remembers who opened a TCP connection (its record's process start and comm) for the close. */
+static __always_inline void track_flow(struct sock *sk, __u32 inbound, __u64 process_start_ns, const char *comm)
 {
 	__u64 key = (__u64)sk, id = bpf_get_current_pid_tgid();
 	struct kmon_flow flow = {
-		.start_ns = bpf_ktime_get_ns(),
+		.opened_ns = bpf_ktime_get_ns(),
+		.process_start_ns = process_start_ns,
 		.cgroup_id = bpf_get_current_cgroup_id(),
 		.tgid = id >> 32,
 		.tid = (__u32)id,
@@ -67,14 +84,6 @@ static __always_inline void track_flow(struct sock *sk, __u32 inbound, const cha
 
 /* ---- connect, accept, bind, listen ------------------------------------------------------ */
 
-/* Every socket call's record starts with its header and the task's comm. */
-#define KMON_STARTS_WITH_COMM(type) \
-	_Static_assert(__builtin_offsetof(struct type, comm) == sizeof(struct kmon_header), #type)
-KMON_STARTS_WITH_COMM(kmon_connect);
-KMON_STARTS_WITH_COMM(kmon_accept);
-KMON_STARTS_WITH_COMM(kmon_bind);
-KMON_STARTS_WITH_COMM(kmon_listen);
-
 /* The socket a call was made on. */
 struct sock_call {
 	struct sock *sk;
@@ -83,7 +92,7 @@ struct sock_call {
 
 /*
  * The record of a call on socket fd, in kmon_net_buf: zeroed (size bytes),
- * header and comm filled, and the socket in *c. 0 when the task is not
+ * header, start_ns and comm filled, and the socket in *c. 0 when the task is not
  * reported or fd is not a socket.
  */
 static __always_inline void *sock_call_record(long fd, __u16 kind, __u32 size, struct sock_call *c)
@@ -96,7 +105,7 @@ static __always_inline void *sock_call_record(long fd, __u16 kind, __u32 size, s
 	c->sk = BPF_CORE_READ(sock, sk);
 	c->k = sock_kind(c->sk);
 	__builtin_memset(h, 0, size);
-	net_header(h, kind, (char *)(h + 1));
+	net_header(h, kind);
 	return h;
 }
 
@@ -120,7 +129,7 @@ static __always_inline int on_connect(struct pt_regs *regs, long ret)
 	e->protocol = c.k.protocol;
 	e->path_len = len;
 	if ((ret == 0 || ret == -KMON_EINPROGRESS) && c.k.protocol == KMON_IPPROTO_TCP)
-		track_flow(c.sk, 0, e->comm);
+		track_flow(c.sk, 0, e->start_ns, e->comm);
 	if (kind_enabled(KMON_KIND_CONNECT))
 		submit_var(&e->hdr, sizeof(*e), len, KMON_KIND_CONNECT);
 	return 0;
@@ -147,7 +156,7 @@ static __always_inline int on_accept(struct pt_regs *regs, long new_fd)
 	e->protocol = c.k.protocol;
 	e->path_len = len;
 	if (c.k.protocol == KMON_IPPROTO_TCP)
-		track_flow(c.sk, 1, e->comm);
+		track_flow(c.sk, 1, e->start_ns, e->comm);
 	if (kind_enabled(KMON_KIND_ACCEPT))
 		submit_var(&e->hdr, sizeof(*e), len, KMON_KIND_ACCEPT);
 	return 0;
@@ -234,6 +243,7 @@ int BPF_PROG(kmon_tcp_close, const struct sock *sk, const int oldstate, const in
 		return 0;
 	fill_header(&e.hdr, KMON_KIND_CLOSE, flow->tgid, flow->tid);
 	e.hdr.cgroup_id = flow->cgroup_id;
+	e.start_ns = flow->process_start_ns;
 	if (flow->inbound)
 		e.hdr.flags |= KMON_F_INBOUND;
 	__builtin_memcpy(e.comm, flow->comm, KMON_COMM_LEN);
@@ -242,7 +252,7 @@ int BPF_PROG(kmon_tcp_close, const struct sock *sk, const int oldstate, const in
 	sock_remote((struct sock *)sk, family, &e.remote);
 	/* A closing socket has released its port number (skc_num); inet_sport stays. */
 	e.local.port = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
-	e.duration_ns = e.hdr.ts_ns - flow->start_ns;
+	e.duration_ns = e.hdr.ts_ns - flow->opened_ns;
 	e.bytes_sent = tcp_data_sent((const struct tcp_sock *)sk);
 	e.bytes_received = tcp_data_received((const struct tcp_sock *)sk);
 	bpf_map_delete_elem(&kmon_flows, &key);
@@ -273,7 +283,7 @@ static __always_inline int send_begin(struct send_state *st, long fd)
 	if (!is_inet(k.family) || k.protocol != KMON_IPPROTO_UDP)
 		return 0;
 	st->family = k.family;
-	net_header(&st->ev.hdr, KMON_KIND_SEND, st->ev.comm);
+	net_header(&st->ev.hdr, KMON_KIND_SEND);
 	sock_local(st->sk, k.family, &st->ev.local);
 	st->ev.fd = fd;
 	return 1;
@@ -299,7 +309,7 @@ static __always_inline void emit_dns(struct send_state *st, const struct kmon_so
 	if (!e)
 		return;
 	__builtin_memset(e, 0, sizeof(*e));
-	net_header(&e->hdr, KMON_KIND_DNS, e->comm);
+	net_header(&e->hdr, KMON_KIND_DNS);
 	if (len > KMON_DNS_MAX) {
 		e->hdr.flags |= KMON_F_TRUNCATED(KMON_DNS_VAR_QUERY);
 		len = KMON_DNS_MAX;
