@@ -146,6 +146,25 @@ describe('process context on the kernel', () => {
     }
   });
 
+  it('a file-only session follows processes: a process started during it has its argv and parent on its opens, and no exec is delivered', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmon-ctx-'));
+    const marker = join(dir, 'marker');
+    writeFileSync(marker, 'x');
+    const kmon = createKmon({ kinds: ['open'] }, { graceMs: 0 });
+    try {
+      const seen = collectUntil(kmon.events$, (s) => s.some((m) => m.kind === 'open' && m.path === marker));
+      const shell = await run('/bin/sh', ['-c', `cat ${marker}; true`, 'kmon-follow']);
+      expect(shell.code).toBe(0);
+      const all = await seen;
+      expect(all.filter((m) => m.kind !== 'open' && m.kind !== 'lost').map((m) => m.kind), 'only the kinds asked for').toEqual([]);
+      const open = all.find((m): m is ContextEvent & { kind: 'open' } => m.kind === 'open' && m.path === marker)!;
+      expect(open.process).toMatchObject({ argv: ['cat', marker], exe: '/usr/bin/cat', ppid: shell.pid });
+      expect(kmon.ancestry(open)[0]).toMatchObject({ pid: shell.pid, argv: ['/bin/sh', '-c', `cat ${marker}; true`, 'kmon-follow'] });
+    } finally {
+      kmon.stop();
+    }
+  });
+
   it("an event's wall time is within 5 ms of the wall clock the workload read around its syscall", async () => {
     const program = compile(
       'clocked-open',

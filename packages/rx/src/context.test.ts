@@ -1,7 +1,7 @@
 // Event context through a session: process table, host lookups, wall clock.
 import type { ContextEvent, ContextMessage, ExitEvent, EventContext, KernelBinding, SessionClock } from '@kmon/core';
 import { concatBatch, createMockBinding, encodeRecord, type MockSession } from '@kmon/core/testing';
-import { processKey } from '@kmon/core';
+import { ABI, processKey } from '@kmon/core';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { createKmon, type KmonConfig } from './kmon.js';
 import { ofKind } from './operators.js';
@@ -122,6 +122,42 @@ describe('events with context', () => {
     expect(mock.current!.options.kinds).toEqual(['process']);
     mock.current!.deliver(encodeRecord({ kind: 'process', header: { tgid: 1 }, body: { start_ns: 10n, comm: 'init' } }));
     expect(seen.map((m) => m.kind === 'process' && m.process.key)).toEqual([processKey('test-boot', 1, 10n)]);
+  });
+
+  describe('a session whose kinds lack exec, fork and exit asks for them to follow processes', () => {
+    const fileOnly = (config: Omit<KmonConfig, 'binding'> = {}) => {
+      const mock = createMockBinding({ clock });
+      const kmon = createKmon({ kinds: ['open'] }, { binding: mock, graceMs: 0, ...config });
+      const seen: ContextMessage[] = [];
+      kmon.events$.subscribe((m) => seen.push(m));
+      return { kmon, mock, seen };
+    };
+
+    it('a process started during a file-only session has its argv and parent; only the kinds asked for reach subscribers', () => {
+      const { mock, seen } = fileOnly();
+      expect(mock.current!.options.kinds).toEqual(['open', 'process', 'exec', 'fork', 'exit']);
+      mock.current!.deliver(story);
+      expect(seen.map((m) => m.kind)).toEqual(['open']);
+      expect((seen[0] as ContextEvent).process).toMatchObject({ argv: ['cat', 'f'], exe: '/usr/bin/cat', ppid: SH.pid, parentKey: processKey('test-boot', SH.pid, SH.start) });
+    });
+
+    it("losses of the kinds it added are reported like any other's", () => {
+      const { kmon, mock, seen } = fileOnly();
+      const dropped = new Array<number>(ABI.kindCount).fill(0);
+      dropped[ABI.kinds.fork] = 3;
+      mock.current!.setStats({ cpus: [{ attempted: 3, dropped, truncated: 0 }] });
+      kmon.stop();
+      expect(seen).toEqual([expect.objectContaining({ kind: 'lost', cause: 'ring-full', count: 3, byKind: { fork: 3 } })]);
+    });
+
+    it('not with followProcesses: false, nor for a session that names one of them, of synthetic records or of the snapshot alone', () => {
+      expect(fileOnly({ followProcesses: false }).mock.current!.options.kinds).toEqual(['open', 'process']);
+      for (const options of [{ kinds: ['open', 'exit'] }, { kinds: ['synth'], synthetic: { tgid: 42 } }, { kinds: ['process'] }] as const) {
+        const mock = createMockBinding({ clock });
+        createKmon({ ...options, kinds: [...options.kinds] }, { binding: mock, graceMs: 0 }).events$.subscribe();
+        expect(mock.current!.options.kinds).toEqual([...new Set([...options.kinds, 'process'])]);
+      }
+    });
   });
 
   it('types: a session streams events with context, ofKind keeps it', () => {

@@ -57,6 +57,18 @@ export interface KmonConfig {
    * are undefined.
    */
   host?: HostLookups;
+  /**
+   * Whether a session whose kinds are about processes (any but `synth` and
+   * `process`) but include none of exec, fork and exit also asks the
+   * binding for those, when it can (default true): the process table learns
+   * the processes started during the session from them, so the events of a
+   * file-only or network-only session still have argv, parent and exe.
+   * Those records reach no subscriber; their losses are reported all the
+   * same, and stats() counts them. false: only the kinds asked for (events
+   * of processes started during the session then have what the event
+   * itself says).
+   */
+  followProcesses?: boolean;
 }
 
 /** What a session knows about processes: read-only. */
@@ -130,20 +142,31 @@ interface Context {
   table: ProcessTable;
   resolver: ContextResolver;
   clock: SessionClock;
-  showSnapshot: boolean;
+  /** Kinds the session asked for only to keep the table: they update it and reach no subscriber. */
+  internal: ReadonlySet<EventKind>;
 }
 
 /** The kind of the records describing the processes that ran at attach. */
 const SNAPSHOT_KIND: EventKind = 'process';
+/** The kinds that keep the table current: processes started, replaced and ended during the session. */
+const LIFECYCLE_KINDS: readonly EventKind[] = ['exec', 'fork', 'exit'];
+/** Kinds about no process of their own (a load generator's records, the snapshot). */
+const NOT_ABOUT_PROCESSES: readonly EventKind[] = ['synth', SNAPSHOT_KIND];
 
 /**
- * Every session the binding can snapshot asks for the snapshot: the process
- * table is seeded from it, so events of processes older than the session
- * have their argv, parent and start time.
+ * The kinds the session asks the binding for beyond the user's, each when
+ * the binding can record it: the snapshot always (the table is seeded from
+ * it, so events of processes older than the session have their argv, parent
+ * and start time), and, when `follow` and the kinds are about processes but
+ * name no lifecycle kind (a user who names some chose them), the lifecycle
+ * kinds (so do processes started during it).
  */
-function withSnapshot(options: SessionOptions, binding: KernelBinding): SessionOptions {
-  const can = binding.capabilities.kinds.includes(SNAPSHOT_KIND);
-  return can && !options.kinds.includes(SNAPSHOT_KIND) ? { ...options, kinds: [...options.kinds, SNAPSHOT_KIND] } : options;
+function internalKinds(kinds: readonly EventKind[], binding: KernelBinding, follow: boolean): EventKind[] {
+  const aboutProcesses = kinds.some((k) => !NOT_ABOUT_PROCESSES.includes(k));
+  const follows = follow && aboutProcesses && !kinds.some((k) => LIFECYCLE_KINDS.includes(k));
+  return [SNAPSHOT_KIND, ...(follows ? LIFECYCLE_KINDS : [])].filter(
+    (k) => binding.capabilities.kinds.includes(k) && !kinds.includes(k),
+  );
 }
 
 /**
@@ -157,7 +180,7 @@ function toMessages(batch: Uint8Array, accountant: LossAccountant | undefined, c
   const messages: ContextMessage[] = [];
   for (const event of events) {
     const resolved = context.resolver.resolve(event);
-    if (context.showSnapshot || event.kind !== SNAPSHOT_KIND) messages.push(resolved);
+    if (!context.internal.has(event.kind)) messages.push(resolved);
   }
   faults.forEach((error, i) => {
     const notice: LostNotice = { kind: 'lost', cause: 'malformed', count: 1, byKind: {}, error };
@@ -187,9 +210,10 @@ function drain(session: KernelSession, accountant: LossAccountant, context: Cont
  */
 export function createKmon(options: SessionOptionsInput, config: KmonConfig): Kmon {
   const binding = config.binding;
-  const parsed = withSnapshot(parseSessionOptionsFor(binding.capabilities, options), binding);
-  /** Snapshot records seed the table; they reach subscribers only when asked for. */
-  const showSnapshot = options.kinds?.includes(SNAPSHOT_KIND) ?? false;
+  const asked = parseSessionOptionsFor(binding.capabilities, options);
+  const added = internalKinds(asked.kinds, binding, config.followProcesses ?? true);
+  const parsed = added.length > 0 ? { ...asked, kinds: [...asked.kinds, ...added] } : asked;
+  const internal: ReadonlySet<EventKind> = new Set(added);
   const graceMs = config.graceMs ?? 250;
   const statsIntervalMs = config.statsIntervalMs ?? 250;
   const pull = parsed.wakeup === 'pull';
@@ -283,7 +307,7 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
   const contextOf = (session: KernelSession): Context => {
     const clock = session.clock();
     const table = new ProcessTable(clock.bootId, config.processes);
-    return { table, resolver: contextResolver(clock, table, config.host), clock, showSnapshot };
+    return { table, resolver: contextResolver(clock, table, config.host), clock, internal };
   };
 
   /**
@@ -297,7 +321,7 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
     const known = hosts.get(host);
     if (known?.clock.realtimeOffsetNs === clock.realtimeOffsetNs && known.clock.bootId === clock.bootId) return known;
     const table = known?.table.bootId === clock.bootId ? known.table : new ProcessTable(clock.bootId, config.processes);
-    const fresh = { table, resolver: contextResolver(clock, table, {}, host), clock, showSnapshot };
+    const fresh = { table, resolver: contextResolver(clock, table, {}, host), clock, internal };
     hosts.set(host, fresh);
     return fresh;
   };
