@@ -12,6 +12,9 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { stallingWriter } from '../src/testing.js';
 import { createKmon, pausingWriter, type KmonMessage, type ExecEvent, type ExitEvent, type ForkEvent } from '../src/index.js';
 
+// Opening a session loads BPF programs: seconds on a loaded machine.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
+
 const openFds = () => readdirSync('/proc/self/fd').length;
 
 /** A process whose main thread ends first; its last thread then exits with code 5. */
