@@ -20,7 +20,7 @@ async function attachCheck(family: string, kinds: readonly EventKind[], config: 
   const binding = config.binding ?? nativeBinding;
   const name = `attach ${family}`;
   try {
-    const kmon = createKmon({ kinds: [...kinds] }, config);
+    const kmon = createKmon({ kinds: [...kinds] }, { ...config, followProcesses: false }); // this family's programs alone
     await firstValueFrom(race(kmon.batches$, timer(ATTACHED_MS)), { defaultValue: undefined });
     kmon.stop();
     return { name, ok: true, detail: `${binding.name}: a session for ${kinds.join(', ')} opened, attached and closed` };
