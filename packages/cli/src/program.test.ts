@@ -244,6 +244,17 @@ describe('kmon watch (mock binding)', () => {
     expect(binding.sessions).toHaveLength(0);
   });
 
+  it('--kinds process is the exec, exit and fork group; the snapshot kind is process-snapshot, and --help says both', async () => {
+    await runWith(binding, ['watch', '--kinds', 'process-snapshot']);
+    expect(binding.current!.options.kinds).toEqual(['process']);
+    await runWith(binding, ['watch', '--kinds', 'process']);
+    expect(binding.current!.options.kinds).toEqual(['exec', 'exit', 'fork', 'process']);
+    const help = (await runWith(binding, ['watch', '--help'], [], false)).out().replace(/\s+/g, ' ');
+    expect(help).toMatch(/groups \(process = exec,exit,fork; file, network, all\)/);
+    expect(help).toMatch(/, exec-failed, process-snapshot\)/);
+    expect(help).not.toMatch(/, process[,)]/);
+  });
+
   it('repeated --kinds accumulate', async () => {
     await runWith(binding, ['watch', '--kinds', 'exec', '--kinds', 'exit,exec']);
     expect(binding.current!.options.kinds).toEqual(['exec', 'exit', 'process']);
@@ -329,6 +340,7 @@ describe('kmon watch offers what the binding supports', () => {
 
   it.each([
     [['watch', '--kinds', 'exec,fork'], /Windows has no fork events \(known here: exec, exit, image-load, registry-set\)/],
+    [['watch', '--kinds', 'process-snapshot'], /Windows has no process-snapshot events/],
     [['watch', '--threads'], /unknown option '--threads'/],
   ])('%j is a usage error that says what is wrong', async (argv, message) => {
     const binding = windowsLike();

@@ -17,7 +17,7 @@ import {
 import { COLOR_MODES, colourEnabled, type ColorMode } from './colour.js';
 import { FORMATS, type Format } from './format.js';
 import { CHECK_FORMATS, formatChecks, runChecks, type CheckFormat } from './doctor.js';
-import { KIND_GROUPS } from './kinds.js';
+import { KIND_GROUPS, kindName, kindsNamed } from './kinds.js';
 import type { Io } from './io.js';
 import { record } from './record.js';
 import { describeEnding, replay } from './replay.js';
@@ -56,14 +56,12 @@ function processName(value: string): string {
 const kindList =
   (offered: readonly EventKind[], platform: string, defaults?: readonly EventKind[]) => (value: string, previous?: EventKind[]) => {
   const names = value.split(',').map((k) => k.trim());
-  const kinds: string[] = names.flatMap((name) =>
-    name === 'all' ? [...offered] : (KIND_GROUPS[name]?.filter((k) => offered.includes(k)) ?? [name]),
-  );
+  const kinds = names.flatMap((name) => kindsNamed(name, offered));
   for (const kind of kinds) {
     if (offered.includes(kind as EventKind)) continue;
-    const known = (EVENT_KINDS as readonly string[]).includes(kind);
+    const known = EVENT_KINDS.map(kindName).includes(kind);
     throw new InvalidArgumentError(
-      `${known ? `${platform} has no ${kind} events` : `unknown kind ${kind}`} (known here: ${offered.join(', ')}); groups: ${[...Object.keys(KIND_GROUPS), 'all'].join(', ')}`,
+      `${known ? `${platform} has no ${kind} events` : `unknown kind ${kind}`} (known here: ${offered.map(kindName).join(', ')}); groups: ${[...Object.keys(KIND_GROUPS), 'all'].join(', ')}`,
     );
   }
   const earlier = previous === defaults ? [] : (previous ?? []);
@@ -128,7 +126,7 @@ function sessionOptions(command: Command, capabilities: BindingCapabilities): Co
   const offers = (path: OptionPath) => honours(capabilities, path);
   const defaultKinds = DEFAULT_KINDS.filter((kind) => kinds.includes(kind));
   command.addOption(
-    new Option('-k, --kinds <list>', `event kinds or groups (process, file, network, all), comma-separated (${kinds.join(', ')})`)
+    new Option('-k, --kinds <list>', `event kinds or groups (process = exec,exit,fork; file, network, all), comma-separated (${kinds.map(kindName).join(', ')})`)
       .argParser(kindList(kinds, platform, defaultKinds))
       .default(defaultKinds),
   );
@@ -391,7 +389,7 @@ export function createProgram(io: Io, config: KmonConfig = {}) {
   const replayCommand: Command = replayFilterOptions(outputOptions(program.command('replay')))
     .description('print the events of a capture (from `kmon record`) as `kmon watch` prints live ones')
     .argument('<file>', 'the capture file')
-    .option('-k, --kinds <list>', `only these event kinds, comma-separated (${EVENT_KINDS.join(', ')})`, kindList(EVENT_KINDS, 'kmon'))
+    .option('-k, --kinds <list>', `only these event kinds or groups, comma-separated (${EVENT_KINDS.map(kindName).join(', ')})`, kindList(EVENT_KINDS, 'kmon'))
     .option('-s, --speed <speed>', "'max' (as fast as possible) or a factor of the recorded pace (1 = real time)", speed, 'max')
     .action((file: string, flags: OutputFlags & ReplayFilterFlags & { kinds?: EventKind[]; speed: 'max' | number }) =>
       attempt(replayCommand, async () => {
