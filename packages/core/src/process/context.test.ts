@@ -114,9 +114,9 @@ describe('event context', () => {
     expect(alone(4243, 'rm').key).toBe(processKey(BOOT, 4243, 77n));
     expect(alone(4243, 'mv').comm).toBe('mv');
     expect(alone(4243, 'mv', 78n).key).toBe(processKey(BOOT, 4243, 78n));
-    const network = (pid: number) => contexts.resolve(eventOf('connect', { pid, comm: 'curl', cgroupId: 1n })).process;
-    expect(network(4244)).toMatchObject({ key: undefined, comm: 'curl' });
-    expect(network(100), 'a known process after an unknown one').toMatchObject({ key: processKey(BOOT, 100, 500n), comm: 'sh' });
+    const failedExec = (pid: number) => contexts.resolve(eventOf('exec-failed', { pid, comm: 'curl', cgroupId: 1n })).process; // no start time
+    expect(failedExec(4244)).toMatchObject({ key: undefined, comm: 'curl' });
+    expect(failedExec(100), 'a known process after an unknown one').toMatchObject({ key: processKey(BOOT, 100, 500n), comm: 'sh' });
   });
 
   it('types: every event has its context, narrowing by kind keeps it', () => {
