@@ -2,12 +2,12 @@
 // runs these as root. Each test subscribes, makes the kernel do something,
 // and waits for the events it must produce (a missing event fails by timeout).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, filter, lastValueFrom, scan, type Observable } from 'rxjs';
-import { threadStormProgram } from '@kmon/native/testing';
+import { heldKernelObjects, liveKernelObjects, threadStormProgram } from '@kmon/native/testing';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { stallingWriter } from '../src/testing.js';
 import { createKmon, pausingWriter, type KmonMessage, type ExecEvent, type ExitEvent, type ForkEvent } from '../src/index.js';
@@ -61,44 +61,17 @@ const lifecycleOf = (seen: KmonMessage[], pid: number) => ({
   exits: seen.filter((m): m is ExitEvent => m.kind === 'exit' && m.pid === pid),
 });
 
-type BpfObjectKind = 'prog' | 'map' | 'link';
-
-/** Ids of the kernel's BPF objects of one kind. */
-const bpfIds = (what: BpfObjectKind) =>
-  new Set((JSON.parse(execFileSync('bpftool', ['-j', what, 'show'], { encoding: 'utf8' }) || '[]') as Array<{ id: number }>).map((o) => o.id));
-
-/** Ids of the BPF objects this process holds an fd to (each fd's fdinfo names its object's id). */
-function heldIds(what: BpfObjectKind): Set<number> {
-  const ids = new Set<number>();
-  const line = new RegExp(`^${what}_id:\\s*(\\d+)$`, 'm');
-  for (const fd of readdirSync('/proc/self/fdinfo')) {
-    let info: string;
-    try {
-      info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
-    } catch {
-      continue; // closed since the listing
-    }
-    const id = line.exec(info)?.[1];
-    if (id) ids.add(Number(id));
-  }
-  return ids;
-}
-
 /**
- * The BPF objects a session creates: those this process holds while it is
- * open and that did not exist before. Compared by id, and only ours: other
- * kmon users on the machine (a benchmark, another package's tests running
- * at the same time) cannot make the check pass or fail.
+ * The BPF objects a session creates: those this process holds once it is
+ * open and did not hold before. Only ours: other kmon users on the machine
+ * (a benchmark, another package's tests running at the same time) cannot
+ * make the check pass or fail.
  */
 function objectsOf(open: () => void) {
-  const kinds: BpfObjectKind[] = ['prog', 'map', 'link'];
-  const before = kinds.map(bpfIds);
+  const before = new Set(heldKernelObjects());
   open();
-  const created = kinds.map((kind, i) => [...heldIds(kind)].filter((id) => !before[i]!.has(id)));
-  return {
-    created: created.flat().length,
-    remaining: () => kinds.flatMap((kind, i) => created[i]!.filter((id) => bpfIds(kind).has(id)).map((id) => `${kind} ${id}`)),
-  };
+  const created = heldKernelObjects().filter((o) => !before.has(o));
+  return { created: created.length, remaining: () => liveKernelObjects(created) };
 }
 
 describe('process events from the kernel through kmon', () => {

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cgroupRoot } from './linux/filters.js';
-import { heldKernelObjects } from './testing.js';
+import { heldKernelObjects, liveKernelObjects } from './testing.js';
 import {
   ABI,
   KmonClosedError,
@@ -415,12 +415,7 @@ describe('nativeBinding (Linux eBPF)', () => {
     expect(ownKernelObjects()).toEqual(before);
     expect(readdirSync('/proc/self/fd').length).toBe(fdsBefore);
     // close() waits out the kernel's deferred frees: nothing is left once it returns.
-    const alive = (['prog', 'map', 'link'] as const).flatMap((what) =>
-      bpftool(what)
-        .filter((o) => mine.includes(`${what} ${o.id}`))
-        .map((o) => `${what} ${o.id} ${o.name ?? ''}`),
-    );
-    expect(alive).toEqual([]);
+    expect(liveKernelObjects(mine)).toEqual([]);
   });
 
   it('closes the session and reports to onError when onBatch throws', async () => {

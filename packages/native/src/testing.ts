@@ -25,6 +25,17 @@ export function heldKernelObjects(options: { epoll?: boolean } = {}): string[] {
   return objects.sort();
 }
 
+/**
+ * Of `objects` (as heldKernelObjects names them), those the kernel still
+ * has, whoever holds them: a closed session's must all be gone.
+ */
+export function liveKernelObjects(objects: readonly string[]): string[] {
+  const ids = (what: string) =>
+    new Set((JSON.parse(execFileSync('bpftool', ['-j', what, 'show'], { encoding: 'utf8' }) || '[]') as Array<{ id: number }>).map((o) => `${what} ${o.id}`));
+  const live = new Set(['prog', 'map', 'link'].flatMap((what) => [...ids(what)]));
+  return objects.filter((o) => live.has(o));
+}
+
 let stormPath: string | undefined;
 
 /**
