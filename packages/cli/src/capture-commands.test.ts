@@ -129,7 +129,7 @@ describe('kmon record and kmon replay (mock binding)', () => {
       encodeRecord({ kind: 'process', header: { tgid: pid, seq, cpu: 0xffff_ffff }, body: { start_ns: 1n, uid, comm: `p${pid}` } });
     const open = (pid: number, path: string) => encodeRecord({ kind: 'open', header: { tgid: pid }, body: { start_ns: 1n, comm: `p${pid}` }, vars: [path] });
     const connect = (pid: number, address: string, port: number) =>
-      encodeRecord({ kind: 'connect', header: { tgid: pid }, body: { comm: `p${pid}`, remote: inet(address, port), type: 1, protocol: 6 }, vars: [''] });
+      encodeRecord({ kind: 'connect', header: { tgid: pid }, body: { start_ns: 1n, comm: `p${pid}`, remote: inet(address, port), type: 1, protocol: 6 }, vars: [''] });
     const rename = (pid: number, from: string, to: string) => encodeRecord({ kind: 'rename', header: { tgid: pid }, body: { start_ns: 1n, comm: `p${pid}` }, vars: [from, to] });
 
     const capture = scratch();
