@@ -12,6 +12,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeBatch, decodeBatchWholeSchema, decodeCleanRecord, type DecodedBatch } from './decoder.js';
 import { KIND_DEFINITIONS, type AnyKindDefinition } from './kinds/index.js';
+import { headerFields } from './kinds/kind.js';
 import { AF_INET, AF_INET6, AF_UNIX, readSockaddr, SOCKADDR_SIZE } from './network/address.js';
 import { concatBatch, encodeRecord } from './testing/encode.js';
 
@@ -117,6 +118,18 @@ describe('decodeBatch: the field checks are equivalent to the whole zod schema',
     expect(outcome(decodeBatch(record))).toBe(outcome(decodeBatchWholeSchema(record)));
     expect(decodeCleanRecord(record)).toBeUndefined();
     expect(decodeCleanRecord(encodeRecord({ kind: 'synth', header: { seq: 2n ** 53n - 1n } }))?.seq).toBe(2 ** 53 - 1);
+  });
+
+  it('seq is read as Number(u64) would give it, beyond 2^53 too (where its test refuses it)', () => {
+    const buf = Buffer.alloc(8);
+    const view = new DataView(buf.buffer, buf.byteOffset, 8);
+    const next = random(53);
+    const values = [0n, 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 54n + 2n, 2n ** 64n - 1n];
+    for (let i = 0; i < 1000; i++) values.push(BigInt(Math.floor(next() * 2 ** 32)) * 2n ** 32n + BigInt(Math.floor(next() * 2 ** 32)));
+    for (const value of values) {
+      view.setBigUint64(0, value, true);
+      expect(headerFields.seq.read(view, buf, 0), String(value)).toBe(Number(value));
+    }
   });
 
   it('some kinds fail their field checks (custom structs, narrower schemas): the comparison covered validation faults', () => {

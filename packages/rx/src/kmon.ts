@@ -177,18 +177,23 @@ function internalKinds(kinds: readonly EventKind[], binding: KernelBinding, foll
  */
 function toMessages(batch: Uint8Array, accountant: LossAccountant | undefined, context: Context): ContextMessage[] {
   const { events, faults, stoppedEarly } = decodeBatch(batch);
-  const messages: ContextMessage[] = [];
-  for (const event of events) {
-    const resolved = context.resolver.resolve(event);
-    if (!context.internal.has(event.kind)) messages.push(resolved);
+  const sawGap = accountant?.sawGap(events) ?? false;
+  // The events array becomes the messages in place (no second array per batch):
+  // each event gains its context; records of kinds only the session asked for leave it.
+  const messages = events as ContextMessage[];
+  let kept = 0;
+  for (let i = 0; i < events.length; i++) {
+    const resolved = context.resolver.resolve(events[i]!);
+    if (!context.internal.has(resolved.kind)) messages[kept++] = resolved;
   }
+  messages.length = kept;
   faults.forEach((error, i) => {
     const notice: LostNotice = { kind: 'lost', cause: 'malformed', count: 1, byKind: {}, error };
     // The fault that stopped the decoder stands for the unreadable rest of the batch.
     if (stoppedEarly && i === faults.length - 1) notice.atLeast = true;
     messages.push(notice);
   });
-  if (accountant?.sawGap(events)) messages.push(...accountant.newLosses());
+  if (sawGap) messages.push(...accountant!.newLosses());
   return messages;
 }
 

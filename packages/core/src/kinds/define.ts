@@ -110,7 +110,8 @@ export const s64 = (cName: string, schema: z.ZodType<bigint> = schemas.s64) =>
   scalar(cName, 's64', 8, schema, (at) => `view.getBigInt64(${at}, true)`);
 /** A u64 counter that stays far below 2^53 within a session (sequence numbers): a plain number. */
 export const u64AsNumber = (cName: string): ValueField<number> => ({
-  ...scalar(cName, 'u64', 8, z.number().int().min(0), (at) => `Number(view.getBigUint64(${at}, true))`),
+  // Two u32 halves: one rounding of the exact sum, as Number(bigint) rounds, without allocating a bigint.
+  ...scalar(cName, 'u64', 8, z.number().int().min(0), (at) => `view.getUint32(${at} + 4, true) * 4294967296 + view.getUint32(${at}, true)`),
   // The reader yields integers >= 0: the schema refuses only those beyond 2^53.
   valid: Number.isSafeInteger,
 });
