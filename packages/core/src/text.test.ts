@@ -24,6 +24,29 @@ describe('escapeText', () => {
 });
 
 describe('decodeText', () => {
+  it('short text (up to 16 bytes, decoded in JavaScript when ASCII) reads as Buffer decodes it, any bytes, any length', () => {
+    let seed = 7;
+    const next = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) / 2 ** 24;
+    for (let n = 0; n < 3000; n++) {
+      const length = Math.floor(next() * 20);
+      const bytes = Buffer.from(Array.from({ length }, () => Math.floor(next() * (next() < 0.9 ? 0x80 : 0x100))));
+      const expected = bytes.toString('utf8');
+      if (!expected.includes('\ufffd')) expect(decodeText(bytes), bytes.toString('hex')).toBe(expected);
+      expect(decodeText(Buffer.concat([Buffer.from('ab'), bytes, Buffer.from('cd')]), 2, 2 + length)).toBe(decodeText(bytes));
+    }
+    const long = Buffer.from('a path longer than sixteen bytes');
+    expect([decodeText(long, 2, 100), decodeText(long, -5, 6), decodeText(long, 9, 3)], 'ranges clamped as toString clamps them').toEqual([
+      long.toString('utf8', 2, 100),
+      long.toString('utf8', -5, 6),
+      long.toString('utf8', 9, 3),
+    ]);
+    for (const at of [0, 1, 2]) {
+      const bytes = Buffer.from('abc');
+      bytes[at] = 0xff; // not UTF-8, wherever it is: kept as U+DCFF
+      expect(decodeText(bytes)).toBe('abc'.slice(0, at) + '\udcff' + 'abc'.slice(at + 1));
+    }
+  });
+
   it('keeps every undecodable byte, shown as \\xNN', () => {
     const bytes = Buffer.from([0x61, 0xff, 0x62, 0xc3, 0xa9, 0xe2, 0x82]); // a, invalid, b, é, cut €
     const text = decodeText(bytes);

@@ -173,7 +173,7 @@ const varField = <T>(cLen: string, schema: z.ZodType<T>, decode: VarField<T>['de
 });
 
 /** UTF-8 text (undecodable bytes kept, see text.ts), e.g. a path. */
-export const text = (cLen: string) => varField(cLen, z.string(), (buf, start, end) => (start === end ? '' : decodeText(buf, start, end)));
+export const text = (cLen: string) => varField(cLen, z.string(), (buf, start, end) => decodeText(buf, start, end));
 
 /** NUL-separated strings, each ended by NUL (the last may be cut), e.g. argv. */
 export const strings = (cLen: string): VarField<string[]> => ({
@@ -195,9 +195,10 @@ export const flag = (cName: string, bit: number): FlagBit => ({ cName, bit });
 
 // ---- decoding helpers shared by the constructors -----------------------------------------
 
+/** The bytes before the first NUL of a char[max] (buf.indexOf costs more than scanning 16 bytes here). */
 function fixedString(buf: Buffer, start: number, max: number): string {
-  let end = buf.indexOf(0, start);
-  if (end < 0 || end > start + max) end = start + max;
+  let end = start;
+  while (end < start + max && buf[end] !== 0) end++;
   return decodeText(buf, start, end);
 }
 
