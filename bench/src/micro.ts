@@ -74,12 +74,12 @@ function makeBatch(sort: RecordSort, n: number): Buffer {
     const header = { cpu: 1, seq: i, ts_ns: 1_000_000_000n + BigInt(i), tgid: PID, tid: PID, cgroup_id: 1n };
     const make = {
       synth: () => encodeRecord({ kind: 'synth', header, body: { value: i }, vars: [new Uint8Array(sort.payload)] }), // the kernel's filler is zero bytes
-      open: () => encodeRecord({ kind: 'open', header, body: { start_ns: START_NS, ino: 1234n, dev: 2049, flags: 0o100000, result: 3 }, vars: [OPEN_PATH] }),
+      open: () => encodeRecord({ kind: 'open', header, body: { start_ns: START_NS, ino: 1234n, dev: 2049, flags: 0o100000, result: 3, comm: 'loadgen' }, vars: [OPEN_PATH] }),
       connect: () =>
         encodeRecord({
           kind: 'connect',
           header,
-          body: { comm: 'curl', local: sockaddr4(44012, [10, 0, 0, 5]), remote: sockaddr4(443, [93, 184, 216, 34]), result: 0, fd: 3, type: 1, protocol: 6 },
+          body: { start_ns: START_NS, comm: 'loadgen', local: sockaddr4(44012, [10, 0, 0, 5]), remote: sockaddr4(443, [93, 184, 216, 34]), result: 0, fd: 3, type: 1, protocol: 6 },
         }),
     };
     records.push(make[sort.kind]());
