@@ -29,9 +29,8 @@ export interface KmonConsumerArgs {
   /** Sample RSS and heap after every batch (memory scenario). */
   memory?: boolean;
   /**
-   * Write a V8 CPU profile of the run, from attach to stop, to this file. Not
-   * node --cpu-prof: its SIGPROF ticks interrupt the verifier, whose program
-   * loads then fail with EAGAIN (the file programs take long enough to verify).
+   * Write a V8 CPU profile of the run, from attach to stop, to this file
+   * (node --cpu-prof would also profile the startup and the attach).
    */
   profile?: string;
   /** Extra session options (e.g. batchBytes) for experiments. */
