@@ -61,6 +61,9 @@ export interface ConsumerResult {
   cpu_sys_us: number;
   /** kmon: events delivered when cpu_* were read (before the stop); C reads them after its final drain. */
   delivered_at_cpu?: number;
+  /** kmon: CPU (user + sys) and events from its first 50k events (warm: V8 has compiled the path) to the stop. */
+  steady_cpu_us?: number;
+  steady_events?: number;
   max_rss_kb: number;
   rss_ready_kb?: number;
   latency?: LatencySummary;
