@@ -30,4 +30,20 @@ describe('format', () => {
       else process.env.TZ = saved;
     }
   });
+
+  it("a fleet's event and loss notice say which host recorded them; a local event says nothing of a host", async () => {
+    const binding = createMockBinding();
+    const seen: ContextMessage[] = [];
+    const kmon = createKmon({}, { binding, graceMs: 0 });
+    kmon.events$.subscribe((m) => seen.push(m));
+    const exit = encodeRecord({ kind: 'exit', header: { tgid: 7 }, body: { comm: 'sh' } });
+    binding.current!.deliver(exit);
+    binding.current!.deliver(exit, { host: 'web-1\u001b[2J', clock: { bootId: 'other', realtimeOffsetNs: 0n } });
+    kmon.stop();
+    const [local, fleet] = seen.map((m) => toText(m, true, colours(false)));
+    expect(local).not.toMatch(/@/);
+    expect(fleet).toMatch(/ sh +@web-1\\e\[2J code=0 /); // a host name is untrusted text: escapes shown, not obeyed
+    const lost = toText({ kind: 'lost', cause: 'export', count: 3, byKind: {}, host: 'web-2' }, true, colours(false));
+    expect(lost).toMatch(/ @web-2 3 record\(s\) lost \(export\)$/);
+  });
 });

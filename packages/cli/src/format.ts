@@ -137,13 +137,15 @@ const kindColour = (c: Colours, kind: string): ((s: string) => string) =>
 
 export function toText(message: ContextMessage, utc: boolean, c: Colours): string {
   const kind = { text: kindColour(c, message.kind)(message.kind), visible: message.kind.length };
+  // A fleet's messages (watch --from nats://) say which host recorded them; a local session's have no host.
+  const host = message.host === undefined ? '' : safe`@${message.host} `.text;
   if (message.kind === 'lost') {
     const detail = message.error ? safe`: ${message.error.message}` : '';
-    return row([plain(''), kind, plain('-'), plain('-'), plain(`${message.count} record(s) lost (${message.cause})${detail}`)]);
+    return row([plain(''), kind, plain('-'), plain('-'), plain(`${host}${message.count} record(s) lost (${message.cause})${detail}`)]);
   }
   const comm = 'comm' in message ? safe`${message.comm}`.text : '-';
   const render = describeEvent[message.kind] as (e: KmonEvent) => SafeText;
-  return row([plain(timeCell(message, utc)), kind, plain(String(message.pid)), plain(comm), plain(render(message).text)]);
+  return row([plain(timeCell(message, utc)), kind, plain(String(message.pid)), plain(comm), plain(host + render(message).text)]);
 }
 
 /** Writes messages in one format; `end()` closes what the format needs closed. */

@@ -1,6 +1,6 @@
 // Batches with an origin (a fleet binding's hosts): each host's events get
 // that host's clock, process table and name; the session's own are unchanged.
-import { processKey, type BatchOrigin, type BatchSink, type ContextEvent, type ContextMessage, type KernelBinding } from '@kmon/core';
+import { processKey, type BatchOrigin, type ContextEvent, type ContextMessage } from '@kmon/core';
 import { concatBatch, createMockBinding, encodeRecord } from '@kmon/core/testing';
 import { describe, expect, it } from 'vitest';
 import { createKmon } from './kmon.js';
@@ -17,15 +17,13 @@ const story = (name: string) =>
     encodeRecord({ kind: 'exit', header: { tgid: 100, seq: 9, ts_ns: 6_000n }, body: { start_ns: 5_000n, comm: name } }),
   ]);
 
-/** A mock session whose sink the test also feeds directly, as a fleet binding would, with origins. */
+/** A mock session fed as a fleet binding feeds one: batches with their origins. */
 function fleet() {
-  const mock = createMockBinding({ clock: OWN });
-  let sink: BatchSink | undefined;
-  const binding: KernelBinding = { ...mock, open: (options, s) => mock.open(options, (sink = s)) };
+  const binding = createMockBinding({ clock: OWN });
   const kmon = createKmon({ kinds: ['exec', 'exit'] }, { binding, graceMs: 0, host: { userName: () => 'local-user' } });
   const seen: ContextMessage[] = [];
   kmon.events$.subscribe((m) => seen.push(m));
-  return { kmon, seen, deliver: (batch: Uint8Array, origin?: BatchOrigin) => sink!.onBatch(batch, origin) };
+  return { kmon, seen, deliver: (batch: Uint8Array, origin?: BatchOrigin) => binding.current!.deliver(batch, origin) };
 }
 
 const exitsOf = (seen: ContextMessage[]) => seen.filter((m): m is ContextEvent => m.kind === 'exit');

@@ -1,6 +1,6 @@
 // A KernelBinding with no kernel behind it: tests push batches and counters
 // into it and observe what the layers above do with them.
-import type { BatchSink, Check, KernelBinding, KernelSession, RawKernelStats, SessionClock } from '../binding.js';
+import type { BatchOrigin, BatchSink, Check, KernelBinding, KernelSession, RawKernelStats, SessionClock } from '../binding.js';
 import { ALL_CAPABILITIES, type BindingCapabilities } from '../capabilities.js';
 import { KmonClosedError } from '../errors.js';
 import type { Filters, SessionOptions } from '../options.js';
@@ -14,7 +14,8 @@ export interface MockSession extends KernelSession {
   readonly detached: boolean;
   readonly paused: boolean;
   /** Delivers a batch as the native layer would after a wakeup; while paused it waits until resume(). */
-  deliver(batch: Uint8Array): void;
+  /** Hands the session a batch; with an origin, as a fleet binding hands another host's records. */
+  deliver(batch: Uint8Array, origin?: BatchOrigin): void;
   /** Queues a batch for the next read() (pull model), telling the sink it is readable. */
   queue(batch: Uint8Array): void;
   /** Fails the session as a dying driver would. */
@@ -61,7 +62,7 @@ export function createMockBinding(config: MockBindingOptions = {}): MockBinding 
     let filters = options.filters;
     let paused = false;
     /** Batches delivered while paused: they wait "in the kernel". */
-    const waiting: Uint8Array[] = [];
+    const waiting: Array<[Uint8Array, BatchOrigin | undefined]> = [];
     let stats: RawKernelStats = { cpus: [zeroCpu()], bindingDropped: 0 };
     const pending: Uint8Array[] = [];
     const live = () => {
@@ -87,17 +88,17 @@ export function createMockBinding(config: MockBindingOptions = {}): MockBinding 
       get paused() {
         return paused;
       },
-      deliver(batch) {
+      deliver(batch, origin) {
         live();
-        if (paused) waiting.push(batch);
-        else sink.onBatch(batch);
+        if (paused) waiting.push([batch, origin]);
+        else sink.onBatch(batch, origin);
       },
       pause() {
         paused = true;
       },
       resume() {
         paused = false;
-        while (!paused && !closed && waiting.length > 0) sink.onBatch(waiting.shift()!);
+        while (!paused && !closed && waiting.length > 0) sink.onBatch(...waiting.shift()!);
       },
       queue(batch) {
         pending.push(batch);
