@@ -96,13 +96,22 @@ export function lossOf({ error, ...recorded }: RecordedLoss): LostNotice {
   return { kind: 'lost', ...recorded, ...(error && { error: errorOf(error) }) };
 }
 
-
 function bootId(): string | undefined {
   try {
     return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
   } catch {
     return undefined; // not Linux
   }
+}
+
+/**
+ * Whether the capture was recorded on this machine since it booted: then its
+ * cgroup ids are this boot's and its uids this host's (a capture from
+ * elsewhere should get no user or container names rather than wrong ones).
+ */
+export function recordedOnThisBoot(header: CaptureHeader): boolean {
+  const here = bootId();
+  return here !== undefined && header.host.bootId === here;
 }
 
 /** The header for a session recorded now, on this machine, with its clock when it opened. */

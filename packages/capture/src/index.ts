@@ -2,7 +2,7 @@
 // KernelBinding (see ../README.md for the file format).
 export { KmonCaptureError } from './errors.js';
 export { FORMAT_VERSION } from './format.js';
-export { captureHeaderSchema, sessionClockOf, wallTimeMs, type CaptureHeader, type RecordedError } from './header.js';
+export { captureHeaderSchema, recordedOnThisBoot, sessionClockOf, wallTimeMs, type CaptureHeader, type RecordedError } from './header.js';
 export { CaptureReader, memorySource, readCaptureHeader, readCaptureHeaderSync, type CaptureEnding, type CaptureEntry, type CaptureSource } from './reader.js';
 export { recordingBinding } from './record.js';
 export { replayBinding, type ReplayBinding, type ReplayOptions, type ReplaySession } from './replay.js';

@@ -1,8 +1,7 @@
 // `kmon replay FILE`: a capture through the same pipeline and output as
 // `kmon watch`, at its recorded pace (--speed) or as fast as possible, with a
 // progress bar on a terminal; says so when the capture was cut.
-import { readFileSync } from 'node:fs';
-import { readCaptureHeader, replayBinding, type CaptureEnding, type CaptureHeader } from '@kmon/capture';
+import { readCaptureHeader, recordedOnThisBoot, replayBinding, type CaptureEnding } from '@kmon/capture';
 import { createKmon, type Filters, type KmonConfig } from 'kmon';
 import type { Io } from './io.js';
 import { replaySelection } from './replay-filter.js';
@@ -23,7 +22,7 @@ export async function replay(options: ReplayOptions, io: Io, config: KmonConfig 
   const header = await readCaptureHeader(options.file);
   const binding = replayBinding(options.file, { speed: options.speed });
   // Event context names users and cgroups (containers) with this host's lookups: right only for a capture of this boot.
-  const kmon = createKmon({}, { ...config, binding, ...(!recordedHere(header) && { host: {} }) });
+  const kmon = createKmon({}, { ...config, binding, ...(!recordedOnThisBoot(header) && { host: {} }) });
   // Event wall times come from the capture's recorded session clock (the replay binding's clock()).
   const where = options.filters && replaySelection(options.filters);
   const seen = await runStream(kmon, { ...options, ...(where && { where }) }, io, {
@@ -32,20 +31,6 @@ export async function replay(options: ReplayOptions, io: Io, config: KmonConfig 
     status: { progress: () => binding.progress() },
   });
   return { ...seen, ending: binding.ending };
-}
-
-/**
- * Whether the capture was recorded on this machine since it booted: its
- * cgroup ids are this boot's and its uids this host's. A capture from
- * elsewhere gets no user or container names rather than wrong ones (as a
- * fleet host's events do).
- */
-function recordedHere(header: CaptureHeader): boolean {
-  try {
-    return header.host.bootId === readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    return false; // no boot id here (not Linux): nothing to compare
-  }
 }
 
 /** What to tell the user about how the capture ended, if anything. */
