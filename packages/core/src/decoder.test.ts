@@ -400,6 +400,17 @@ describe('decodeBatch: every kind', () => {
     expect(decodeBatch(record).events[0]).toMatchObject({ comm: '123456789012345' });
   });
 
+  it('decodes a batch at any byte offset the same (a slice of a capture block need not be 8-byte aligned)', () => {
+    const batch = concatBatch(EVENT_KINDS.map((kind) => encodeRecord(specs[kind])));
+    for (const offset of [1, 3, 4]) {
+      const block = new Uint8Array(offset + batch.length);
+      block.set(batch, offset);
+      const slice = block.subarray(offset);
+      expect(decodeBatch(slice)).toEqual(decodeBatch(batch));
+      expect(decodeBatch(Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength)).events).toEqual(EVENT_KINDS.map((kind) => expected[kind]));
+    }
+  });
+
   it('decodes an empty batch to nothing', () => {
     expect(decodeBatch(new Uint8Array(0))).toEqual({ events: [], faults: [], stoppedEarly: false });
   });

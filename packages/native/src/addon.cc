@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -506,10 +505,10 @@ class Session : public Napi::ObjectWrap<Session> {
     }
   }
 
-  Napi::Uint8Array CopyBatch(Napi::Env env, size_t bytes) {
-    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, bytes);
-    if (bytes != 0) std::memcpy(buffer.Data(), staging_.data(), bytes);
-    return Napi::Uint8Array::New(env, bytes, buffer, 0);
+  // A Buffer copied from the staging area: ArrayBuffer::New zero-fills what
+  // the copy then overwrites (a memset of every batch showed in profiles).
+  Napi::Buffer<uint8_t> CopyBatch(Napi::Env env, size_t bytes) {
+    return Napi::Buffer<uint8_t>::Copy(env, staging_.data(), bytes);
   }
 
   // Process exit or worker termination with the session still open.

@@ -181,13 +181,15 @@ function toMessages(batch: Uint8Array, accountant: LossAccountant | undefined, c
   // The events array becomes the messages in place (no second array per batch):
   // each event gains its context; records of kinds only the session asked for leave it.
   const messages = events as ContextMessage[];
-  // Most sessions hide no kind: then no Set lookup per event (it showed in live profiles).
+  // Whether a kind is kept is looked up when the kind changes (records come in runs of one kind): a Set lookup per event showed in live profiles.
   const { internal } = context;
-  const keepAll = internal.size === 0;
+  let kind: string | undefined;
+  let keep = true;
   let kept = 0;
   for (let i = 0; i < events.length; i++) {
     const resolved = context.resolver.resolve(events[i]!);
-    if (keepAll || !internal.has(resolved.kind)) messages[kept++] = resolved;
+    if (resolved.kind !== kind) keep = !internal.has((kind = resolved.kind));
+    if (keep) messages[kept++] = resolved;
   }
   messages.length = kept;
   faults.forEach((error, i) => {

@@ -55,6 +55,15 @@ describe('LossAccountant: sequence gaps', () => {
     expect(accountant.sawGap(records([1, 1]))).toBe(false);
   });
 
+  it('a cpu number that is no CPU (the snapshot numbers its records on 0xffffffff) has a sequence of its own too', () => {
+    const accountant = new LossAccountant(() => ({ cpus: [], bindingDropped: 0 }));
+    const elsewhere = 0xffff_ffff;
+    expect(accountant.sawGap(records([elsewhere, 0], [0, 0], [elsewhere, 1], [0, 1]))).toBe(false);
+    expect(accountant.sawGap(records([elsewhere, 2], [0, 2]))).toBe(false);
+    expect(accountant.sawGap(records([elsewhere, 4]))).toBe(true);
+    expect(accountant.sawGap(records([0, 3], [elsewhere, 5]))).toBe(false);
+  });
+
   it('a binding that counts nothing for a CPU cannot judge: its jumps are taken as they come', () => {
     const accountant = new LossAccountant(() => ({ cpus: [], bindingDropped: 0 }));
     accountant.sawGap(records(0));
