@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ABI, EVENT_KINDS } from './abi.js';
 import { decodeBatch } from './decoder.js';
 import { KmonProtocolError } from './errors.js';
+import { EVENT_CONTEXT_KEYS } from './process/context.js';
 import { concatBatch, encodeRecord, type RecordSpec } from './testing/encode.js';
 
 const header = { cpu: 1, seq: 7, ts_ns: 2n ** 60n + 3n, tgid: 100, tid: 101, cgroup_id: 2n ** 63n + 5n };
@@ -409,6 +410,18 @@ describe('decodeBatch: every kind', () => {
       expect(decodeBatch(slice)).toEqual(decodeBatch(batch));
       expect(decodeBatch(Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength)).events).toEqual(EVENT_KINDS.map((kind) => expected[kind]));
     }
+  });
+
+  it('withContext: the same events, each with the context properties present and undefined for a resolver to fill', () => {
+    const batch = concatBatch(EVENT_KINDS.map((kind) => encodeRecord(specs[kind])));
+    const { events, faults } = decodeBatch(batch, { withContext: true });
+    expect(faults).toEqual([]);
+    events.forEach((event, i) => {
+      const kind = EVENT_KINDS[i]!;
+      expect(event).toStrictEqual({ ...expected[kind], process: undefined, wallTime: undefined, wallTimeNs: undefined, host: undefined });
+      expect(Object.keys(event).slice(-EVENT_CONTEXT_KEYS.length)).toEqual([...EVENT_CONTEXT_KEYS]);
+    });
+    expect(decodeBatch(batch).events.every((event) => !('process' in event))).toBe(true);
   });
 
   it('decodes an empty batch to nothing', () => {

@@ -7,6 +7,7 @@ import type { KmonEvent } from './events.js';
 import { schemas, type MemberLayout, type MemberReader, type ValueField, type VarField } from './kinds/define.js';
 import { KIND_DEFINITIONS, type AnyKindDefinition } from './kinds/index.js';
 import { headerLayout } from './kinds/kind.js';
+import { EVENT_CONTEXT_KEYS } from './process/context.js';
 
 const HEADER = ABI.header.fields;
 const HEADER_SIZE = ABI.header.size;
@@ -33,7 +34,7 @@ export interface DecodedBatch {
  * build slow dictionary objects. `start<i>`/`end<i>` bound variable field i
  * in the batch.
  */
-function eventLiteral(d: AnyKindDefinition, readers: MemberReader<unknown>[]): string {
+function eventLiteral(d: AnyKindDefinition, readers: MemberReader<unknown>[], slots: readonly string[] = []): string {
   const value = (m: MemberLayout): string[] => {
     if (m.field.role === 'value') {
       const field = m.field as ValueField;
@@ -47,6 +48,7 @@ function eventLiteral(d: AnyKindDefinition, readers: MemberReader<unknown>[]): s
   const lines = [`kind: ${JSON.stringify(d.name)},`, ...headerLayout.members.flatMap(value), ...d.layout.members.flatMap(value)];
   for (const [key, bit] of Object.entries(d.flags as Record<string, { bit: number }>)) lines.push(`${key}: (flags & ${1 << bit.bit}) !== 0,`);
   if (d.vars.length > 0) lines.push(`truncated: { ${d.vars.map((v, i) => `${v.key}: (flags & ${1 << i}) !== 0`).join(', ')} },`);
+  for (const key of slots) lines.push(`${key}: undefined,`);
   return `{\n${lines.join('\n')}\n}`;
 }
 
@@ -102,9 +104,9 @@ function proofOf(field: ValueField | VarField): 'implied' | 'test' | 'schema' {
  */
 type DecodeClean = (view: DataView, buf: Buffer, words: BigUint64Array, at: number, size: number, flags: number) => Record<string, unknown> | undefined;
 
-function compileDecoder(d: AnyKindDefinition): DecodeClean {
+function compileDecoder(d: AnyKindDefinition, slots: readonly string[]): DecodeClean {
   const readers: MemberReader<unknown>[] = [];
-  const literal = eventLiteral(d, readers);
+  const literal = eventLiteral(d, readers, slots);
   const flagMask = flagMaskOf(d);
   const lines = [`if (size < ${d.layout.size} || (flags & ${~flagMask}) !== 0) return undefined;`, `const end = at + size;`, `let cursor = at + ${d.layout.size};`];
   d.vars.forEach((v, i) => {
@@ -163,9 +165,14 @@ const decoders = new Map<number, KindDecoder>(
   ]),
 );
 
-/** The compiled decoder of each kind, by kind number. */
-const cleanDecoders: Array<DecodeClean | undefined> = [];
-for (const d of KIND_DEFINITIONS) cleanDecoders[d.number] = compileDecoder(d);
+/** The compiled decoders of each kind, by kind number: events as such, and with the context slots. */
+const compiledDecoders = (slots: readonly string[]) => {
+  const byNumber: Array<DecodeClean | undefined> = [];
+  for (const d of KIND_DEFINITIONS) byNumber[d.number] = compileDecoder(d, slots);
+  return byNumber;
+};
+const plainDecoders = compiledDecoders([]);
+const contextDecoders = compiledDecoders(EVENT_CONTEXT_KEYS);
 
 /**
  * The record at `at` decoded by its kind's compiled decoder, if its framing
@@ -173,12 +180,12 @@ for (const d of KIND_DEFINITIONS) cleanDecoders[d.number] = compileDecoder(d);
  * undefined, and the reference decoder says what is wrong. `length` is the
  * batch's (a byteLength getter per record showed in live profiles).
  */
-function decodeClean(view: DataView, buf: Buffer, words: BigUint64Array, at: number, length: number): KmonEvent | undefined {
+function decodeClean(decoders: Array<DecodeClean | undefined>, view: DataView, buf: Buffer, words: BigUint64Array, at: number, length: number): KmonEvent | undefined {
   const left = length - at;
   if (left < HEADER_SIZE || view.getUint16(at + HEADER.abi_version.offset, true) !== ABI.version) return undefined;
   const size = view.getUint32(at + HEADER.size.offset, true);
   if (size % ABI.align !== 0 || size > left) return undefined; // the kind's decoder refuses a size below its body
-  const decoder = cleanDecoders[view.getUint16(at + HEADER.kind.offset, true)];
+  const decoder = decoders[view.getUint16(at + HEADER.kind.offset, true)];
   return decoder?.(view, buf, words, at, size, view.getUint32(at + HEADER.flags.offset, true)) as KmonEvent | undefined;
 }
 
@@ -212,7 +219,7 @@ function viewsOf(batch: Uint8Array): BatchViews {
  */
 export function decodeCleanRecord(record: Uint8Array): KmonEvent | undefined {
   const { view, buf, words } = viewsOf(record);
-  return decodeClean(view, buf, words, 0, buf.byteLength);
+  return decodeClean(plainDecoders, view, buf, words, 0, buf.byteLength);
 }
 
 /** The compiled zod validator the decoder runs on every record of `kind` (benchmarks time it alone). */
@@ -308,28 +315,38 @@ function validationFault(index: number, offset: number, d: AnyKindDefinition, er
   return fault(index, offset, `${d.name}.${issue.path.map(String).join('.')}`, `failed validation: ${issue.message}`);
 }
 
+export interface DecodeOptions {
+  /**
+   * Give each event EventContext's properties, undefined, for a context
+   * resolver to fill in place (what sessions do): the event is allocated
+   * with its final shape.
+   */
+  withContext?: boolean;
+}
+
 /**
  * Decodes a batch of records. Never throws on bad input: each malformed
  * record becomes a KmonProtocolError in `faults`, and decoding goes on with
  * the next record wherever the framing allows.
  */
-export function decodeBatch(batch: Uint8Array): DecodedBatch {
-  return decode(batch, false);
+export function decodeBatch(batch: Uint8Array, options: DecodeOptions = {}): DecodedBatch {
+  return decode(batch, options.withContext ? contextDecoders : plainDecoders);
 }
 
 /** decodeBatch validating each event with its kind's whole zod schema: the reference for decoder.differential.test.ts. */
 export function decodeBatchWholeSchema(batch: Uint8Array): DecodedBatch {
-  return decode(batch, true);
+  return decode(batch, undefined);
 }
 
-function decode(batch: Uint8Array, whole: boolean): DecodedBatch {
+/** Decodes with `decoders`, or with the reference decoder alone when undefined. */
+function decode(batch: Uint8Array, decoders: Array<DecodeClean | undefined> | undefined): DecodedBatch {
   const views = viewsOf(batch);
   const { buf, view, words } = views;
   const length = buf.byteLength;
   const result: DecodedBatch = { events: [], faults: [], stoppedEarly: false };
   let offset = 0;
   for (let index = 0; offset < length; index++) {
-    const clean = whole ? undefined : decodeClean(view, buf, words, offset, length);
+    const clean = decoders && decodeClean(decoders, view, buf, words, offset, length);
     if (clean !== undefined) {
       result.events.push(clean);
       offset += view.getUint32(offset + HEADER.size.offset, true);

@@ -8,7 +8,7 @@ export {
 } from './capabilities.js';
 export type { BatchOrigin, BatchSink, Check, CpuCounters, KernelBinding, KernelSession, RawKernelStats, RingFill, SessionClock } from './binding.js';
 export { tappedBinding, type SessionTap } from './binding.js';
-export { decodeBatch, decodeBatchWholeSchema, eventValidator, type DecodedBatch } from './decoder.js';
+export { decodeBatch, decodeBatchWholeSchema, eventValidator, type DecodedBatch, type DecodeOptions } from './decoder.js';
 export {
   KmonClosedError,
   KmonDriverError,

@@ -169,6 +169,9 @@ function internalKinds(kinds: readonly EventKind[], binding: KernelBinding, foll
   );
 }
 
+/** Events are decoded with their context properties in place, for the resolver to fill. */
+const WITH_CONTEXT = { withContext: true };
+
 /**
  * Decodes a batch into messages: its events with their context, then a
  * notice for each loss it revealed. Only the session's own records are
@@ -176,7 +179,7 @@ function internalKinds(kinds: readonly EventKind[], binding: KernelBinding, foll
  * that host's notices, and its CPUs are not this session's.
  */
 function toMessages(batch: Uint8Array, accountant: LossAccountant | undefined, context: Context): ContextMessage[] {
-  const { events, faults, stoppedEarly } = decodeBatch(batch);
+  const { events, faults, stoppedEarly } = decodeBatch(batch, WITH_CONTEXT);
   const sawGap = accountant?.sawGap(events) ?? false;
   // The events array becomes the messages in place (no second array per batch):
   // each event gains its context; records of kinds only the session asked for leave it.

@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { ContainerRef } from '../container.js';
 import type { ExitEvent } from '../events.js';
-import { contextResolver, type ContextEvent, type EventContext, type ProcessContext } from './context.js';
+import { EVENT_CONTEXT_KEYS, contextResolver, type ContextEvent, type EventContext, type ProcessContext } from './context.js';
 import { processKey } from './key.js';
 import { ProcessTable } from './table.js';
 import { BOOT, eventOf, snapshotOf } from '../../test/process-events.js';
@@ -127,5 +127,7 @@ describe('event context', () => {
     expectTypeOf<ProcessContext['key']>().toEqualTypeOf<string | undefined>();
     expectTypeOf<ProcessContext['argv']>().toEqualTypeOf<readonly string[] | undefined>();
     expectTypeOf<ProcessContext['container']>().toEqualTypeOf<ContainerRef | undefined>();
+    // The decoder reserves exactly these (decodeBatch's withContext).
+    expectTypeOf<(typeof EVENT_CONTEXT_KEYS)[number]>().toEqualTypeOf<keyof EventContext>();
   });
 });

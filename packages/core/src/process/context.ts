@@ -75,6 +75,15 @@ export interface EventContext {
   readonly host: string | undefined;
 }
 
+/**
+ * EventContext's properties. A session decodes events with them present
+ * (undefined) and the resolver fills them in place: the event is then
+ * allocated at its final size with its final shape, where four stores that
+ * added properties measured ~17 ns an event (a new hidden class per store and
+ * an out-of-object property array).
+ */
+export const EVENT_CONTEXT_KEYS = ['process', 'wallTime', 'wallTimeNs', 'host'] as const satisfies ReadonlyArray<keyof EventContext>;
+
 /** An event as kmon sessions deliver it: its kind's fields and its context. */
 export type ContextEvent = KmonEvent & EventContext;
 /** What kmon session streams carry: events with context, and loss notices in their place. */
