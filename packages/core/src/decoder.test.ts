@@ -366,14 +366,25 @@ describe('decodeBatch: every kind', () => {
     expect(events).toEqual([expected[kind]]);
   });
 
-  it('normalises a path joined from a directory and the path as given, and leaves a cut one as it is', () => {
-    const decode = (path: string) => decodeBatch(encodeRecord({ ...specs.unlink, vars: [path] })).events[0];
+  it('normalises a path joined from a directory and the path as given (flagged unresolved), and leaves a cut one as it is', () => {
+    const decode = (path: string) => decodeBatch(encodeRecord({ ...specs.unlink, header: { ...header, flags: ABI.flags.unresolved }, vars: [path] })).events[0];
     expect(decode('/home/me/./a/../b//c/')).toMatchObject({ path: '/home/me/b/c' });
     expect(decode('/../x')).toMatchObject({ path: '/x' });
     expect(decode('d/../f')).toMatchObject({ path: 'd/../f' });
     // Each irregularity alone (only a path with one is normalised), and names that only look like one.
     const cases = [['/a//b', '/a/b'], ['/a/./b', '/a/b'], ['/a/b/..', '/a'], ['/a/b/.', '/a/b'], ['/a/b/', '/a/b'], ['/', '/'], ['/a/.b/..c/...', '/a/.b/..c/...']];
     for (const [given, normal] of cases) expect(decode(given!)).toMatchObject({ path: normal });
+  });
+
+  it('keeps a path the kernel walked as written (a walk has no "", "." or ".." component to normalise)', () => {
+    const walked = (path: string) => decodeBatch(encodeRecord({ ...specs.unlink, vars: [path] })).events[0];
+    expect(walked('/home/me/./a/../b//c/')).toMatchObject({ path: '/home/me/./a/../b//c/', unresolved: false });
+  });
+
+  it('reads each comm of a run of records (the last name is reused only for the same bytes)', () => {
+    const names = ['sh', 'sh', 'bash', 'sh', 'shell-longer-15', 'shell-longer-1', 'sh'];
+    const batch = concatBatch(names.map((comm) => encodeRecord({ ...specs.exit, body: { ...specs.exit.body, comm } })));
+    expect(decodeBatch(batch).events.map((e) => (e as { comm: string }).comm)).toEqual(names);
   });
 
   it('decodes every record of a batch in order', () => {

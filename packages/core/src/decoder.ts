@@ -43,7 +43,7 @@ function eventLiteral(d: AnyKindDefinition, readers: MemberReader<unknown>[], sl
       return [`${m.key}: r[${readers.length - 1}](view, buf, at + ${m.offset}, words),`];
     }
     const i = d.vars.findIndex((v) => v.key === m.key);
-    return i < 0 ? [] : [`${m.key}: d[${i}](buf, start${i}, end${i}),`];
+    return i < 0 ? [] : [`${m.key}: d[${i}](buf, start${i}, end${i}, flags),`];
   };
   const lines = [`kind: ${JSON.stringify(d.name)},`, ...headerLayout.members.flatMap(value), ...d.layout.members.flatMap(value)];
   for (const [key, bit] of Object.entries(d.flags as Record<string, { bit: number }>)) lines.push(`${key}: (flags & ${1 << bit.bit}) !== 0,`);

@@ -8,14 +8,23 @@ import { processStart } from './identity.js';
 import { defineKind } from './kind.js';
 import { decodeText } from '../text.js';
 
+/** The record's paths were joined rather than walked (every file kind has the flag). */
+const UNRESOLVED = flag('KMON_F_FILE_UNRESOLVED', 11);
+
 /**
- * A path the driver wrote: absolute, or the kernel-resolved directory joined
- * with the path as the process gave it (`unresolved`), which is normalised
- * here as the kernel would have without symlinks (`.`, `..`, `//`). A path
- * cut at a limit has no leading `/` and is left as it is.
+ * A path the driver wrote: walked by the kernel from the file (normal by
+ * construction: no dentry is named "", "." or ".."), or, flagged UNRESOLVED,
+ * the kernel-resolved directory joined with the path as the process gave
+ * it, which is normalised here as the kernel would have without symlinks
+ * (`.`, `..`, `//`). Only flagged paths are checked: the check was ~10% of a
+ * live open event. A path cut at a limit has no leading `/` and is left as
+ * it is.
  */
 const path = (cLen: string) =>
-  varCustom(cLen, z.string(), (buf, start, end) => normalisePath(decodeText(buf, start, end)));
+  varCustom(cLen, z.string(), (buf, start, end, flags) => {
+    const given = decodeText(buf, start, end);
+    return (flags & (1 << UNRESOLVED.bit)) === 0 ? given : normalisePath(given);
+  });
 
 /** An empty, "." or ".." component, or a trailing "/": what a path the kernel walked never has. */
 const NOT_NORMAL = /\/\.{0,2}(?:\/|$)/u;
@@ -32,8 +41,6 @@ const fileProcess = {
   startTime: processStart(),
 } as const;
 
-/** Every file kind: whether its paths were joined rather than walked. */
-const unresolved = () => flag('KMON_F_FILE_UNRESOLVED', 11);
 
 export const open = defineKind({
   name: 'open',
@@ -63,7 +70,7 @@ export const open = defineKind({
     /** This open created the file. */
     created: flag('KMON_F_FILE_CREATED', 10),
     /** The path is the kernel-resolved directory joined with the path as given (the open failed). */
-    unresolved: unresolved(),
+    unresolved: UNRESOLVED,
   },
 });
 
@@ -88,7 +95,7 @@ export const unlink = defineKind({
     /** A directory was removed (rmdir, unlinkat with AT_REMOVEDIR). */
     directory: flag('KMON_F_FILE_DIR', 12),
     /** The path is the kernel-resolved directory joined with the path as given. */
-    unresolved: unresolved(),
+    unresolved: UNRESOLVED,
   },
 });
 
@@ -113,7 +120,7 @@ export const rename = defineKind({
   },
   flags: {
     /** The paths are the kernel-resolved directories joined with the paths as given. */
-    unresolved: unresolved(),
+    unresolved: UNRESOLVED,
   },
 });
 
@@ -137,7 +144,7 @@ export const mkdir = defineKind({
   },
   flags: {
     /** The path is the kernel-resolved directory joined with the path as given. */
-    unresolved: unresolved(),
+    unresolved: UNRESOLVED,
   },
 });
 
@@ -161,7 +168,7 @@ export const chmod = defineKind({
   },
   flags: {
     /** The path is the kernel-resolved directory joined with the path as given. */
-    unresolved: unresolved(),
+    unresolved: UNRESOLVED,
   },
 });
 
@@ -188,7 +195,7 @@ export const chown = defineKind({
   },
   flags: {
     /** The path is the kernel-resolved directory joined with the path as given. */
-    unresolved: unresolved(),
+    unresolved: UNRESOLVED,
   },
 });
 
@@ -214,6 +221,6 @@ export const link = defineKind({
     /** A symbolic link: `target` is its content, not a path the kernel resolved. */
     symlink: flag('KMON_F_FILE_SYMLINK', 13),
     /** The paths are the kernel-resolved directories joined with the paths as given. */
-    unresolved: unresolved(),
+    unresolved: UNRESOLVED,
   },
 });
