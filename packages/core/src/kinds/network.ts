@@ -2,7 +2,7 @@
 // closes, UDP sends and the DNS queries among them. Addresses are
 // struct kmon_sockaddr, decoded to text users can read and compare.
 import { z } from 'zod';
-import { isCleanSockaddr, readSockaddr, SOCKADDR_SIZE, type SocketAddress } from '../network/address.js';
+import { isCleanSockaddr, lastAddressText, readSockaddr, SOCKADDR_SIZE, type SocketAddress } from '../network/address.js';
 import { decodeDnsQuery, type DnsQuery } from '../network/dns.js';
 import { comm, custom, flag, reserved, s32, schemas, text, u16, u32, u64, varCustom } from './define.js';
 import { processStart } from './identity.js';
@@ -19,7 +19,10 @@ const socketAddress: z.ZodType<SocketAddress> = z
   .strict();
 
 /** A struct kmon_sockaddr member (4-byte aligned). */
-const sockaddr = (cName: string) => custom(cName, SOCKADDR_SIZE, 4, socketAddress, readSockaddr, isCleanSockaddr);
+const sockaddr = (cName: string) => {
+  const text = lastAddressText();
+  return custom(cName, SOCKADDR_SIZE, 4, socketAddress, (view, buf, at) => readSockaddr(view, buf, at, text), isCleanSockaddr);
+};
 
 const dnsQuery: z.ZodType<DnsQuery> = z.object({
   id: schemas.u16,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AF_INET, AF_INET6, AF_UNIX, formatCidr, formatIp, isCleanSockaddr, parseCidr, parseIp, readSockaddr } from './address.js';
+import { AF_INET, AF_INET6, AF_UNIX, formatCidr, formatIp, isCleanSockaddr, lastAddressText, parseCidr, parseIp, readSockaddr } from './address.js';
 
 const v6 = (text: string) => parseIp(text)!;
 
@@ -55,6 +55,29 @@ describe('readSockaddr', () => {
     expect(readSockaddr(view, buf, 0)).toEqual({ family: 10, address: 'fe80::2', port: 443, scopeId: 3 });
     buf.writeUInt16LE(1, 0); // AF_UNIX: the path is a field of the event
     expect(readSockaddr(view, buf, 0).address).toBe('');
+  });
+
+  it('with lastAddressText: each address of a run reads as without it (the last text is reused only for the same family and bytes)', () => {
+    const addresses: Array<[number, string]> = [
+      [AF_INET, '10.0.0.5'],
+      [AF_INET, '10.0.0.5'],
+      [AF_INET, '93.184.216.34'],
+      [AF_INET6, '2001:db8::1'],
+      [AF_INET6, '2001:db8::2'],
+      [AF_INET6, '::ffff:10.0.0.5'],
+      [AF_INET, '10.0.0.5'],
+      [AF_INET6, 'a00:5::'], // the same bytes as 10.0.0.5, of the other family
+      [AF_UNIX, ''],
+    ];
+    const buf = Buffer.alloc(24 * addresses.length);
+    addresses.forEach(([family, text], i) => {
+      buf.writeUInt16LE(family, 24 * i);
+      if (text) buf.set(family === AF_INET ? parseIp(text)! : v6(text), 24 * i + 8);
+    });
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+    const cached = lastAddressText();
+    addresses.forEach((_, i) => expect(readSockaddr(view, buf, 24 * i, cached)).toEqual(readSockaddr(view, buf, 24 * i)));
+    expect(addresses.map((_, i) => readSockaddr(view, buf, 24 * i, cached).address)).toEqual(['10.0.0.5', '10.0.0.5', '93.184.216.34', '2001:db8::1', '2001:db8::2', '10.0.0.5', '10.0.0.5', 'a00:5::', '']);
   });
 
   it('marks a byte its family does not use that is not zero (unusedBytes: the schema refuses it, isCleanSockaddr too)', () => {
