@@ -381,6 +381,14 @@ describe('decodeBatch: every kind', () => {
     expect(walked('/home/me/./a/../b//c/')).toMatchObject({ path: '/home/me/./a/../b//c/', unresolved: false });
   });
 
+  it('reads each cgroup id and start time of a run of records (a last value is reused only when both 32-bit halves are the same)', () => {
+    const values = [5n, 5n, 5n + 2n ** 32n, 5n, 2n ** 63n + 5n, 6n + 2n ** 32n, 5n + 2n ** 32n, 0n, 2n ** 64n - 1n];
+    const batch = concatBatch(values.map((v) => encodeRecord({ ...specs.exit, header: { ...header, cgroup_id: v }, body: { ...specs.exit.body, start_ns: v } })));
+    const events = decodeBatch(batch).events as Array<{ cgroupId: bigint; startTime: bigint }>;
+    expect(events.map((e) => e.cgroupId)).toEqual(values);
+    expect(events.map((e) => e.startTime)).toEqual(values);
+  });
+
   it('reads each comm of a run of records (the last name is reused only for the same bytes)', () => {
     const names = ['sh', 'sh', 'bash', 'sh', 'shell-longer-15', 'shell-longer-1', 'sh'];
     const batch = concatBatch(names.map((comm) => encodeRecord({ ...specs.exit, body: { ...specs.exit.body, comm } })));

@@ -32,15 +32,25 @@ export interface DecodedBatch {
  * event's keys come in the order zod's output had. A generic loop with
  * computed keys measured several times slower; an object spread made V8
  * build slow dictionary objects. `start<i>`/`end<i>` bound variable field i
- * in the batch.
+ * in the batch. A repeating u64 (ValueField.repeats) reads its two halves
+ * and gives its last value again for the same ones: `state` gets the
+ * declarations of what it keeps, the function's `lo` and `hi` its halves.
  */
-function eventLiteral(d: AnyKindDefinition, readers: MemberReader<unknown>[], slots: readonly string[] = []): string {
+function eventLiteral(d: AnyKindDefinition, readers: MemberReader<unknown>[], state: string[], slots: readonly string[] = []): string {
   const value = (m: MemberLayout): string[] => {
     if (m.field.role === 'value') {
       const field = m.field as ValueField;
-      if (field.source) return [`${m.key}: ${field.source(`at + ${m.offset}`)},`];
+      const at = `at + ${m.offset}`;
+      if (field.source && field.repeats) {
+        const last = `last${state.length}`;
+        state.push(`let ${last}Lo = -1, ${last}Hi = -1, ${last} = 0n;`);
+        // `&`, not `&&`: both halves are read, as the new value keeps both.
+        const same = `(lo = view.getUint32(${at}, true)) === ${last}Lo & (hi = view.getUint32(${at} + 4, true)) === ${last}Hi`;
+        return [`${m.key}: ${same} ? ${last} : (${last}Lo = lo, ${last}Hi = hi, ${last} = ${field.source(at)}),`];
+      }
+      if (field.source) return [`${m.key}: ${field.source(at)},`];
       readers.push(field.read);
-      return [`${m.key}: r[${readers.length - 1}](view, buf, at + ${m.offset}, words),`];
+      return [`${m.key}: r[${readers.length - 1}](view, buf, ${at}, words),`];
     }
     const i = d.vars.findIndex((v) => v.key === m.key);
     return i < 0 ? [] : [`${m.key}: d[${i}](buf, start${i}, end${i}, flags),`];
@@ -52,9 +62,14 @@ function eventLiteral(d: AnyKindDefinition, readers: MemberReader<unknown>[], sl
   return `{\n${lines.join('\n')}\n}`;
 }
 
-/** Builds a function from the static kind tables only (keys are checked identifiers), never from input. */
-function generate<F>(name: string, params: string, body: string, scope: Record<string, unknown>): F {
-  return new Function(...Object.keys(scope), `return function ${name}(${params}) {\n${body}\n};`)(...Object.values(scope)) as F;
+/**
+ * Builds a function from the static kind tables only (keys are checked
+ * identifiers), never from input; `state` is declared around it, kept from
+ * call to call.
+ */
+function generate<F>(name: string, params: string, body: string, scope: Record<string, unknown>, state: string[]): F {
+  const source = `${state.join('\n')}\nreturn function ${name}(${params}) {\nlet lo = 0, hi = 0;\n${body}\n};`;
+  return new Function(...Object.keys(scope), source)(...Object.values(scope)) as F;
 }
 
 /** The reference decoder's filler: the event of one record whose variable fields were found at `vars`. */
@@ -62,12 +77,16 @@ type FillEvent = (view: DataView, buf: Buffer, words: BigUint64Array, at: number
 
 function compileFiller(d: AnyKindDefinition): FillEvent {
   const readers: MemberReader<unknown>[] = [];
-  const literal = eventLiteral(d, readers);
+  const state: string[] = [];
+  const literal = eventLiteral(d, readers, state);
   const bounds = d.vars.map((_, i) => `const start${i} = vars[${2 * i}], end${i} = vars[${2 * i + 1}];`);
-  return generate(`fill${d.number}`, 'view, buf, words, at, flags, vars', [...bounds, `return ${literal};`].join('\n'), {
-    r: readers,
-    d: d.vars.map((v) => v.field.decode),
-  });
+  return generate(
+    `fill${d.number}`,
+    'view, buf, words, at, flags, vars',
+    [...bounds, `return ${literal};`].join('\n'),
+    { r: readers, d: d.vars.map((v) => v.field.decode) },
+    state,
+  );
 }
 
 type Validator = { safeParse(value: unknown): { success: true; data: unknown } | { success: false; error: z.ZodError } };
@@ -106,7 +125,8 @@ type DecodeClean = (view: DataView, buf: Buffer, words: BigUint64Array, at: numb
 
 function compileDecoder(d: AnyKindDefinition, slots: readonly string[]): DecodeClean {
   const readers: MemberReader<unknown>[] = [];
-  const literal = eventLiteral(d, readers, slots);
+  const state: string[] = [];
+  const literal = eventLiteral(d, readers, state, slots);
   const flagMask = flagMaskOf(d);
   const lines = [`if (size < ${d.layout.size} || (flags & ${~flagMask}) !== 0) return undefined;`, `const end = at + size;`, `let cursor = at + ${d.layout.size};`];
   d.vars.forEach((v, i) => {
@@ -129,12 +149,13 @@ function compileDecoder(d: AnyKindDefinition, slots: readonly string[]): DecodeC
     lines.push(`const parsed = checks.safeParse(e);`, `if (!parsed.success) return undefined;`, ...checked.map((m) => `e.${m.key} = parsed.data.${m.key};`));
   }
   lines.push(`return e;`);
-  return generate(`decode${d.number}`, 'view, buf, words, at, size, flags', lines.join('\n'), {
+  const scope = {
     r: readers,
     d: d.vars.map((v) => v.field.decode),
     t: tests.map((m) => m.field.valid),
     checks: checked.length > 0 ? z.compile(z.object(Object.fromEntries(checked.map((m) => [m.key, m.field.schema as z.ZodType])))) : undefined,
-  });
+  };
+  return generate(`decode${d.number}`, 'view, buf, words, at, size, flags', lines.join('\n'), scope, state);
 }
 
 /** Header flag bits a kind may carry: its truncation bits and its own flags. */

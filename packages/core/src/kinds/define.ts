@@ -41,6 +41,12 @@ export interface ValueField<T = unknown> extends Member {
   readonly read: MemberReader<T>;
   /** `read` as JavaScript source over `view`, for an offset expression (C integers): the compiled decoder inlines it. */
   readonly source?: (at: string) => string;
+  /**
+   * A u64 the same on every event of a process (its start time, its cgroup):
+   * the compiled decoder keeps the last value with its two 32-bit halves and
+   * gives it again for the same bytes, sparing a bigint per event.
+   */
+  readonly repeats?: true;
 }
 
 /** A u16 length member whose bytes follow the body (a variable-length field). */
@@ -119,6 +125,8 @@ export const u64 = (cName: string, schema: z.ZodType<bigint> = schemas.u64) =>
   scalar(cName, 'u64', 8, schema, (at) => (LITTLE_ENDIAN_HOST ? `words[(${at}) >>> 3]` : `view.getBigUint64(${at}, true)`));
 export const s64 = (cName: string, schema: z.ZodType<bigint> = schemas.s64) =>
   scalar(cName, 's64', 8, schema, (at) => `view.getBigInt64(${at}, true)`);
+/** A u64 that repeats across a process's events (see ValueField.repeats). */
+export const u64Repeating = (cName: string): ValueField<bigint> => ({ ...u64(cName), repeats: true });
 /** A u64 counter that stays far below 2^53 within a session (sequence numbers): a plain number. */
 export const u64AsNumber = (cName: string): ValueField<number> => ({
   // Two u32 halves: one rounding of the exact sum, as Number(bigint) rounds, without allocating a bigint.

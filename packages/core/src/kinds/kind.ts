@@ -7,6 +7,7 @@ import {
   u32,
   u64,
   u64AsNumber,
+  u64Repeating,
   type Fields,
   type FieldValues,
   type Flags,
@@ -36,7 +37,7 @@ export const headerFields = {
   /** Thread id of that task. */
   tid: u32('tid'),
   /** cgroup v2 id of that task (0 on Windows). */
-  cgroupId: u64('cgroup_id'),
+  cgroupId: u64Repeating('cgroup_id'),
 } satisfies Fields;
 
 export const headerLayout: StructLayout = layOut('kmon_header', 0, RECORD_ALIGN, headerFields);

@@ -1,6 +1,6 @@
 // Process lifecycle, on every platform: exec, exit, fork.
 import { z } from 'zod';
-import { comm, reserved, s32, strings, text, u32, u64, flag } from './define.js';
+import { comm, reserved, s32, strings, text, u32, u64, u64Repeating, flag } from './define.js';
 import { processStart } from './identity.js';
 import { defineKind } from './kind.js';
 
@@ -9,7 +9,7 @@ const lineage = {
   /** Process start time (same clock as `time`): with pid, the process identity (the same on every event of the process). */
   startTime: processStart(),
   /** The parent's start time: with ppid, the parent's identity. */
-  parentStartTime: u64('parent_start_ns'),
+  parentStartTime: u64Repeating('parent_start_ns'),
   /** Parent process id. */
   ppid: u32('ppid'),
   /** Real user id (a setuid image changes the effective id only). */
@@ -68,7 +68,7 @@ export const fork = defineKind({
   doc: 'A process (or, with `threads`, a thread) was created; pid/tid are the parent.',
   fields: {
     /** The parent's start time: with pid, the parent's identity. */
-    parentStartTime: u64('parent_start_ns'),
+    parentStartTime: u64Repeating('parent_start_ns'),
     /** Start of the child *process* (for a thread, its process's): with childPid, the child's identity. */
     childStartTime: u64('child_start_ns'),
     /** The child's process id. */
