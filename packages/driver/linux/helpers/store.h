@@ -40,6 +40,18 @@ static __always_inline __u64 wakeup_flag(__u32 size)
 }
 
 /*
+ * The size of a record whose variable part ends `var_len` bytes after `var`,
+ * `body` bytes from its start: rounded up to KMON_RECORD_ALIGN, with the
+ * padding zeroed (every record slot has 8 spare bytes past its largest
+ * variable part, so one 8-byte store covers it).
+ */
+static __always_inline __u32 padded_size(char *var, __u32 var_len, __u32 body)
+{
+	*(__u64 *)(var + var_len) = 0;
+	return KMON_ALIGN_UP(body + var_len);
+}
+
+/*
  * Numbers, counts and sends a finished record (header fields other than
  * size/seq already set). Atomics: a syscall tracepoint may be preempted on
  * newer kernels, and another kmon program may then run on the same CPU.

@@ -74,8 +74,7 @@ static __always_inline void emit_exec_failed(struct kmon_exec_call *call, int er
 	e->path_len = path_len;
 	e->argv_len = argv_len;
 	end = path_len + argv_len;
-	*(__u64 *)(var + end) = 0; /* zero the padding (the slot has 8 spare bytes) */
-	submit(&e->hdr, KMON_ALIGN_UP(sizeof(*e) + end), KMON_KIND_EXEC_FAILED);
+	submit(&e->hdr, padded_size(var, end, sizeof(*e)), KMON_KIND_EXEC_FAILED);
 }
 
 static __always_inline int exec_exit(long ret)

@@ -58,8 +58,7 @@ static __always_inline void submit_file(struct kmon_header *h, __u32 body, __u32
 {
 	if (var_len > 2 * KMON_PATH_MAX) /* restated for the verifier */
 		return;
-	*(__u64 *)((char *)h + body + var_len) = 0; /* zero the padding (the slot has 8 spare bytes) */
-	submit(h, KMON_ALIGN_UP(body + var_len), kind);
+	submit(h, padded_size((char *)h + body, var_len, body), kind);
 }
 
 /* The path a call names: the fd's file when fd >= 0, else dirfd + the given string. */

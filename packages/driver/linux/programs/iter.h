@@ -128,8 +128,7 @@ int kmon_snapshot(struct bpf_iter__task *ctx)
 	rec->exe_len = exe_len;
 	rec->cwd_len = cwd_len;
 	rec->argv_len = argv_len;
-	*(__u64 *)(var + end) = 0; /* zero the padding (the slot has 8 spare bytes) */
-	rec->hdr.size = KMON_ALIGN_UP(sizeof(*rec) + end);
+	rec->hdr.size = padded_size(var, end, sizeof(*rec));
 	bpf_seq_write(ctx->meta->seq, rec, rec->hdr.size);
 	return 0;
 }

@@ -59,8 +59,7 @@ static __always_inline void submit_var(struct kmon_header *h, __u32 body, __u32 
 
 	if (len > KMON_DNS_MAX) /* the largest variable field; restated for the verifier */
 		return;
-	*(__u64 *)(var + len) = 0; /* zero the padding (the slot has room past it) */
-	submit(h, KMON_ALIGN_UP(body + len), kind);
+	submit(h, padded_size(var, len, body), kind);
 }
 
 /* Remembers who opened a TCP connection (its record's process start and comm) for the close. */

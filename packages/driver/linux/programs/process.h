@@ -50,8 +50,7 @@ int BPF_PROG(kmon_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	e->argv_len = argv_len;
 	e->exe_len = exe_len;
 	e->cwd_len = cwd_len;
-	*(__u64 *)(var + end) = 0; /* zero the padding (the slot has 8 spare bytes) */
-	submit(&e->hdr, KMON_ALIGN_UP(sizeof(*e) + end), KMON_KIND_EXEC);
+	submit(&e->hdr, padded_size(var, end, sizeof(*e)), KMON_KIND_EXEC);
 	return 0;
 }
 
