@@ -317,11 +317,18 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
     };
   };
 
-  const contextOf = (session: KernelSession): Context => {
-    const clock = session.clock();
-    const table = new ProcessTable(clock.bootId, config.processes);
-    return { table, resolver: contextResolver(clock, table, config.host), clock, internal };
-  };
+  /**
+   * A context resolving events of `clock` through `table` (a new one by
+   * default). A fleet host's (`host` named) looks up no user names or cgroup
+   * paths: this machine's are not the host's.
+   */
+  const makeContext = (clock: SessionClock, table = new ProcessTable(clock.bootId, config.processes), host?: string): Context => ({
+    table,
+    resolver: contextResolver(clock, table, host === undefined ? config.host : {}, host),
+    clock,
+    internal,
+  });
+  const contextOf = (session: KernelSession): Context => makeContext(session.clock());
 
   /**
    * The context of a fleet host's batch: one process table per host and
@@ -333,8 +340,7 @@ export function createKmon(options: SessionOptionsInput, config: KmonConfig): Km
   const hostContext = (hosts: Map<string, Context>, { host, clock }: BatchOrigin): Context => {
     const known = hosts.get(host);
     if (known?.clock.realtimeOffsetNs === clock.realtimeOffsetNs && known.clock.bootId === clock.bootId) return known;
-    const table = known?.table.bootId === clock.bootId ? known.table : new ProcessTable(clock.bootId, config.processes);
-    const fresh = { table, resolver: contextResolver(clock, table, {}, host), clock, internal };
+    const fresh = makeContext(clock, known?.table.bootId === clock.bootId ? known.table : undefined, host);
     hosts.set(host, fresh);
     return fresh;
   };
