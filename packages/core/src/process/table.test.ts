@@ -63,6 +63,19 @@ describe('ProcessTable', () => {
     expect(table.lookup(100, 500n)?.startTime, 'the older one by its key').toBe(500n);
   });
 
+  it('asked the same again, answers anew once the table changed (a new process with the pid, another looked up, one gone)', () => {
+    const table = seeded();
+    expect(table.lookup(100)?.startTime).toBe(500n);
+    expect(table.lookup(100)?.startTime).toBe(500n);
+    table.observe(eventOf('fork', { time: 2n, pid: 1, parentStartTime: 10n, childPid: 100, childStartTime: 800n }));
+    expect(table.lookup(100)?.startTime, 'the pid reused by a newer process').toBe(800n);
+    expect(table.lookup(100, 500n)?.startTime).toBe(500n);
+    expect(table.lookup(1)?.pid).toBe(1);
+    expect(table.lookup(100, 500n)?.comm, 'after another lookup').toBe('sh');
+    table.observe(eventOf('exit', { time: 3n, pid: 100, startTime: 500n, comm: 'sh' }));
+    expect(table.lookup(100, 500n)?.exit, 'its exit is seen at once').toBeDefined();
+  });
+
   it('approximate (from /proc) entries match exact start times within a tick, and exec gives them the exact key', () => {
     const table = new ProcessTable(BOOT);
     table.observe(snapshotOf({ pid: 50, startTime: 70n * MS, approximate: true, comm: 'sleep' }));

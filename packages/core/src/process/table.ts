@@ -76,6 +76,8 @@ export class ProcessTable {
   readonly #byPid = new Map<number, ProcessEntry>();
   /** The most recently used entry (last in #byKey): using it again moves nothing. */
   #mostRecent: ProcessEntry | undefined;
+  /** The last lookup's question and answer. */
+  #lastLookup: { pid: number; startTime: bigint | undefined; found: ProcessEntry | undefined } = { pid: -1, startTime: undefined, found: undefined };
   /** Exited processes in exit order, with when they may go. */
   readonly #lingering: Array<{ key: string; until: bigint }> = [];
 
@@ -132,8 +134,14 @@ export class ProcessTable {
    * with that pid. Counts as a use (it becomes the most recently used).
    */
   lookup(pid: number, startTime?: bigint): ProcessEntry | undefined {
+    // Events come in runs of one process: the last question again, while its answer is still the most
+    // recently used entry (nothing added, moved or removed since), has the same answer, without the Map
+    // lookup per event that showed in live profiles.
+    const last = this.#lastLookup;
+    if (last.found !== undefined && last.found === this.#mostRecent && last.pid === pid && last.startTime === startTime) return last.found;
     const entry = startTime === undefined ? this.#newest(pid) : this.#exact(pid, startTime);
     if (entry) this.#touch(entry);
+    this.#lastLookup = { pid, startTime, found: entry };
     return entry;
   }
 
