@@ -231,7 +231,7 @@ int main(int argc, char **argv)
 	const char *mode = "adaptive", *kind = "synth";
 	const struct source *source = NULL;
 	uint32_t tgid = 0, payload = 0;
-	uint64_t ring_bytes = 16u << 20, wakeup_bytes = 64u << 10;
+	uint64_t ring_bytes = 16u << 20, wakeup_bytes = 256u << 10;
 	double max_latency_ms = 20, poll_interval_ms = 10;
 	static struct state st;
 	static struct probe probe;

@@ -296,7 +296,7 @@ export function report(r: BenchResults): string {
   const out: string[] = [];
   const m = r.machine;
   out.push(`kmon bench — ${m.date} — Linux ${m.kernel}, ${m.cpus} CPUs (${m.cpu}), node ${m.node}, ${m.benchSeconds}s, load average ${String(m.loadBefore)} before / ${String(m.loadAfter)} after`);
-  out.push('generator pinned to CPU 1, consumer to CPU 0; ring 16 MiB, wakeupBytes 64 KiB, maxLatencyMs 20, pollIntervalMs 10');
+  out.push('generator pinned to CPU 1, consumer to CPU 0; ring 16 MiB, wakeupBytes 256 KiB, maxLatencyMs 20, pollIntervalMs 10');
 
   const cpu = cpuRows(r).filter((row) => row.c || row.kmon);
   if (cpu.length) {
