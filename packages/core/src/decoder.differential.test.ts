@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeBatch, decodeBatchWholeSchema, decodeCleanRecord, type DecodedBatch } from './decoder.js';
 import { KIND_DEFINITIONS, type AnyKindDefinition } from './kinds/index.js';
 import { headerFields } from './kinds/kind.js';
-import { AF_INET, AF_INET6, AF_UNIX, readSockaddr, SOCKADDR_SIZE } from './network/address.js';
+import { AF_INET, AF_INET6, AF_UNIX, SOCKADDR_SIZE } from './network/address.js';
 import { concatBatch, encodeRecord } from './testing/encode.js';
 
 const HEADER_SIZE = 64;
@@ -48,9 +48,16 @@ function sockaddr(next: () => number): Uint8Array {
   return bytes;
 }
 
-/** Values for a kind's address members, by C name. */
+/** Values for a kind's struct members (every one is a struct kmon_sockaddr), by C name. */
 const structs = (d: AnyKindDefinition, next: () => number) =>
-  Object.fromEntries(d.layout.members.filter((m) => m.field.role === 'value' && m.field.read === readSockaddr).map((m) => [m.field.cName, sockaddr(next)]));
+  Object.fromEntries(
+    d.layout.members
+      .filter((m) => m.field.cType === 'struct')
+      .map((m) => {
+        if (m.field.size !== SOCKADDR_SIZE) throw new Error(`${d.name}.${m.field.cName}: a struct member this test makes no values for`);
+        return [m.field.cName, sockaddr(next)];
+      }),
+  );
 
 /** Events as text that keeps key order and bigints, and faults as field + message. */
 function outcome(d: DecodedBatch): string {
@@ -64,7 +71,7 @@ describe('decodeBatch: the field checks are equivalent to the whole zod schema',
   it.each(KIND_DEFINITIONS.map((d) => [d.name, d] as const))('%s: valid and mutated records decode the same both ways', (_name, d) => {
     const next = random(d.number);
     const byte = () => Math.floor(next() * 256);
-    const tally = { events: 0, validationFaults: 0, otherFaults: 0 };
+    const tally = { events: 0, validationFaults: 0, otherFaults: 0, withAddresses: 0 };
     const records: Uint8Array[] = [];
     for (let n = 0; n < RECORDS_PER_KIND; n++) {
       const vars = d.vars.map(() => Uint8Array.from({ length: Math.floor(next() * 24) }, () => (next() < 0.8 ? 0x61 + (byte() % 26) : byte())));
@@ -89,11 +96,14 @@ describe('decodeBatch: the field checks are equivalent to the whole zod schema',
         outcome({ ...reference, faults: [], stoppedEarly: false }),
       );
       tally.events += checked.events.length;
+      tally.withAddresses += checked.events.filter((e) => Object.values(e).some((v) => (v as { address?: string } | undefined)?.address)).length;
       for (const f of checked.faults) tally[f.message.includes('failed validation') ? 'validationFaults' : 'otherFaults']++;
       records.push(record);
     }
     // Both outcomes were exercised for this kind.
     expect(tally.events).toBeGreaterThan(0);
+    // Kinds with addresses had events with real ones (not only zeroed structs).
+    if (d.layout.members.some((m) => m.field.cType === 'struct')) expect(tally.withAddresses).toBeGreaterThan(0);
     expect(tally.validationFaults + tally.otherFaults).toBeGreaterThan(0);
     // The same records back to back in batches (records at offsets other than 0, faults amid events).
     for (let at = 0; at < records.length; at += 50) {
