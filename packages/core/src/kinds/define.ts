@@ -137,19 +137,9 @@ export const u64AsNumber = (cName: string): ValueField<number> => ({
 
 /** Bytes of a task name (comm): TASK_COMM_LEN, NUL-padded. */
 export const COMM_LEN = 16;
-/**
- * A NUL-padded char[COMM_LEN] process name (at most 15 bytes in the kernel).
- * Records come in runs of one process: the reader keeps the name it decoded
- * last with its 16 bytes as four words, and gives the same string again for
- * the same bytes (decoding a name was ~10% of a live open event; comparing
- * the words costs a few ns).
- */
+/** A NUL-padded char[COMM_LEN] process name (at most 15 bytes in the kernel). */
 export const comm = (cName: string): ValueField<string> => {
-  let w0 = -1;
-  let w1 = -1;
-  let w2 = -1;
-  let w3 = -1;
-  let last = '';
+  const name = lastOf16Bytes((_view, buf, at) => fixedString(buf, at, COMM_LEN));
   return {
     role: 'value',
     cName,
@@ -157,17 +147,7 @@ export const comm = (cName: string): ValueField<string> => {
     size: COMM_LEN,
     align: 1,
     schema: z.string().max(64),
-    read: (view, buf, at) => {
-      const a = view.getUint32(at, true);
-      const b = view.getUint32(at + 4, true);
-      const c = view.getUint32(at + 8, true);
-      const d = view.getUint32(at + 12, true);
-      if (a !== w0 || b !== w1 || c !== w2 || d !== w3) {
-        [w0, w1, w2, w3] = [a, b, c, d];
-        last = fixedString(buf, at, COMM_LEN);
-      }
-      return last;
-    },
+    read: (view, buf, at) => name(view, buf, at, 0),
   };
 };
 
@@ -236,6 +216,34 @@ export const varCustom = <T>(cLen: string, schema: z.ZodType<T>, decode: VarFiel
 export const flag = (cName: string, bit: number): FlagBit => ({ cName, bit });
 
 // ---- decoding helpers shared by the constructors -----------------------------------------
+
+/**
+ * `read`, remembering the value it made last with the 16 bytes at `at` (as
+ * four words) and a key beside them (an address family), and giving that
+ * value again for the same bytes and key. Records come in runs of one
+ * process, so the name or address one event decoded mostly serves the next:
+ * decoding a comm, or making an address's text, was ~10% of a live open or
+ * connect event; comparing four words costs a few ns. One per field.
+ */
+export function lastOf16Bytes<T>(read: (view: DataView, buf: Buffer, at: number, key: number) => T): typeof read {
+  let lastKey = NaN; // no key equals it: the first call reads
+  let w0 = 0;
+  let w1 = 0;
+  let w2 = 0;
+  let w3 = 0;
+  let last!: T;
+  return (view, buf, at, key) => {
+    const a = view.getUint32(at, true);
+    const b = view.getUint32(at + 4, true);
+    const c = view.getUint32(at + 8, true);
+    const d = view.getUint32(at + 12, true);
+    if (key !== lastKey || a !== w0 || b !== w1 || c !== w2 || d !== w3) {
+      [lastKey, w0, w1, w2, w3] = [key, a, b, c, d];
+      last = read(view, buf, at, key);
+    }
+    return last;
+  };
+}
 
 /** The bytes before the first NUL of a char[max] (buf.indexOf costs more than scanning 16 bytes here). */
 function fixedString(buf: Buffer, start: number, max: number): string {

@@ -41,7 +41,6 @@ const fileProcess = {
   startTime: processStart(),
 } as const;
 
-
 export const open = defineKind({
   name: 'open',
   number: 7,

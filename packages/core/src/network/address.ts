@@ -2,6 +2,7 @@
 // (IPv4-mapped IPv6 shown as the IPv4 it carries), and the CIDR prefixes
 // the network filters take.
 import { isIP } from 'node:net';
+import { lastOf16Bytes } from '../kinds/define.js';
 
 /** Address families (AF_*) as the Linux kernel numbers them. */
 export const AF_UNIX = 1;
@@ -116,33 +117,19 @@ export interface SocketAddress {
 export const SOCKADDR_SIZE = 24;
 
 /** The text of the address at `a` (its bytes after family, port and scope) for its family. */
-type AddressText = (view: DataView, buf: Buffer, family: number, a: number) => string;
+type AddressText = (view: DataView, buf: Buffer, a: number, family: number) => string;
 
-function addressText(_view: DataView, buf: Buffer, family: number, a: number): string {
+const addressText: AddressText = (_view, buf, a, family) => {
   if (family === AF_INET) return `${buf[a]}.${buf[a + 1]}.${buf[a + 2]}.${buf[a + 3]}`;
   return family === AF_INET6 ? formatIp(buf.subarray(a, a + 16)) : '';
-}
+};
 
 /**
- * addressText keeping the last text it made with its family and 16 bytes
- * (four words): a process's events name the same addresses over and over,
- * and making the text (a number to string and a concatenation per byte) was
- * ~10% of a live connect event. One per field, so local and remote each keep
- * their own.
+ * addressText remembering the last text it made (see lastOf16Bytes: making
+ * the text, a number to string and a concatenation per byte, was ~10% of a
+ * live connect event). One per field, so local and remote each keep their own.
  */
-export function lastAddressText(): AddressText {
-  let last = { family: -1, w0: 0, w1: 0, w2: 0, w3: 0, text: '' };
-  return (view, buf, family, a) => {
-    const w0 = view.getUint32(a, true);
-    const w1 = view.getUint32(a + 4, true);
-    const w2 = view.getUint32(a + 8, true);
-    const w3 = view.getUint32(a + 12, true);
-    if (family !== last.family || w0 !== last.w0 || w1 !== last.w1 || w2 !== last.w2 || w3 !== last.w3) {
-      last = { family, w0, w1, w2, w3, text: addressText(view, buf, family, a) };
-    }
-    return last.text;
-  };
-}
+export const lastAddressText = (): AddressText => lastOf16Bytes(addressText);
 
 /**
  * Reads a struct kmon_sockaddr. The driver zeroes what a family does not use
@@ -158,7 +145,7 @@ export function readSockaddr(view: DataView, buf: Buffer, at: number, text: Addr
   const scopeId = view.getUint32(at + 4, true);
   const bytes = family === AF_INET ? 4 : family === AF_INET6 ? 16 : 0;
   const a = at + 8;
-  const address = text(view, buf, family, a);
+  const address = text(view, buf, a, family);
   let unused = bytes === 0 ? port | scopeId : bytes === 4 ? scopeId : 0;
   for (let i = a + bytes; i < at + SOCKADDR_SIZE; i++) unused |= buf[i]!;
   const value: SocketAddress = { family, address, port, scopeId };
